@@ -1,0 +1,81 @@
+# rstscope - plain GNU Makefile.
+#   make            build/rstscope and build/librstscope.a
+#   make check      every test; ends with "N passed, N failed"
+#   make check SAN=1  the same under ASan + UBSan
+#   make lint       clang-format check + clang-tidy
+#   make bench      benchmark against peer tools (not a test)
+#   make fuzz       libFuzzer targets (clang)
+
+CC ?= cc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+O ?= 2
+BUILD ?= build
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wimplicit-fallthrough
+CFLAGS ?= -O$(O) -g
+CFLAGS += -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc -fPIC
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+LDLIBS := -lpcap -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD := build-san
+endif
+
+LIB_SRC := $(sort $(wildcard src/util/*.c src/capture/*.c src/decode/*.c src/flow/*.c \
+             src/tcp/*.c src/appid/*.c src/verdict/*.c src/output/*.c src/lab/*.c \
+             src/engine/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/librstscope.a
+BIN := $(BUILD)/rstscope
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all check lint bench fuzz clean golden-update install
+all: $(BIN) $(LIB)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+check: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) bash tests/run.sh
+
+lint:
+	@bash tests/lint.sh
+
+bench: $(BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) bash bench/run.sh
+
+golden-update: $(BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) GOLDEN_UPDATE=1 bash tests/run.sh golden
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

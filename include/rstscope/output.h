@@ -1,0 +1,64 @@
+/*
+ * rstscope/output.h - record writers (table, jsonl, csv, zeek).
+ *
+ * One field table (rs_fields) names every record field once; the jsonl, csv
+ * and table writers walk it, the zeek writer maps it onto Zeek's conn.log
+ * columns. A writer is a small vtable behind an opaque handle (masscan's
+ * output design). Writers buffer through the caller's FILE; a failed write is
+ * reported by rs_writer_close (RS_ERR_OUTPUT) so the CLI can exit 3.
+ */
+#ifndef RSTSCOPE_OUTPUT_H
+#define RSTSCOPE_OUTPUT_H
+
+#include <stdio.h>
+
+#include <rstscope/common.h>
+#include <rstscope/record.h>
+
+enum rs_format {
+    RS_FMT_TABLE = 0,
+    RS_FMT_JSONL,
+    RS_FMT_CSV,
+    RS_FMT_ZEEK,
+};
+
+/* Parses "table", "jsonl", "csv", "zeek"; -1 if unknown. */
+int rs_format_parse(const char *name);
+
+struct rs_writer_opts {
+    int explain;        /* table: add explanation and hint lines */
+    int color;          /* table: ANSI colour (the CLI decides: tty and no NO_COLOR) */
+    rs_time_ns open_ts; /* zeek: time for the #open header (first packet time) */
+};
+
+struct rs_writer;
+
+/* `out` stays owned by the caller and must outlive the writer. */
+struct rs_writer *rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
+                                 struct rs_error *err);
+int rs_writer_write(struct rs_writer *w, const struct rs_record *rec);
+/* Flushes (table: prints the aligned rows), writes trailers (zeek: #close),
+ * frees the writer. Returns 0 or RS_ERR_OUTPUT if any write failed. */
+int rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err);
+
+/* The field table, in output order for jsonl/csv/table. */
+enum rs_field_type { RS_FT_STR, RS_FT_U64, RS_FT_TIME, RS_FT_DURATION, RS_FT_ADDR };
+struct rs_field {
+    const char *name;
+    enum rs_field_type type;
+    /* Writes the value as text into buf (no escaping); returns length.
+     * For RS_FT_U64 the numeric value is also stored into *num. */
+    size_t (*get)(const struct rs_record *r, char *buf, size_t len, uint64_t *num);
+};
+extern const struct rs_field rs_fields[];
+extern const size_t rs_n_fields;
+
+/* Escaping helpers (also used by summary/report): */
+/* JSON string body per RFC 8259: control bytes as \u00XX, invalid UTF-8 bytes
+ * as \u00XX of the byte, so output is always one valid line. Returns length
+ * written (truncated to fit, never splitting an escape). */
+size_t rs_json_escape(const char *s, size_t n, char *buf, size_t len);
+/* Writes a CSV field per RFC 4180 (quoted when it contains , " CR LF). */
+void rs_csv_field(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * common.c - error formatting and address helpers shared by every module.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rstscope/common.h>
+
+int
+rs_error_set(struct rs_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+void
+rs_addr_from_v4(struct rs_addr *a, const uint8_t v4[4])
+{
+    memcpy(a->b, v4_prefix, 12);
+    memcpy(a->b + 12, v4, 4);
+}
+
+int
+rs_addr_is_v4(const struct rs_addr *a)
+{
+    return memcmp(a->b, v4_prefix, 12) == 0;
+}
+
+size_t
+rs_addr_format(const struct rs_addr *a, char *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    const char *ok = rs_addr_is_v4(a) ? inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)len)
+                                      : inet_ntop(AF_INET6, a->b, buf, (socklen_t)len);
+    if (!ok) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return strlen(buf);
+}
+
+int
+rs_addr_parse(struct rs_addr *a, const char *s)
+{
+    uint8_t v4[4];
+    if (inet_pton(AF_INET, s, v4) == 1) {
+        rs_addr_from_v4(a, v4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, s, a->b) == 1)
+        return 0;
+    return -1;
+}
