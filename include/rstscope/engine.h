@@ -1,0 +1,93 @@
+/*
+ * rstscope/engine.h - the analysis pipeline: packets in, session records out.
+ *
+ *   struct rs_engine *e = rs_engine_new(&cfg, on_record, user, &err);
+ *   while (capture gives pkt) rs_engine_packet(e, &pkt);
+ *   rs_engine_finish(e);   // flushes every open session, in a stable order
+ *   rs_engine_free(e);
+ *
+ * Records are delivered through the callback as sessions end (timer run out
+ * on packet time, FIN/RST close delays, reuse, eviction) and at finish. The
+ * record pointer is valid only during the callback. The engine owns all flow
+ * state; memory is bounded by cfg.max_sessions (oldest-idle evicted first,
+ * counted, and the evicted session still gets its record).
+ */
+#ifndef RSTSCOPE_ENGINE_H
+#define RSTSCOPE_ENGINE_H
+
+#include <rstscope/common.h>
+#include <rstscope/decode.h>
+#include <rstscope/packet.h>
+#include <rstscope/record.h>
+
+enum rs_profile {
+    RS_PROFILE_PANOS = 0, /* PAN-OS default timers and session rules */
+    RS_PROFILE_ZEEK,      /* Zeek's init-bare.zeek timers and removal rules */
+};
+
+/* Session timers (SPEC §4), nanoseconds. */
+struct rs_timeouts {
+    rs_time_ns tcp_established; /* idle timeout of an established session */
+    rs_time_ns tcp_init;        /* SYN seen, no SYN-ACK */
+    rs_time_ns tcp_handshake;   /* SYN-ACK seen, handshake not complete */
+    rs_time_ns tcp_half_closed; /* one FIN */
+    rs_time_ns tcp_time_wait;   /* both FINs, or a RST */
+    rs_time_ns udp;
+    rs_time_ns icmp;
+    rs_time_ns other;
+};
+
+/* Fills `t` with a profile's defaults. */
+void rs_timeouts_default(enum rs_profile p, struct rs_timeouts *t);
+/* Applies "name=seconds,name=seconds" (names: tcp, tcp-init, tcp-handshake,
+ * tcp-half-closed, tcp-time-wait, udp, icmp, other; seconds may be fractional).
+ * Returns 0 or RS_ERR_USAGE with a message naming the bad item. */
+int rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err);
+
+struct rs_engine_config {
+    enum rs_profile profile;
+    struct rs_timeouts timeouts;
+    struct rs_decode_config decode;
+    size_t max_sessions;        /* cap on live sessions (0 = default 1,000,000) */
+    uint64_t hash_seed;         /* 0 = random at creation */
+    unsigned appid_min_pkts;    /* App-ID threshold: payload packets (default 4) */
+    unsigned appid_min_bytes;   /* App-ID threshold: payload bytes (default 2000) */
+};
+
+void rs_engine_config_default(struct rs_engine_config *cfg, enum rs_profile p);
+
+typedef void (*rs_record_fn)(const struct rs_record *rec, void *user);
+
+struct rs_engine;
+
+struct rs_engine *rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
+                                struct rs_error *err);
+void rs_engine_free(struct rs_engine *e);
+
+/* Feeds one frame. Packets should arrive in time order; a packet older than
+ * the last one is processed at the last time seen (counted as reordered). */
+void rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt);
+
+/* Advances timers to `now` without a packet (live capture when idle). */
+void rs_engine_advance(struct rs_engine *e, rs_time_ns now);
+
+/* Ends every open session (end_reason open, or aged-out if its timer ran out
+ * by the last packet time) and emits them in session-creation order. */
+void rs_engine_finish(struct rs_engine *e);
+
+struct rs_engine_stats {
+    uint64_t packets;           /* frames fed */
+    uint64_t bytes;             /* wire bytes of frames fed */
+    uint64_t sessions;          /* sessions created */
+    uint64_t records;           /* records emitted */
+    uint64_t live_sessions;     /* currently open */
+    uint64_t peak_sessions;
+    uint64_t evicted;           /* ended early by the max_sessions cap */
+    uint64_t reordered;         /* packets older than their predecessor */
+    uint64_t unsolicited_rst;   /* sessions that began with a bare RST */
+    uint64_t decode[RS_DEC__COUNT]; /* decoder outcome counters */
+    rs_time_ns first_ts, last_ts;
+};
+void rs_engine_stats(const struct rs_engine *e, struct rs_engine_stats *out);
+
+#endif

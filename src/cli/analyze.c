@@ -1,0 +1,299 @@
+/*
+ * analyze.c - `rstscope analyze`: argv -> config, capture -> engine ->
+ * writer, statuses -> exit codes (SPEC §1). No analysis happens here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rstscope/capture.h>
+#include <rstscope/engine.h>
+#include <rstscope/output.h>
+
+#include "cli/cli.h"
+
+static const char analyze_usage[] =
+    "usage: rstscope analyze [options] FILE...\n"
+    "\n"
+    "Reads pcap or pcapng captures ('-' = stdin; several files are merged in time\n"
+    "order) and prints one record per TCP/UDP/ICMP session: how it ended\n"
+    "(end_reason), who ended it (rst_by), Zeek's conn_state and history, counts.\n"
+    "\n"
+    "options:\n"
+    "  --format=FMT        table (default on a terminal), jsonl (default otherwise),\n"
+    "                      csv, zeek (a Zeek conn.log)\n"
+    "  --profile=P         panos (default) or zeek: which timers and session rules;\n"
+    "                      --format=zeek implies zeek unless --profile is given\n"
+    "  --timeouts=LIST     override timers, e.g. tcp=600,udp=10 (seconds); names:\n"
+    "                      tcp, tcp-init, tcp-handshake, tcp-half-closed,\n"
+    "                      tcp-time-wait, udp, icmp, other\n"
+    "  --checksums=MODE    ignore (default): count every packet; verify: drop\n"
+    "                      packets whose IPv4/TCP/UDP checksum is wrong, as Zeek does\n"
+    "  --filter=BPF        only packets matching this pcap-filter(7) expression\n"
+    "  --only=WHICH        all (default), resets (a RST ended or hit the session),\n"
+    "                      failed (resets, and sessions that never got going)\n"
+    "  --explain           table: add each session's explanation and hint\n"
+    "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"
+    "                      full, the oldest session is ended early and counted\n"
+    "  -o, --output=FILE   write records to FILE instead of stdout\n"
+    "  -q, --quiet         no summary line on stderr\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 ok (also for a truncated or partly damaged capture: what\n"
+    "could be read is analysed and the damage reported), 1 usage, 2 input error,\n"
+    "3 output error, 4 internal error.\n"
+    "\n"
+    "examples:\n"
+    "  rstscope analyze examples/loopback-resets.pcap\n"
+    "  rstscope analyze --only=resets --explain big.pcapng\n"
+    "  rstscope analyze --format=zeek --checksums=verify trace.pcap > conn.log\n";
+
+enum { OPT_FORMAT = 256, OPT_PROFILE, OPT_TIMEOUTS, OPT_CHECKSUMS, OPT_FILTER, OPT_ONLY,
+       OPT_EXPLAIN, OPT_MAXSESS, OPT_POLICY };
+
+enum only { ONLY_ALL, ONLY_RESETS, ONLY_FAILED };
+
+struct run {
+    struct rs_writer *w;
+    enum only only;
+    int write_failed;
+    uint64_t printed;
+};
+
+static int
+is_failed(const struct rs_record *r)
+{
+    if (r->end_reason == RS_END_RST_CLIENT || r->end_reason == RS_END_RST_SERVER || r->rst_by)
+        return 1;
+    return strcmp(r->app, "incomplete") == 0 || strcmp(r->conn_state, "S0") == 0 ||
+           strcmp(r->conn_state, "REJ") == 0;
+}
+
+static void
+on_record(const struct rs_record *r, void *user)
+{
+    struct run *run = user;
+    if (run->only == ONLY_RESETS &&
+        !(r->end_reason == RS_END_RST_CLIENT || r->end_reason == RS_END_RST_SERVER || r->rst_by ||
+          r->rst_flags))
+        return;
+    if (run->only == ONLY_FAILED && !is_failed(r))
+        return;
+    if (rs_writer_write(run->w, r) != 0)
+        run->write_failed = 1;
+    run->printed++;
+}
+
+static void
+print_summary(const struct rs_engine_stats *st, struct rs_capture *cap, int quiet)
+{
+    const char *notes[16];
+    size_t nd = rs_capture_damage(cap, notes, 16);
+    for (size_t i = 0; i < nd && i < 16; i++)
+        fprintf(stderr, "rstscope: %s\n", notes[i]);
+    if (quiet)
+        return;
+    char skipped[512];
+    size_t off = 0;
+    uint64_t nskip = 0;
+    for (int i = 1; i < RS_DEC__COUNT; i++) {
+        if (!st->decode[i])
+            continue;
+        nskip += st->decode[i];
+        int n = snprintf(skipped + off, sizeof skipped - off, "%s%llu %s", off ? ", " : "",
+                         (unsigned long long)st->decode[i],
+                         rs_decode_status_name((enum rs_decode_status)i));
+        if (n > 0 && (size_t)n < sizeof skipped - off)
+            off += (size_t)n;
+    }
+    if (nskip || nd || st->evicted) {
+        fprintf(stderr, "rstscope: %llu packets, %llu sessions", (unsigned long long)st->packets,
+                (unsigned long long)st->sessions);
+        if (nskip)
+            fprintf(stderr, "; not analysed or partly: %s", skipped);
+        if (st->evicted)
+            fprintf(stderr, "; %llu sessions ended early by --max-sessions",
+                    (unsigned long long)st->evicted);
+        if (nd)
+            fprintf(stderr, "; input damaged (see above)");
+        fputc('\n', stderr);
+    }
+}
+
+int
+rs_cli_analyze(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"profile", required_argument, NULL, OPT_PROFILE},
+        {"timeouts", required_argument, NULL, OPT_TIMEOUTS},
+        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
+        {"filter", required_argument, NULL, OPT_FILTER},
+        {"only", required_argument, NULL, OPT_ONLY},
+        {"explain", no_argument, NULL, OPT_EXPLAIN},
+        {"max-sessions", required_argument, NULL, OPT_MAXSESS},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0;
+    const char *timeouts = NULL, *filter = NULL, *outpath = NULL;
+    enum only only = ONLY_ALL;
+    size_t max_sessions = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FORMAT:
+            format = rs_format_parse(optarg);
+            if (format < 0)
+                return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek)",
+                                          optarg);
+            break;
+        case OPT_PROFILE:
+            if (strcmp(optarg, "panos") == 0)
+                profile = RS_PROFILE_PANOS;
+            else if (strcmp(optarg, "zeek") == 0)
+                profile = RS_PROFILE_ZEEK;
+            else
+                return rs_cli_usage_error("unknown --profile '%s' (panos, zeek)", optarg);
+            break;
+        case OPT_TIMEOUTS:
+            timeouts = optarg;
+            break;
+        case OPT_CHECKSUMS:
+            if (strcmp(optarg, "verify") == 0)
+                verify = 1;
+            else if (strcmp(optarg, "ignore") == 0)
+                verify = 0;
+            else
+                return rs_cli_usage_error("unknown --checksums '%s' (verify, ignore)", optarg);
+            break;
+        case OPT_FILTER:
+            filter = optarg;
+            break;
+        case OPT_ONLY:
+            if (strcmp(optarg, "all") == 0)
+                only = ONLY_ALL;
+            else if (strcmp(optarg, "resets") == 0)
+                only = ONLY_RESETS;
+            else if (strcmp(optarg, "failed") == 0)
+                only = ONLY_FAILED;
+            else
+                return rs_cli_usage_error("unknown --only '%s' (all, resets, failed)", optarg);
+            break;
+        case OPT_EXPLAIN:
+            explain = 1;
+            break;
+        case OPT_MAXSESS: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || v == 0 || v > 100000000ULL)
+                return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
+            max_sessions = (size_t)v;
+            break;
+        }
+        case 'o':
+            outpath = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'P':
+            break;
+        case 'h':
+            fputs(analyze_usage, stdout);
+            return RS_EXIT_OK;
+        default:
+            fputs("Try 'rstscope analyze --help'.\n", stderr);
+            return RS_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return rs_cli_usage_error("analyze needs at least one capture file ('-' for stdin)");
+
+    FILE *out = stdout;
+    if (outpath && strcmp(outpath, "-") != 0) {
+        out = fopen(outpath, "w");
+        if (!out) {
+            fprintf(stderr, "rstscope: cannot write %s: %s\n", outpath, strerror(errno));
+            return RS_EXIT_OUTPUT;
+        }
+    }
+    if (format < 0)
+        format = isatty(fileno(out)) ? RS_FMT_TABLE : RS_FMT_JSONL;
+    if (profile < 0)
+        profile = format == RS_FMT_ZEEK ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS;
+
+    struct rs_error err = {0};
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, (enum rs_profile)profile);
+    cfg.decode.verify_checksums = verify;
+    if (max_sessions)
+        cfg.max_sessions = max_sessions;
+    if (timeouts && rs_timeouts_parse(&cfg.timeouts, timeouts, &err) != 0)
+        return rs_cli_usage_error("%s", err.msg);
+
+    struct rs_capture_opts copts = {0};
+    copts.filter = filter;
+    struct rs_capture *cap =
+        rs_capture_open((const char *const *)(argv + optind), (size_t)(argc - optind), &copts, &err);
+    if (!cap) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        if (out != stdout)
+            fclose(out);
+        return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+    }
+
+    struct rs_writer_opts wopts = {0};
+    wopts.explain = explain;
+    wopts.color = format == RS_FMT_TABLE && isatty(fileno(out)) && !getenv("NO_COLOR");
+    struct run run = {0};
+    run.only = only;
+
+    struct rs_packet pkt;
+    int rc = rs_capture_next(cap, &pkt);
+    wopts.open_ts = rc == RS_CAPTURE_PACKET ? pkt.ts : 0;
+    run.w = rs_writer_open((enum rs_format)format, out, &wopts, &err);
+    if (!run.w) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        rs_capture_close(cap);
+        return RS_EXIT_INTERNAL;
+    }
+    struct rs_engine *eng = rs_engine_new(&cfg, on_record, &run, &err);
+    if (!eng) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        rs_capture_close(cap);
+        return RS_EXIT_INTERNAL;
+    }
+    while (rc == RS_CAPTURE_PACKET) {
+        rs_engine_packet(eng, &pkt);
+        rc = rs_capture_next(cap, &pkt);
+    }
+    rs_engine_finish(eng);
+
+    struct rs_engine_stats st;
+    rs_engine_stats(eng, &st);
+    int status = RS_EXIT_OK;
+    if (rs_writer_close(run.w, st.last_ts, &err) != 0 || run.write_failed) {
+        fprintf(stderr, "rstscope: %s\n", err.msg[0] ? err.msg : "write failed");
+        status = RS_EXIT_OUTPUT;
+    }
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
+        status = RS_EXIT_OUTPUT;
+    } else if (out == stdout && fflush(stdout) != 0) {
+        fprintf(stderr, "rstscope: writing output: %s\n", strerror(errno));
+        status = RS_EXIT_OUTPUT;
+    }
+    print_summary(&st, cap, quiet);
+    rs_engine_free(eng);
+    rs_capture_close(cap);
+    return status;
+}

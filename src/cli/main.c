@@ -1,0 +1,57 @@
+/*
+ * main.c - command dispatch for the rstscope binary.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rstscope/common.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: rstscope COMMAND [options] ...\n"
+    "\n"
+    "Tells, from packets alone, how every TCP/UDP session ended, who ended it and\n"
+    "why, in the words of firewall traffic logs (tcp-rst-from-client, tcp-fin,\n"
+    "aged-out, ...) and of Zeek's conn.log (conn_state, history).\n"
+    "\n"
+    "commands:\n"
+    "  analyze FILE...     one record per session (table, jsonl, csv, zeek)\n"
+    "\n"
+    "Run 'rstscope COMMAND --help' for a command's options.\n"
+    "  -h, --help          this help\n"
+    "  -V, --version       print the version\n";
+
+int
+rs_cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("rstscope: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'rstscope --help'.\n", stderr);
+    va_end(ap);
+    return RS_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return RS_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return RS_EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("rstscope %s\n", RS_VERSION);
+        return RS_EXIT_OK;
+    }
+    if (strcmp(cmd, "analyze") == 0)
+        return rs_cli_analyze(argc - 1, argv + 1);
+    return rs_cli_usage_error("unknown command '%s'", cmd);
+}

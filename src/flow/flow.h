@@ -1,0 +1,176 @@
+/*
+ * flow.h - per-session state and the flow table (internal).
+ *
+ * A flow is one session: a bidirectional 5-tuple with an orientation (side 0
+ * is the originator, Zeek's "orig", our "client"). Flows live in a slab of
+ * fixed-size slots addressed by 32-bit index; the hash table chains by index,
+ * so no pointer survives a slab growth and nothing is allocated per packet.
+ * The hash is seeded at creation (masscan/Redis style) so an adversary who
+ * crafts tuples cannot aim at one bucket.
+ *
+ * Timers: each flow carries `due`, the earliest packet time at which one of
+ * its timers may act. A hashed wheel of one-second slots finds due flows; a
+ * flow is relinked only when its due time moves earlier than its slot, so a
+ * busy flow costs nothing per packet (see table.c).
+ */
+#ifndef RS_FLOW_FLOW_H
+#define RS_FLOW_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rstscope/common.h>
+
+#define RS_NIL UINT32_MAX
+
+/* Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h). */
+enum rs_tcp_state {
+    RS_TCPS_INACTIVE = 0,
+    RS_TCPS_SYN_SENT,
+    RS_TCPS_SYN_ACK_SENT,
+    RS_TCPS_PARTIAL,
+    RS_TCPS_ESTABLISHED,
+    RS_TCPS_CLOSED,
+    RS_TCPS_RESET,
+};
+
+/* Sequence-space blocks held to find content gaps (missed_bytes). */
+#define RS_REASM_BLOCKS 4
+
+struct rs_tcp_end {
+    uint8_t state, prev_state;
+    uint8_t did_close;
+    uint8_t window_scale;
+    uint8_t seen_syn;          /* a SYN from this side was seen */
+    uint8_t ttl_first, ttl_min, ttl_max;
+    uint32_t start_seq, last_seq, ack_seq; /* absolute; Zeek's StartSeq/LastSeq/AckSeq */
+    uint32_t seq_wraps, ack_wraps;
+    uint32_t window, window_seq, window_ack_seq;
+    uint32_t win_raw;          /* last raw window advertised */
+    uint32_t isn;              /* first SYN's sequence number */
+    uint32_t fin_cnt, rst_cnt;
+    uint64_t fin_seq;          /* relative seq just past the FIN */
+    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
+    uint32_t chk_cnt, chk_thr, rxmt_cnt, rxmt_thr, win0_cnt, win0_thr, gap_cnt, gap_thr;
+    /* reassembly bookkeeping (relative sequence numbers, Zeek-style) */
+    uint64_t reasm_seq;        /* everything below was delivered or declared missing */
+    uint64_t trim_seq;         /* acked point already processed */
+    uint8_t n_blocks;
+    uint8_t skip_reasm;
+    uint64_t blk_lo[RS_REASM_BLOCKS], blk_hi[RS_REASM_BLOCKS];
+    /* diagnosis */
+    uint64_t data_pkts;        /* segments with payload */
+    uint64_t last_data_pkt;    /* frame number of the last data segment */
+    rs_time_ns last_data_ts;
+    uint16_t last_ip_id;
+};
+
+enum rs_side { RS_ORIG = 0, RS_RESP = 1 };
+
+struct rs_flow {
+    /* table links */
+    uint32_t hnext;            /* next in hash chain */
+    uint32_t wnext, wprev;     /* timer wheel links */
+    int64_t wtick;             /* wheel tick the flow is linked at, -1 if none */
+    uint32_t cnext, cprev;     /* creation-order list (oldest first) */
+    uint32_t hash;
+    uint8_t in_use;
+
+    /* key, oriented: addr[0]/port[0] = originator */
+    struct rs_addr addr[2];
+    uint16_t port[2];
+    uint8_t proto;
+    uint16_t vlan, inner_vlan;
+
+    uint8_t flipped;           /* orientation was flipped ('^') */
+    uint8_t first_flags;       /* TCP flags of the first packet */
+    uint8_t partial_first;     /* first TCP packet was not a SYN */
+    uint8_t is_partial;        /* Zeek's is_partial */
+    uint8_t first_packet_seen; /* bit 0 orig, bit 1 resp */
+    uint8_t hs_complete;       /* SYN, SYN-ACK and the client's ACK all seen */
+    uint8_t removed_reason;    /* enum rs_end_reason decided at removal (timers, reuse) */
+    uint8_t evicted;
+
+    uint64_t id;               /* creation sequence number */
+    uint64_t first_pkt_no;
+    rs_time_ns first_ts;       /* Zeek start_time */
+    rs_time_ns last_ts;        /* Zeek last_time (what duration uses) */
+    rs_time_ns last_pkt_ts;    /* any packet, for idle timers */
+    rs_time_ns due;            /* earliest time a timer may act */
+
+    /* Zeek timers (0 = not armed) */
+    rs_time_ns t_attempt, t_delete, t_reset, t_partial;
+    rs_time_ns t_expire[3];    /* bases of ExpireTimer chains (fire every session_timer) */
+    rs_time_ns inactivity;     /* current inactivity timeout */
+    uint8_t is_active;         /* Zeek's is_active: close/attempt timers still matter */
+
+    uint64_t pkts[2], ip_bytes[2], bytes[2];
+    uint64_t missed_bytes;
+    uint64_t payload_pkts[2];  /* packets carrying payload (App-ID threshold) */
+
+    char history[64];
+    uint8_t hist_len;
+    uint32_t hist_seen;        /* Zeek's once-per-direction letter mask */
+    uint32_t udp_chk_cnt[2], udp_chk_thr[2];
+
+    /* reset bookkeeping */
+    uint8_t rst_dir;           /* side of the first accepted RST (if rst_seen) */
+    uint8_t rst_seen;          /* an accepted RST was seen */
+    uint8_t rst_sides;         /* bit per side that sent any accepted RST */
+    uint8_t rst_accept;        /* acceptance class of the first accepted RST */
+    uint8_t oow_rsts;          /* out-of-window RSTs seen */
+    uint8_t fin_sides;         /* bit per side that sent a FIN */
+    uint64_t rst_pkt_no;
+    rs_time_ns rst_ts;
+    uint64_t inflight[2];      /* bytes in flight per side when the RST hit */
+
+    /* tunnel parent: id of the enclosing session, 0 if none */
+    uint64_t parent_id;
+
+    struct rs_tcp_end tcp[2];
+};
+
+struct rs_flow_table;
+
+struct rs_flow_table *rs_flow_table_new(size_t max_flows, uint64_t seed);
+void rs_flow_table_free(struct rs_flow_table *t);
+
+/* Symmetric hash of a tuple (same for both directions). */
+uint32_t rs_flow_hash(const struct rs_flow_table *t, const struct rs_addr *a, uint16_t pa,
+                      const struct rs_addr *b, uint16_t pb, uint8_t proto);
+
+/*
+ * Finds the flow of a tuple in either direction. On a hit, *dir is the side
+ * of the packet's source (RS_ORIG or RS_RESP). Returns RS_NIL on a miss.
+ */
+uint32_t rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src,
+                      uint16_t sport, const struct rs_addr *dst, uint16_t dport, uint8_t proto,
+                      int *dir);
+
+/* Allocates and links a zeroed flow; RS_NIL when the table is at its cap
+ * (the caller evicts and retries) or memory is exhausted. */
+uint32_t rs_flow_alloc(struct rs_flow_table *t, uint32_t hash);
+/* Unlinks and frees a flow slot. */
+void rs_flow_release(struct rs_flow_table *t, uint32_t idx);
+
+struct rs_flow *rs_flow_at(struct rs_flow_table *t, uint32_t idx);
+size_t rs_flow_count(const struct rs_flow_table *t);
+size_t rs_flow_cap(const struct rs_flow_table *t);
+
+/* Timer wheel: (re)schedule a flow at f->due. Cheap when nothing changes. */
+void rs_flow_schedule(struct rs_flow_table *t, uint32_t idx);
+/*
+ * Calls fn for every flow whose due time is <= now, in wheel order; fn
+ * returns 1 if it released the flow, 0 if it rescheduled it (f->due moved).
+ */
+typedef int (*rs_flow_due_fn)(void *ctx, uint32_t idx);
+void rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx);
+
+/* The oldest live flow (eviction victim, and the start of creation order),
+ * RS_NIL if empty. */
+uint32_t rs_flow_oldest(const struct rs_flow_table *t);
+
+/* Next flow in creation order; RS_NIL at the end. */
+uint32_t rs_flow_next(const struct rs_flow_table *t, uint32_t idx);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * table.c - the flow table: slab of flow slots, seeded symmetric hash with
+ * index chaining, a creation-order list and a hashed timer wheel.
+ *
+ * Design notes:
+ *  - Slots come in chunks of 4096 that never move, so a `struct rs_flow *`
+ *    stays valid until its slot is released; growth allocates one chunk at a
+ *    time (amortised: no allocation per packet in steady state).
+ *  - The bucket array doubles when the load passes 1; rehashing walks the
+ *    creation list and reuses the hash stored in each flow.
+ *  - The wheel has RS_WHEEL_SLOTS slots of RS_WHEEL_RES_NS each. A flow is
+ *    linked at the tick of its due time; when the due time moves later (the
+ *    common case: more packets), the flow stays where it is and is re-examined
+ *    and relinked when that tick comes (lazy, p0f/Linux-timer style). Only a
+ *    due time moving earlier relinks at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+
+#define CHUNK_SHIFT 12u
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define RS_WHEEL_SLOTS 16384u
+#define RS_WHEEL_RES_NS INT64_C(250000000)
+
+struct rs_flow_table {
+    struct rs_flow **chunks;
+    size_t n_chunks, chunks_cap;
+    uint32_t free_head;         /* free slot list through hnext */
+    size_t count, cap;          /* live flows, configured maximum */
+    uint32_t *buckets;
+    uint32_t bucket_mask;
+    uint64_t seed;
+    uint32_t chead, ctail;      /* creation order */
+    uint32_t wheel[RS_WHEEL_SLOTS];
+    int64_t cur_tick;           /* last tick processed, INT64_MIN before the first */
+};
+
+struct rs_flow *
+rs_flow_at(struct rs_flow_table *t, uint32_t idx)
+{
+    return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+static const struct rs_flow *
+flow_at_c(const struct rs_flow_table *t, uint32_t idx)
+{
+    return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+struct rs_flow_table *
+rs_flow_table_new(size_t max_flows, uint64_t seed)
+{
+    struct rs_flow_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap = max_flows ? max_flows : 1000000;
+    if (t->cap > RS_NIL - CHUNK_SIZE)
+        t->cap = RS_NIL - CHUNK_SIZE;
+    t->seed = seed;
+    t->free_head = RS_NIL;
+    t->chead = t->ctail = RS_NIL;
+    t->cur_tick = INT64_MIN;
+    t->bucket_mask = 1023;
+    t->buckets = malloc((t->bucket_mask + 1) * sizeof *t->buckets);
+    if (!t->buckets) {
+        free(t);
+        return NULL;
+    }
+    memset(t->buckets, 0xff, (t->bucket_mask + 1) * sizeof *t->buckets);
+    memset(t->wheel, 0xff, sizeof t->wheel);
+    return t;
+}
+
+void
+rs_flow_table_free(struct rs_flow_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_chunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
+    free(t->buckets);
+    free(t);
+}
+
+size_t
+rs_flow_count(const struct rs_flow_table *t)
+{
+    return t->count;
+}
+
+size_t
+rs_flow_cap(const struct rs_flow_table *t)
+{
+    return t->cap;
+}
+
+static inline uint64_t
+fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= UINT64_C(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    k *= UINT64_C(0xc4ceb9fe1a85ec53);
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint64_t
+end_hash(uint64_t seed, const struct rs_addr *a, uint16_t port)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, a->b, 8);
+    memcpy(&hi, a->b + 8, 8);
+    return fmix64((lo ^ seed) * UINT64_C(0x9e3779b97f4a7c15) + (hi ^ (seed >> 7)) +
+                  ((uint64_t)port << 17));
+}
+
+uint32_t
+rs_flow_hash(const struct rs_flow_table *t, const struct rs_addr *a, uint16_t pa,
+             const struct rs_addr *b, uint16_t pb, uint8_t proto)
+{
+    /* Addition is commutative: both directions of a session hash alike. */
+    uint64_t h = end_hash(t->seed, a, pa) + end_hash(t->seed, b, pb);
+    return (uint32_t)fmix64(h ^ ((uint64_t)proto << 56) ^ t->seed);
+}
+
+static inline int
+end_eq(const struct rs_addr *a, uint16_t pa, const struct rs_addr *b, uint16_t pb)
+{
+    return pa == pb && memcmp(a->b, b->b, 16) == 0;
+}
+
+uint32_t
+rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, uint16_t sport,
+             const struct rs_addr *dst, uint16_t dport, uint8_t proto, int *dir)
+{
+    for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != RS_NIL;) {
+        struct rs_flow *f = rs_flow_at(t, i);
+        if (f->hash == hash && f->proto == proto) {
+            if (end_eq(&f->addr[0], f->port[0], src, sport) &&
+                end_eq(&f->addr[1], f->port[1], dst, dport)) {
+                *dir = RS_ORIG;
+                return i;
+            }
+            if (end_eq(&f->addr[1], f->port[1], src, sport) &&
+                end_eq(&f->addr[0], f->port[0], dst, dport)) {
+                *dir = RS_RESP;
+                return i;
+            }
+        }
+        i = f->hnext;
+    }
+    return RS_NIL;
+}
+
+static int
+grow_slab(struct rs_flow_table *t)
+{
+    if (t->n_chunks == t->chunks_cap) {
+        size_t nc = t->chunks_cap ? t->chunks_cap * 2 : 16;
+        struct rs_flow **c = realloc(t->chunks, nc * sizeof *c);
+        if (!c)
+            return -1;
+        t->chunks = c;
+        t->chunks_cap = nc;
+    }
+    struct rs_flow *chunk = malloc(CHUNK_SIZE * sizeof *chunk);
+    if (!chunk)
+        return -1;
+    uint32_t base = (uint32_t)(t->n_chunks << CHUNK_SHIFT);
+    t->chunks[t->n_chunks++] = chunk;
+    /* Thread the new slots onto the free list, lowest index first. */
+    for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
+        chunk[i].in_use = 0;
+        chunk[i].hnext = t->free_head;
+        t->free_head = base + i;
+    }
+    return 0;
+}
+
+static void
+rehash(struct rs_flow_table *t)
+{
+    uint32_t nmask = t->bucket_mask * 2 + 1;
+    uint32_t *nb = malloc(((size_t)nmask + 1) * sizeof *nb);
+    if (!nb)
+        return; /* keep the old, longer chains */
+    memset(nb, 0xff, ((size_t)nmask + 1) * sizeof *nb);
+    for (uint32_t i = t->chead; i != RS_NIL;) {
+        struct rs_flow *f = rs_flow_at(t, i);
+        f->hnext = nb[f->hash & nmask];
+        nb[f->hash & nmask] = i;
+        i = f->cnext;
+    }
+    free(t->buckets);
+    t->buckets = nb;
+    t->bucket_mask = nmask;
+}
+
+uint32_t
+rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
+{
+    if (t->count >= t->cap)
+        return RS_NIL;
+    if (t->free_head == RS_NIL && grow_slab(t) != 0)
+        return RS_NIL;
+    if (t->count > t->bucket_mask && t->bucket_mask < (UINT32_MAX >> 2))
+        rehash(t);
+    uint32_t idx = t->free_head;
+    struct rs_flow *f = rs_flow_at(t, idx);
+    t->free_head = f->hnext;
+    memset(f, 0, sizeof *f);
+    f->in_use = 1;
+    f->hash = hash;
+    f->wtick = -1;
+    f->wnext = f->wprev = RS_NIL;
+    f->hnext = t->buckets[hash & t->bucket_mask];
+    t->buckets[hash & t->bucket_mask] = idx;
+    f->cnext = RS_NIL;
+    f->cprev = t->ctail;
+    if (t->ctail != RS_NIL)
+        rs_flow_at(t, t->ctail)->cnext = idx;
+    else
+        t->chead = idx;
+    t->ctail = idx;
+    t->count++;
+    return idx;
+}
+
+static void
+wheel_unlink(struct rs_flow_table *t, uint32_t idx, struct rs_flow *f)
+{
+    if (f->wtick < 0)
+        return;
+    if (f->wprev != RS_NIL)
+        rs_flow_at(t, f->wprev)->wnext = f->wnext;
+    else
+        t->wheel[(uint64_t)f->wtick & (RS_WHEEL_SLOTS - 1)] = f->wnext;
+    if (f->wnext != RS_NIL)
+        rs_flow_at(t, f->wnext)->wprev = f->wprev;
+    f->wtick = -1;
+    f->wnext = f->wprev = RS_NIL;
+    (void)idx;
+}
+
+static void
+wheel_link(struct rs_flow_table *t, uint32_t idx, struct rs_flow *f, int64_t tick)
+{
+    uint32_t s = (uint32_t)((uint64_t)tick & (RS_WHEEL_SLOTS - 1));
+    f->wtick = tick;
+    f->wprev = RS_NIL;
+    f->wnext = t->wheel[s];
+    if (f->wnext != RS_NIL)
+        rs_flow_at(t, f->wnext)->wprev = idx;
+    t->wheel[s] = idx;
+}
+
+void
+rs_flow_release(struct rs_flow_table *t, uint32_t idx)
+{
+    struct rs_flow *f = rs_flow_at(t, idx);
+    if (!f->in_use)
+        return;
+    /* hash chain */
+    uint32_t *pp = &t->buckets[f->hash & t->bucket_mask];
+    while (*pp != RS_NIL && *pp != idx)
+        pp = &rs_flow_at(t, *pp)->hnext;
+    if (*pp == idx)
+        *pp = f->hnext;
+    wheel_unlink(t, idx, f);
+    /* creation list */
+    if (f->cprev != RS_NIL)
+        rs_flow_at(t, f->cprev)->cnext = f->cnext;
+    else
+        t->chead = f->cnext;
+    if (f->cnext != RS_NIL)
+        rs_flow_at(t, f->cnext)->cprev = f->cprev;
+    else
+        t->ctail = f->cprev;
+    f->in_use = 0;
+    f->hnext = t->free_head;
+    t->free_head = idx;
+    t->count--;
+}
+
+static int64_t
+tick_of(rs_time_ns ts)
+{
+    return ts >= 0 ? ts / RS_WHEEL_RES_NS : 0;
+}
+
+void
+rs_flow_schedule(struct rs_flow_table *t, uint32_t idx)
+{
+    struct rs_flow *f = rs_flow_at(t, idx);
+    int64_t tick = tick_of(f->due);
+    if (t->cur_tick != INT64_MIN && tick <= t->cur_tick)
+        tick = t->cur_tick + 1;
+    /* Linked at or before its due tick and still in the future: leave it. */
+    if (f->wtick >= 0 && f->wtick <= tick && (t->cur_tick == INT64_MIN || f->wtick > t->cur_tick))
+        return;
+    wheel_unlink(t, idx, f);
+    wheel_link(t, idx, f, tick);
+}
+
+static void
+process_slot(struct rs_flow_table *t, uint32_t slot, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
+{
+    uint32_t i = t->wheel[slot];
+    t->wheel[slot] = RS_NIL;
+    /* The list is detached: relinking below can never touch it this round. */
+    while (i != RS_NIL) {
+        struct rs_flow *f = rs_flow_at(t, i);
+        uint32_t next = f->wnext;
+        if (next != RS_NIL)
+            rs_flow_at(t, next)->wprev = RS_NIL;
+        f->wnext = f->wprev = RS_NIL;
+        f->wtick = -1;
+        if (f->due <= now) {
+            if (!fn(ctx, i))
+                rs_flow_schedule(t, i);
+        } else {
+            rs_flow_schedule(t, i);
+        }
+        i = next;
+    }
+}
+
+void
+rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
+{
+    int64_t now_tick = tick_of(now);
+    if (t->cur_tick == INT64_MIN) {
+        t->cur_tick = now_tick - 1;
+    }
+    if (now_tick <= t->cur_tick)
+        return;
+    if (now_tick - t->cur_tick >= (int64_t)RS_WHEEL_SLOTS) {
+        /* A long jump: visit every slot once. */
+        t->cur_tick = now_tick;
+        for (uint32_t s = 0; s < RS_WHEEL_SLOTS; s++)
+            process_slot(t, s, now, fn, ctx);
+        return;
+    }
+    while (t->cur_tick < now_tick) {
+        t->cur_tick++;
+        process_slot(t, (uint32_t)((uint64_t)t->cur_tick & (RS_WHEEL_SLOTS - 1)), now, fn, ctx);
+    }
+}
+
+uint32_t
+rs_flow_oldest(const struct rs_flow_table *t)
+{
+    return t->chead;
+}
+
+uint32_t
+rs_flow_next(const struct rs_flow_table *t, uint32_t idx)
+{
+    return flow_at_c(t, idx)->cnext;
+}

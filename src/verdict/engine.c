@@ -1,0 +1,569 @@
+/*
+ * engine.c - the pipeline: decode -> session lookup -> per-protocol state ->
+ * timers -> records.
+ *
+ * Every IP layer of a frame is a session update (a VXLAN frame updates the
+ * outer UDP session and the inner TCP one; Zeek logs both). Sessions end
+ * when a timer runs out on packet time (checked lazily on the session's next
+ * packet, and by the flow table's wheel for the others), when a new SYN
+ * reuses the tuple, when the live-session cap forces eviction, or at the end
+ * of input.
+ *
+ * Orientation follows Zeek: the sender of the first packet is the
+ * originator, except when a TCP session is picked up without a SYN (or with
+ * a SYN-ACK) from a likely server port, or a UDP one from such a port to a
+ * port that is not (TCPAnalyzer/UDPAnalyzer::WantConnection).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rstscope/engine.h>
+
+#include "flow/flow.h"
+#include "flow/history.h"
+#include "tcp/tcp.h"
+#include "verdict/verdict.h"
+
+struct rs_engine {
+    struct rs_engine_config cfg;
+    struct rs_decoder *dec;
+    struct rs_flow_table *ft;
+    rs_record_fn fn;
+    void *user;
+    struct rs_tcp_timing tm;
+    struct rs_verdict_ctx vctx;
+    rs_time_ns now;
+    uint64_t next_id;
+    uint64_t cur_pkt_no;
+    struct rs_engine_stats st;
+    struct rs_decoded d; /* scratch, reused for every frame */
+};
+
+#define SEC(x) ((rs_time_ns)((x) * 1e9))
+
+void
+rs_timeouts_default(enum rs_profile p, struct rs_timeouts *t)
+{
+    if (p == RS_PROFILE_ZEEK) {
+        t->tcp_established = SEC(300);
+        t->tcp_init = SEC(5);
+        t->tcp_handshake = SEC(300);
+        t->tcp_half_closed = SEC(3);
+        t->tcp_time_wait = SEC(5);
+        t->udp = SEC(60);
+        t->icmp = SEC(60);
+        t->other = SEC(60);
+    } else {
+        t->tcp_established = SEC(3600);
+        t->tcp_init = SEC(5);
+        t->tcp_handshake = SEC(10);
+        t->tcp_half_closed = SEC(120);
+        t->tcp_time_wait = SEC(15);
+        t->udp = SEC(30);
+        t->icmp = SEC(6);
+        t->other = SEC(30);
+    }
+}
+
+int
+rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } names[] = {
+        {"tcp", offsetof(struct rs_timeouts, tcp_established)},
+        {"tcp-established", offsetof(struct rs_timeouts, tcp_established)},
+        {"tcp-init", offsetof(struct rs_timeouts, tcp_init)},
+        {"tcp-handshake", offsetof(struct rs_timeouts, tcp_handshake)},
+        {"tcp-half-closed", offsetof(struct rs_timeouts, tcp_half_closed)},
+        {"tcp-time-wait", offsetof(struct rs_timeouts, tcp_time_wait)},
+        {"udp", offsetof(struct rs_timeouts, udp)},
+        {"icmp", offsetof(struct rs_timeouts, icmp)},
+        {"other", offsetof(struct rs_timeouts, other)},
+    };
+    const char *p = spec;
+    while (*p) {
+        const char *eq = strchr(p, '=');
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        if (!eq || eq > end)
+            return rs_error_set(err, RS_ERR_USAGE,
+                                "--timeouts: expected NAME=SECONDS, got '%.*s'", (int)(end - p), p);
+        size_t nlen = (size_t)(eq - p);
+        size_t i;
+        for (i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == nlen && strncmp(names[i].name, p, nlen) == 0)
+                break;
+        if (i == sizeof names / sizeof names[0])
+            return rs_error_set(err, RS_ERR_USAGE,
+                                "--timeouts: unknown timer '%.*s' (known: tcp, tcp-init, "
+                                "tcp-handshake, tcp-half-closed, tcp-time-wait, udp, icmp, other)",
+                                (int)nlen, p);
+        char buf[64];
+        size_t vlen = (size_t)(end - eq - 1);
+        if (vlen == 0 || vlen >= sizeof buf)
+            return rs_error_set(err, RS_ERR_USAGE, "--timeouts: bad value for '%.*s'", (int)nlen,
+                                p);
+        memcpy(buf, eq + 1, vlen);
+        buf[vlen] = '\0';
+        char *ep;
+        double v = strtod(buf, &ep);
+        if (*ep || !(v >= 0) || v > 1e9)
+            return rs_error_set(err, RS_ERR_USAGE,
+                                "--timeouts: '%s' is not a number of seconds for '%.*s'", buf,
+                                (int)nlen, p);
+        *(rs_time_ns *)((char *)t + names[i].off) = SEC(v);
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+void
+rs_engine_config_default(struct rs_engine_config *cfg, enum rs_profile p)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->profile = p;
+    rs_timeouts_default(p, &cfg->timeouts);
+    rs_decode_config_default(&cfg->decode);
+    cfg->max_sessions = 1000000;
+    cfg->appid_min_pkts = 4;
+    cfg->appid_min_bytes = 2000;
+}
+
+static uint64_t
+random_seed(void)
+{
+    uint64_t s = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(&s, sizeof s, 1, f) != 1)
+            s = 0;
+        fclose(f);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return s ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ 0x5bd1e9955bd1e995ULL;
+}
+
+struct rs_engine *
+rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
+              struct rs_error *err)
+{
+    struct rs_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    if (!e->cfg.max_sessions)
+        e->cfg.max_sessions = 1000000;
+    if (!e->cfg.hash_seed)
+        e->cfg.hash_seed = random_seed();
+    if (!e->cfg.appid_min_pkts)
+        e->cfg.appid_min_pkts = 4;
+    if (!e->cfg.appid_min_bytes)
+        e->cfg.appid_min_bytes = 2000;
+    e->dec = rs_decoder_new(&e->cfg.decode);
+    e->ft = rs_flow_table_new(e->cfg.max_sessions, e->cfg.hash_seed);
+    if (!e->dec || !e->ft) {
+        rs_decoder_free(e->dec);
+        rs_flow_table_free(e->ft);
+        free(e);
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->fn = fn;
+    e->user = user;
+    const struct rs_timeouts *to = &e->cfg.timeouts;
+    /* Zeek's fixed timers (init-bare.zeek) and the configurable ones. */
+    e->tm.attempt_delay = to->tcp_init;
+    e->tm.syn_timeout = to->tcp_init;
+    e->tm.session_timer = SEC(6);
+    e->tm.linger = SEC(5);
+    e->tm.close_delay = to->tcp_time_wait;
+    e->tm.reset_delay = to->tcp_time_wait;
+    e->tm.partial_close_delay = to->tcp_half_closed;
+    e->tm.inactivity_initial = e->cfg.profile == RS_PROFILE_ZEEK ? to->udp : to->tcp_established;
+    e->tm.inactivity_established = to->tcp_established;
+    e->vctx.seed = e->cfg.hash_seed;
+    e->vctx.appid_min_pkts = e->cfg.appid_min_pkts;
+    e->vctx.appid_min_bytes = e->cfg.appid_min_bytes;
+    e->st.first_ts = INT64_MAX;
+    return e;
+}
+
+void
+rs_engine_free(struct rs_engine *e)
+{
+    if (!e)
+        return;
+    rs_decoder_free(e->dec);
+    rs_flow_table_free(e->ft);
+    free(e);
+}
+
+/* ---- ending sessions ---- */
+
+static void
+emit(struct rs_engine *e, uint32_t idx, int timed_out)
+{
+    struct rs_flow *f = rs_flow_at(e->ft, idx);
+    struct rs_record rec;
+    rs_verdict_build(&e->vctx, f, timed_out, &rec);
+    e->st.records++;
+    if (e->fn)
+        e->fn(&rec, e->user);
+    rs_flow_release(e->ft, idx);
+}
+
+/* PAN-OS session timer for the session's current state (SPEC §4). */
+static rs_time_ns
+panos_timeout(const struct rs_engine *e, const struct rs_flow *f)
+{
+    const struct rs_timeouts *t = &e->cfg.timeouts;
+    if (f->proto == 17)
+        return t->udp;
+    if (f->proto == 1 || f->proto == 58)
+        return t->icmp;
+    if (f->proto != 6)
+        return t->other;
+    const struct rs_tcp_end *o = &f->tcp[RS_ORIG], *r = &f->tcp[RS_RESP];
+    if (f->rst_seen || (f->fin_sides == 3))
+        return t->tcp_time_wait;
+    if (f->fin_sides)
+        return t->tcp_half_closed;
+    if (o->state == RS_TCPS_SYN_SENT && r->state == RS_TCPS_INACTIVE)
+        return t->tcp_init;
+    if (r->state == RS_TCPS_ESTABLISHED && o->state == RS_TCPS_SYN_SENT)
+        return t->tcp_handshake;
+    if (r->state == RS_TCPS_ESTABLISHED && o->state == RS_TCPS_SYN_ACK_SENT)
+        return t->tcp_handshake;
+    return t->tcp_established;
+}
+
+static void
+compute_due(struct rs_engine *e, struct rs_flow *f)
+{
+    if (e->cfg.profile == RS_PROFILE_ZEEK) {
+        if (f->proto == 6)
+            f->due = rs_tcp_zeek_due(f, &e->tm);
+        else
+            f->due = f->last_ts + f->inactivity;
+    } else {
+        f->due = f->last_pkt_ts + panos_timeout(e, f);
+    }
+}
+
+static int
+on_due(void *ctx, uint32_t idx)
+{
+    struct rs_engine *e = ctx;
+    struct rs_flow *f = rs_flow_at(e->ft, idx);
+    if (f->due > e->now)
+        return 0;
+    emit(e, idx, 1);
+    return 1;
+}
+
+static void
+evict_one(struct rs_engine *e)
+{
+    uint32_t victim = rs_flow_oldest(e->ft);
+    if (victim == RS_NIL)
+        return;
+    rs_flow_at(e->ft, victim)->evicted = 1;
+    e->st.evicted++;
+    emit(e, victim, 0);
+}
+
+/* ---- orientation ---- */
+
+/* Ports Zeek's analyzers register (likely_server_ports with the default scripts). */
+static int
+likely_server_port(uint16_t port, uint8_t proto)
+{
+    static const uint16_t tcp_ports[] = {
+        21,   22,   23,   25,   53,   79,   80,   81,   88,   110,  111,  113,  135,  139,
+        143,  179,  389,  443,  445,  502,  512,  513,  514,  524,  563,  585,  587,  614,
+        631,  636,  989,  990,  992,  993,  995,  1080, 1433, 1883, 2049, 2811, 3128, 3268,
+        3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888,
+        20000};
+    static const uint16_t udp_ports[] = {53,   67,   68,   69,   88,   111,  123,  137,  161,
+                                         162,  389,  443,  500,  514,  1812, 2123, 2152, 3478,
+                                         3544, 4500, 4789, 5060, 5072, 5353, 5355, 6081, 20000};
+    const uint16_t *v = proto == 6 ? tcp_ports : udp_ports;
+    size_t n = proto == 6 ? sizeof tcp_ports / sizeof tcp_ports[0]
+                          : sizeof udp_ports / sizeof udp_ports[0];
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == port)
+            return 1;
+    return 0;
+}
+
+/* Zeek's ICMP "counterpart": the type of the reply, or for one-way messages
+ * the code (ICMP4_counterpart / ICMP6_counterpart). */
+static uint16_t
+icmp_counterpart(uint8_t type, uint8_t code, int v6)
+{
+    static const uint8_t v4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15},
+                                    {17, 18}, {18, 17}, {10, 9}, {9, 10}};
+    static const uint8_t v6p[][2] = {{128, 129}, {129, 128}, {133, 134}, {134, 133},
+                                     {135, 136}, {136, 135}, {130, 131}, {131, 130},
+                                     {139, 140}, {140, 139}, {144, 145}, {145, 144},
+                                     {146, 147}, {147, 146}};
+    const uint8_t(*tab)[2] = v6 ? v6p : v4;
+    size_t n = v6 ? sizeof v6p / sizeof v6p[0] : sizeof v4 / sizeof v4[0];
+    for (size_t i = 0; i < n; i++)
+        if (tab[i][0] == type)
+            return tab[i][1];
+    return code;
+}
+
+/* ---- per-layer processing ---- */
+
+static void
+count_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t payload)
+{
+    f->pkts[side]++;
+    f->ip_bytes[side] += l->ip_len;
+    f->bytes[side] += payload;
+    if (payload)
+        f->payload_pkts[side]++;
+}
+
+static uint64_t
+process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_layer *l,
+              uint64_t parent_id)
+{
+    uint16_t sport = l->sport, dport = l->dport;
+    uint8_t proto = l->proto;
+    int is_icmp = proto == 1 || proto == 58;
+    if (is_icmp) {
+        sport = l->u.icmp.type;
+        dport = icmp_counterpart(l->u.icmp.type, l->u.icmp.code, proto == 58);
+    } else if (proto != 6 && proto != 17) {
+        sport = dport = 0;
+    }
+    int bad_csum = (l->csum & (RS_CSUM_L4_BAD)) != 0;
+
+    uint32_t h = rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
+    int side = RS_ORIG;
+    uint32_t idx = rs_flow_find(e->ft, h, &l->src, sport, &l->dst, dport, proto, &side);
+    struct rs_flow *f = NULL;
+    if (idx != RS_NIL) {
+        f = rs_flow_at(e->ft, idx);
+        if (f->due <= e->now) {
+            /* Its timer ran out before this packet: the old session ends first. */
+            emit(e, idx, 1);
+            idx = RS_NIL;
+        } else if (proto == 6 && rs_tcp_is_reuse(f, side, &l->u.tcp)) {
+            f->removed_reason = RS_END_TCP_REUSE;
+            emit(e, idx, 0);
+            idx = RS_NIL;
+        }
+    }
+    if (idx == RS_NIL) {
+        if (rs_flow_count(e->ft) >= e->cfg.max_sessions)
+            evict_one(e);
+        idx = rs_flow_alloc(e->ft, h);
+        if (idx == RS_NIL) {
+            e->st.evicted++;
+            return 0;
+        }
+        f = rs_flow_at(e->ft, idx);
+        int flip = 0;
+        if (proto == 6) {
+            uint16_t fl = l->u.tcp.flags;
+            if (!(fl & RS_TCP_SYN) || (fl & RS_TCP_ACK)) {
+                if (likely_server_port(sport, 6)) {
+                    if (likely_server_port(dport, 6))
+                        flip = !(fl & RS_TCP_SYN) && sport < dport;
+                    else
+                        flip = 1;
+                }
+            }
+            f->first_flags = (uint8_t)fl;
+            f->partial_first = !(fl & RS_TCP_SYN);
+            if ((fl & RS_TCP_RST) && !(fl & RS_TCP_SYN))
+                e->st.unsolicited_rst++;
+        } else if (proto == 17) {
+            flip = likely_server_port(sport, 17) && !likely_server_port(dport, 17);
+        }
+        if (flip) {
+            f->addr[0] = l->dst;
+            f->addr[1] = l->src;
+            f->port[0] = dport;
+            f->port[1] = sport;
+            side = RS_RESP;
+        } else {
+            f->addr[0] = l->src;
+            f->addr[1] = l->dst;
+            f->port[0] = sport;
+            f->port[1] = dport;
+            side = RS_ORIG;
+        }
+        f->proto = proto;
+        f->id = ++e->next_id;
+        f->first_pkt_no = pkt->number;
+        f->first_ts = f->last_ts = e->now;
+        f->is_active = 1;
+        f->parent_id = parent_id;
+        f->vlan = e->d.vlan;
+        f->inner_vlan = e->d.inner_vlan;
+        if (flip)
+            rs_hist_add(f, '^');
+        f->flipped = (uint8_t)flip;
+        if (proto == 6) {
+            f->inactivity = e->tm.inactivity_initial;
+            if (e->cfg.profile == RS_PROFILE_ZEEK)
+                f->t_expire[0] = e->now + e->tm.syn_timeout;
+        } else if (proto == 17) {
+            f->inactivity = e->cfg.timeouts.udp;
+        } else if (is_icmp) {
+            f->inactivity = e->cfg.timeouts.icmp;
+        } else {
+            f->inactivity = e->cfg.timeouts.other;
+        }
+        e->st.sessions++;
+        size_t live = rs_flow_count(e->ft);
+        if (live > e->st.peak_sessions)
+            e->st.peak_sessions = live;
+    }
+
+    f->last_pkt_ts = e->now;
+    uint8_t ttl = l->ttl;
+    if (proto == 6) {
+        if (!l->l4_ok)
+            return f->id;
+        struct rs_tcp_result res;
+        int was_flipped = f->flipped;
+        rs_tcp_packet(f, side, l, e->now, pkt->number, bad_csum, &e->tm, &res);
+        if (f->flipped != was_flipped)
+            side = !side;
+        if (res.counted) {
+            count_packet(f, side, l, l->payload_len);
+            uint16_t fl = l->u.tcp.flags;
+            if (side == RS_ORIG && (fl & RS_TCP_ACK) && !(fl & (RS_TCP_SYN | RS_TCP_RST)) &&
+                f->tcp[RS_ORIG].seen_syn && f->tcp[RS_RESP].seen_syn)
+                f->hs_complete = 1;
+            if (fl & RS_TCP_FIN)
+                f->fin_sides |= (uint8_t)(1u << side);
+            if ((fl & RS_TCP_RST) && res.rst_accept != RS_RST_OUT_OF_WINDOW) {
+                f->rst_sides |= (uint8_t)(1u << side);
+                if (!f->rst_seen) {
+                    f->rst_seen = 1;
+                    f->rst_dir = (uint8_t)side;
+                    f->rst_accept = res.rst_accept;
+                    f->rst_pkt_no = pkt->number;
+                    f->rst_ts = e->now;
+                    f->inflight[RS_ORIG] = rs_tcp_unacked(f, RS_ORIG);
+                    f->inflight[RS_RESP] = rs_tcp_unacked(f, RS_RESP);
+                }
+            } else if (fl & RS_TCP_RST) {
+                if (f->oow_rsts < UINT8_MAX)
+                    f->oow_rsts++;
+            }
+        }
+    } else if (proto == 17 && bad_csum) {
+        /* Zeek counts the datagram (ConnSize sees it first) but nothing else. */
+        rs_hist_scaled(f, side, 'C', &f->udp_chk_cnt[side], &f->udp_chk_thr[side]);
+        f->pkts[side]++;
+        f->ip_bytes[side] += l->ip_len;
+    } else {
+        uint64_t payload = 0;
+        if (proto == 17) {
+            payload = l->payload_len;
+            rs_hist_check(f, side, RS_HIST_DATA, 'D');
+        } else if (is_icmp) {
+            payload = l->l4_len >= 8 ? l->l4_len - 8 : 0; /* after the 8-byte ICMP header */
+        }
+        f->last_ts = e->now;
+        count_packet(f, side, l, payload);
+    }
+    struct rs_tcp_end *te = &f->tcp[side];
+    if (!te->ttl_first) {
+        te->ttl_first = te->ttl_min = te->ttl_max = ttl ? ttl : 1;
+    } else {
+        if (ttl < te->ttl_min)
+            te->ttl_min = ttl;
+        if (ttl > te->ttl_max)
+            te->ttl_max = ttl;
+    }
+    te->last_ip_id = l->ip_id;
+
+    compute_due(e, f);
+    rs_flow_schedule(e->ft, idx);
+    return f->id;
+}
+
+void
+rs_engine_advance(struct rs_engine *e, rs_time_ns now)
+{
+    if (now > e->now)
+        e->now = now;
+    rs_flow_advance(e->ft, e->now, on_due, e);
+}
+
+void
+rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
+{
+    e->st.packets++;
+    e->st.bytes += pkt->len;
+    if (pkt->ts < e->now)
+        e->st.reordered++;
+    else
+        e->now = pkt->ts;
+    if (e->now < e->st.first_ts)
+        e->st.first_ts = e->now;
+    e->st.last_ts = e->now;
+    rs_flow_advance(e->ft, e->now, on_due, e);
+
+    enum rs_decode_status st = rs_decode(e->dec, pkt, &e->d);
+    if (st == RS_DEC_BAD_IP_CHECKSUM && e->d.n_layers == 0)
+        return;
+    uint64_t parent = 0;
+    for (unsigned i = 0; i < e->d.n_layers; i++) {
+        const struct rs_layer *l = &e->d.layer[i];
+        if (l->csum & RS_CSUM_IP_BAD)
+            break; /* Zeek drops a packet whose IP header checksum is wrong */
+        /* A fragment still held, or a layer whose transport header is cut,
+         * is not a session update; its outer layers still are. */
+        if (!l->l4_ok && (l->proto == 6 || l->proto == 17 || l->proto == 1 || l->proto == 58))
+            break;
+        parent = process_layer(e, pkt, l, parent);
+    }
+}
+
+static void
+finish_all(struct rs_engine *e)
+{
+    /* Timers that ran out by the last packet time end as aged-out. */
+    for (uint32_t i = rs_flow_oldest(e->ft); i != RS_NIL;) {
+        uint32_t next = rs_flow_next(e->ft, i);
+        struct rs_flow *f = rs_flow_at(e->ft, i);
+        emit(e, i, f->due <= e->now);
+        i = next;
+    }
+}
+
+void
+rs_engine_finish(struct rs_engine *e)
+{
+    finish_all(e);
+}
+
+void
+rs_engine_stats(const struct rs_engine *e, struct rs_engine_stats *out)
+{
+    *out = e->st;
+    out->live_sessions = rs_flow_count(e->ft);
+    const uint64_t *c = rs_decoder_counters(e->dec);
+    for (int i = 0; i < RS_DEC__COUNT; i++)
+        out->decode[i] = c[i];
+    if (out->first_ts == INT64_MAX)
+        out->first_ts = 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * test_flow.c - flow table: symmetric keys, collisions, growth, the timer
+ * wheel and creation order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flow/flow.h"
+
+static struct rs_addr
+v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    struct rs_addr x;
+    const uint8_t q[4] = {a, b, c, d};
+    rs_addr_from_v4(&x, q);
+    return x;
+}
+
+static uint32_t
+add(struct rs_flow_table *t, struct rs_addr a, uint16_t pa, struct rs_addr b, uint16_t pb)
+{
+    uint32_t h = rs_flow_hash(t, &a, pa, &b, pb, 6);
+    uint32_t i = rs_flow_alloc(t, h);
+    assert_int_not_equal(i, RS_NIL);
+    struct rs_flow *f = rs_flow_at(t, i);
+    f->addr[0] = a;
+    f->addr[1] = b;
+    f->port[0] = pa;
+    f->port[1] = pb;
+    f->proto = 6;
+    return i;
+}
+
+static void
+test_symmetric_hash_and_find(void **state)
+{
+    (void)state;
+    struct rs_flow_table *t = rs_flow_table_new(100, 42);
+    struct rs_addr a = v4(10, 0, 0, 1), b = v4(10, 0, 0, 2);
+    assert_int_equal(rs_flow_hash(t, &a, 1000, &b, 80, 6), rs_flow_hash(t, &b, 80, &a, 1000, 6));
+    assert_int_not_equal(rs_flow_hash(t, &a, 1000, &b, 80, 6),
+                         rs_flow_hash(t, &a, 1000, &b, 80, 17));
+    uint32_t i = add(t, a, 1000, b, 80);
+    int dir = -1;
+    uint32_t h = rs_flow_hash(t, &a, 1000, &b, 80, 6);
+    assert_int_equal(rs_flow_find(t, h, &a, 1000, &b, 80, 6, &dir), i);
+    assert_int_equal(dir, RS_ORIG);
+    assert_int_equal(rs_flow_find(t, h, &b, 80, &a, 1000, 6, &dir), i);
+    assert_int_equal(dir, RS_RESP);
+    /* Same addresses, other proto or port: no match. */
+    assert_int_equal(rs_flow_find(t, h, &a, 1000, &b, 80, 17, &dir), RS_NIL);
+    uint32_t h2 = rs_flow_hash(t, &a, 1001, &b, 80, 6);
+    assert_int_equal(rs_flow_find(t, h2, &a, 1001, &b, 80, 6, &dir), RS_NIL);
+    /* Seeds differ -> hashes differ (an adversary cannot aim at a bucket). */
+    struct rs_flow_table *t2 = rs_flow_table_new(100, 43);
+    assert_int_not_equal(rs_flow_hash(t, &a, 1000, &b, 80, 6), rs_flow_hash(t2, &a, 1000, &b, 80, 6));
+    rs_flow_table_free(t2);
+    rs_flow_table_free(t);
+}
+
+static void
+test_growth_and_release(void **state)
+{
+    (void)state;
+    struct rs_flow_table *t = rs_flow_table_new(20000, 7);
+    struct rs_addr s = v4(192, 168, 0, 1), d = v4(192, 168, 0, 2);
+    static uint32_t idx[10000];
+    for (uint16_t p = 0; p < 10000; p++)
+        idx[p] = add(t, s, (uint16_t)(p + 1), d, 443);
+    assert_int_equal(rs_flow_count(t), 10000);
+    /* every flow still found after rehashes */
+    for (uint16_t p = 0; p < 10000; p += 37) {
+        int dir;
+        uint32_t h = rs_flow_hash(t, &d, 443, &s, (uint16_t)(p + 1), 6);
+        assert_int_equal(rs_flow_find(t, h, &d, 443, &s, (uint16_t)(p + 1), 6, &dir), idx[p]);
+        assert_int_equal(dir, RS_RESP);
+    }
+    /* creation order */
+    assert_int_equal(rs_flow_oldest(t), idx[0]);
+    assert_int_equal(rs_flow_next(t, idx[0]), idx[1]);
+    rs_flow_release(t, idx[0]);
+    assert_int_equal(rs_flow_oldest(t), idx[1]);
+    assert_int_equal(rs_flow_count(t), 9999);
+    int dir;
+    uint32_t h = rs_flow_hash(t, &s, 1, &d, 443, 6);
+    assert_int_equal(rs_flow_find(t, h, &s, 1, &d, 443, 6, &dir), RS_NIL);
+    rs_flow_table_free(t);
+}
+
+static void
+test_cap(void **state)
+{
+    (void)state;
+    struct rs_flow_table *t = rs_flow_table_new(3, 1);
+    struct rs_addr s = v4(1, 1, 1, 1), d = v4(2, 2, 2, 2);
+    add(t, s, 1, d, 2);
+    add(t, s, 2, d, 2);
+    add(t, s, 3, d, 2);
+    assert_int_equal(rs_flow_alloc(t, 5), RS_NIL);
+    rs_flow_release(t, rs_flow_oldest(t));
+    assert_int_not_equal(rs_flow_alloc(t, 5), RS_NIL);
+    rs_flow_table_free(t);
+}
+
+struct due_log {
+    struct rs_flow_table *t;
+    uint32_t fired[16];
+    int n;
+};
+
+static int
+on_due(void *ctx, uint32_t idx)
+{
+    struct due_log *l = ctx;
+    l->fired[l->n++] = idx;
+    rs_flow_release(l->t, idx);
+    return 1;
+}
+
+#define S(x) ((rs_time_ns)(x) * RS_NS_PER_SEC)
+
+static void
+test_wheel(void **state)
+{
+    (void)state;
+    struct due_log log = {0};
+    struct rs_flow_table *t = rs_flow_table_new(100, 3);
+    log.t = t;
+    struct rs_addr s = v4(1, 1, 1, 1), d = v4(2, 2, 2, 2);
+    rs_flow_advance(t, S(1000), on_due, &log);
+    uint32_t a = add(t, s, 1, d, 2), b = add(t, s, 2, d, 2), c = add(t, s, 3, d, 2);
+    rs_flow_at(t, a)->due = S(1005);
+    rs_flow_at(t, b)->due = S(1002);
+    rs_flow_at(t, c)->due = S(1000) + S(5000); /* beyond one wheel turn */
+    rs_flow_schedule(t, a);
+    rs_flow_schedule(t, b);
+    rs_flow_schedule(t, c);
+    rs_flow_advance(t, S(1001), on_due, &log);
+    assert_int_equal(log.n, 0);
+    rs_flow_advance(t, S(1003), on_due, &log);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.fired[0], b);
+    /* A due time moved later is honoured lazily: not fired early. */
+    rs_flow_at(t, a)->due = S(1010);
+    rs_flow_schedule(t, a);
+    rs_flow_advance(t, S(1006), on_due, &log);
+    assert_int_equal(log.n, 1);
+    /* ... and moved earlier is relinked at once. */
+    rs_flow_at(t, a)->due = S(1007);
+    rs_flow_schedule(t, a);
+    rs_flow_advance(t, S(1008), on_due, &log);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.fired[1], a);
+    /* Far future flow survives a long jump below its time, fires after. */
+    rs_flow_advance(t, S(4000), on_due, &log);
+    assert_int_equal(log.n, 2);
+    rs_flow_advance(t, S(7000), on_due, &log);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.fired[2], c);
+    assert_int_equal(rs_flow_count(t), 0);
+    rs_flow_table_free(t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_symmetric_hash_and_find),
+        cmocka_unit_test(test_growth_and_release),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_wheel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
