@@ -1,0 +1,214 @@
+/*
+ * writer.c - the writer handle: format lookup, dispatch to the per-format
+ * vtable, and write-failure tracking.
+ *
+ * Output errors are sticky rather than returned from every call: a full disk
+ * usually shows up only when stdio flushes its buffer, long after the record
+ * that filled it, so the handle remembers the first failure (and its errno)
+ * and rs_writer_close reports it once. rs_writer_write also returns
+ * RS_ERR_OUTPUT once a failure is known, so a caller may stop early instead
+ * of analysing gigabytes into a dead pipe.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output_int.h"
+
+/* Large enough for any record in any format, so the line buffer never grows
+ * in practice (the jsonl worst case, every string byte as \u00XX, is ~10 KiB). */
+#define OBUF_INITIAL 16384
+
+int
+rs_obuf_reserve(struct rs_obuf *b, size_t n)
+{
+    if (b->oom)
+        return -1;
+    if (n <= b->cap - b->len)
+        return 0;
+    size_t cap = b->cap ? b->cap : OBUF_INITIAL;
+    while (n > cap - b->len) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void
+rs_obuf_free(struct rs_obuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void
+rs_obuf_pad(struct rs_obuf *b, size_t n)
+{
+    if (n > b->cap - b->len && rs_obuf_reserve(b, n) != 0)
+        return;
+    memset(b->p + b->len, ' ', n);
+    b->len += n;
+}
+
+static void
+note_failure(struct rs_writer *w, int e)
+{
+    if (!w->failed) {
+        w->failed = 1;
+        w->err_no = e;
+    }
+}
+
+void
+rs_writer_flush_line(struct rs_writer *w)
+{
+    if (w->ob.len > 0 && !w->ob.oom) {
+        errno = 0;
+        if (fwrite(w->ob.p, 1, w->ob.len, w->out) != w->ob.len || ferror(w->out))
+            note_failure(w, errno);
+    }
+    w->ob.len = 0;
+}
+
+int
+rs_format_parse(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum rs_format fmt;
+    } names[] = {
+        {"table", RS_FMT_TABLE},
+        {"jsonl", RS_FMT_JSONL},
+        {"csv", RS_FMT_CSV},
+        {"zeek", RS_FMT_ZEEK},
+    };
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0)
+            return (int)names[i].fmt;
+    return -1;
+}
+
+static const struct rs_writer_ops *
+ops_for(enum rs_format fmt)
+{
+    switch (fmt) {
+    case RS_FMT_TABLE:
+        return &rs_out_table_ops;
+    case RS_FMT_JSONL:
+        return &rs_out_jsonl_ops;
+    case RS_FMT_CSV:
+        return &rs_out_csv_ops;
+    case RS_FMT_ZEEK:
+        return &rs_out_zeek_ops;
+    }
+    return NULL;
+}
+
+static void
+writer_free(struct rs_writer *w)
+{
+    if (w->ops->free_state)
+        w->ops->free_state(w);
+    rs_obuf_free(&w->ob);
+    free(w);
+}
+
+struct rs_writer *
+rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
+               struct rs_error *err)
+{
+    const struct rs_writer_ops *ops = ops_for(fmt);
+
+    if (!ops) {
+        rs_error_set(err, RS_ERR_USAGE, "unknown output format %d", (int)fmt);
+        return NULL;
+    }
+    if (!out) {
+        rs_error_set(err, RS_ERR_USAGE, "%s writer: no output stream", ops->name);
+        return NULL;
+    }
+    struct rs_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        return NULL;
+    }
+    w->ops = ops;
+    w->out = out;
+    if (opts)
+        w->opts = *opts;
+    if (rs_obuf_reserve(&w->ob, 1) != 0) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        goto err;
+    }
+    int rc = ops->start(w);
+    if (rc != 0) {
+        rs_error_set(err, rc, "%s writer: cannot start (%s)", ops->name,
+                     rc == RS_ERR_NOMEM ? "out of memory" : "internal error");
+        goto err;
+    }
+    return w;
+
+err:
+    writer_free(w);
+    return NULL;
+}
+
+int
+rs_writer_write(struct rs_writer *w, const struct rs_record *rec)
+{
+    if (!w || !rec)
+        return RS_ERR_USAGE;
+    if (w->failed)
+        return RS_ERR_OUTPUT;
+    int rc = w->ops->write(w, rec);
+    if (rc != 0)
+        return rc;
+    if (w->ob.oom)
+        return RS_ERR_NOMEM;
+    return w->failed ? RS_ERR_OUTPUT : 0;
+}
+
+int
+rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err)
+{
+    if (!w)
+        return 0;
+
+    const char *name = w->ops->name;
+    int rc = w->ops->finish(w, close_ts);
+
+    /* The caller keeps the FILE, but a full disk is typically only seen when
+     * its buffer is flushed, so flush it here where it can still be reported. */
+    errno = 0;
+    if (fflush(w->out) != 0 || ferror(w->out))
+        note_failure(w, errno);
+
+    int oom = w->ob.oom;
+    int failed = w->failed;
+    int e = w->err_no;
+    writer_free(w);
+
+    if (failed) {
+        if (e)
+            return rs_error_set(err, RS_ERR_OUTPUT, "%s output: write failed: %s", name,
+                                strerror(e));
+        return rs_error_set(err, RS_ERR_OUTPUT, "%s output: write failed", name);
+    }
+    if (oom)
+        return rs_error_set(err, RS_ERR_NOMEM, "%s output: out of memory", name);
+    if (rc != 0)
+        return rs_error_set(err, rc, "%s output: cannot finish", name);
+    return 0;
+}
