@@ -1,0 +1,131 @@
+/*
+ * decoder.c - the public decode API: configuration, the per-frame loop,
+ * counters and status names.
+ *
+ * The loop: link header -> IP layer -> is its payload a tunnel? -> inner
+ * link header (for Ethernet/802.11 tunnels) -> IP layer -> ... Each IP layer
+ * is appended to out->layer[] only once it decoded, so on any failure
+ * n_layers counts exactly the usable outer layers. The tunnel depth is
+ * capped by cfg.max_tunnel_depth and by RS_MAX_LAYERS.
+ *
+ * Nothing here clears struct rs_decoded as a whole: every field of a
+ * returned layer is written by ip.c / l4.c, which keeps the common
+ * Ethernet/IPv4/TCP path to a few dozen stores.
+ */
+#include <stdlib.h>
+
+#include "decode/decode_int.h"
+
+static const char *const status_names[RS_DEC__COUNT] = {
+    [RS_DEC_OK] = "ok",
+    [RS_DEC_NOT_IP] = "not_ip",
+    [RS_DEC_UNKNOWN_LINKTYPE] = "unknown_linktype",
+    [RS_DEC_TRUNC_LINK] = "trunc_link",
+    [RS_DEC_BAD_LINK] = "bad_link",
+    [RS_DEC_TRUNC_IP] = "trunc_ip",
+    [RS_DEC_BAD_IP_VERSION] = "bad_ip_version",
+    [RS_DEC_BAD_IP_HDRLEN] = "bad_ip_hdrlen",
+    [RS_DEC_BAD_IP_LEN] = "bad_ip_len",
+    [RS_DEC_BAD_IP_CHECKSUM] = "bad_ip_checksum",
+    [RS_DEC_IPV6_EXT] = "ipv6_ext",
+    [RS_DEC_FRAG_HELD] = "frag_held",
+    [RS_DEC_FRAG_DROPPED] = "frag_dropped",
+    [RS_DEC_TRUNC_L4] = "trunc_l4",
+    [RS_DEC_BAD_TCP_HDRLEN] = "bad_tcp_hdrlen",
+    [RS_DEC_BAD_L4_CHECKSUM] = "bad_l4_checksum",
+    [RS_DEC_TUNNEL_DEPTH] = "tunnel_depth",
+    [RS_DEC_BAD_TUNNEL] = "bad_tunnel",
+};
+
+const char *
+rs_decode_status_name(enum rs_decode_status st)
+{
+    if ((unsigned)st >= RS_DEC__COUNT)
+        return "unknown";
+    return status_names[st];
+}
+
+void
+rs_decode_config_default(struct rs_decode_config *cfg)
+{
+    cfg->verify_checksums = 0;
+    cfg->max_tunnel_depth = 2; /* Zeek's Tunnel::max_depth */
+    cfg->frag_max_datagrams = 256;
+    cfg->frag_max_bytes = (size_t)8 << 20;
+    cfg->frag_timeout = 30 * RS_NS_PER_SEC;
+}
+
+struct rs_decoder *
+rs_decoder_new(const struct rs_decode_config *cfg)
+{
+    struct rs_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (cfg)
+        d->cfg = *cfg;
+    else
+        rs_decode_config_default(&d->cfg);
+    return d;
+}
+
+void
+rs_decoder_free(struct rs_decoder *d)
+{
+    if (!d)
+        return;
+    rs_frag_free(d->frag);
+    for (unsigned i = 0; i < RS_MAX_LAYERS; i++)
+        free(d->reasm[i]);
+    free(d);
+}
+
+const uint64_t *
+rs_decoder_counters(const struct rs_decoder *d)
+{
+    return d->counters;
+}
+
+enum rs_decode_status
+rs_decode(struct rs_decoder *d, const struct rs_packet *pkt, struct rs_decoded *out)
+{
+    static const uint8_t empty[1];
+    struct rs_dec_ctx x = {d, out, pkt->ts, 0};
+    struct rs_cur c = rs_cur_make(pkt->data ? pkt->data : empty, pkt->data ? pkt->caplen : 0);
+    unsigned max_depth = d->cfg.max_tunnel_depth;
+    if (max_depth > RS_MAX_LAYERS - 1)
+        max_depth = RS_MAX_LAYERS - 1;
+    enum rs_inner k = RS_INNER_IP_GUESS;
+    enum rs_tunnel_type tun = RS_TUN_NONE;
+
+    out->n_layers = 0;
+    out->vlan = 0;
+    out->inner_vlan = 0;
+    enum rs_decode_status st = rs_dec_link(&x, pkt->linktype, &c, &k);
+    while (st == RS_DEC_OK) {
+        if (k == RS_INNER_ETHER)
+            st = rs_dec_ether(&x, &c, &k);
+        else if (k == RS_INNER_WLAN)
+            st = rs_dec_wlan(&x, &c, &k);
+        if (st != RS_DEC_OK)
+            break;
+        st = rs_dec_ip(&x, &c, k, tun);
+        if (st != RS_DEC_OK)
+            break;
+        const struct rs_layer *l = &out->layer[out->n_layers++];
+        /* A carrier whose checksum fails is dropped when verifying, and
+         * what it carries with it. */
+        if (l->csum & RS_CSUM_L4_BAD)
+            break;
+        st = rs_dec_tunnel(l, &c, &k, &tun);
+        if (st != RS_DEC_OK || tun == RS_TUN_NONE)
+            break;
+        if (x.depth >= max_depth) {
+            st = RS_DEC_TUNNEL_DEPTH;
+            break;
+        }
+        x.depth++;
+    }
+    if (st != RS_DEC_OK)
+        d->counters[st]++;
+    return st;
+}
