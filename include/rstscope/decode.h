@@ -143,7 +143,7 @@ struct rs_layer {
     } u;
 };
 
-#define RS_MAX_LAYERS 4
+#define RS_MAX_LAYERS 5
 
 struct rs_decoded {
     uint8_t n_layers;      /* IP layers decoded, outermost first */
@@ -154,7 +154,7 @@ struct rs_decoded {
 
 struct rs_decode_config {
     int verify_checksums;       /* compute IPv4/TCP/UDP/ICMP checksums */
-    unsigned max_tunnel_depth;  /* tunnels followed (Zeek's Tunnel::max_depth: 2) */
+    unsigned max_tunnel_depth;  /* tunnels followed (Zeek's Tunnel::max_depth: 4) */
     unsigned frag_max_datagrams;/* concurrent partial datagrams (default 256) */
     size_t frag_max_bytes;      /* bytes held for reassembly in total (default 8 MiB) */
     rs_time_ns frag_timeout;    /* partial datagram dropped after (default 30 s) */

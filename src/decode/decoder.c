@@ -49,7 +49,7 @@ void
 rs_decode_config_default(struct rs_decode_config *cfg)
 {
     cfg->verify_checksums = 0;
-    cfg->max_tunnel_depth = 2; /* Zeek's Tunnel::max_depth */
+    cfg->max_tunnel_depth = 4; /* Zeek's Tunnel::max_depth (base/frameworks/tunnels) */
     cfg->frag_max_datagrams = 256;
     cfg->frag_max_bytes = (size_t)8 << 20;
     cfg->frag_timeout = 30 * RS_NS_PER_SEC;

@@ -88,15 +88,16 @@ rs_tcp_unacked(const struct rs_flow *f, int side)
     const struct rs_tcp_end *e = &f->tcp[side];
     if (e->state == RS_TCPS_INACTIVE)
         return 0;
-    int32_t d = rs_seq_delta(e->last_seq, e->ack_seq);
+    /* Data starts one past the (real or assumed) SYN octet. */
+    uint32_t base = e->ack_seq;
+    if (rs_seq_before(base, e->start_seq + 1))
+        base = e->start_seq + 1;
+    int32_t d = rs_seq_delta(e->last_seq, base);
     if (d <= 0)
         return 0;
     uint64_t n = (uint64_t)d;
-    /* A SYN or FIN not yet acked occupies one octet of sequence space. */
-    if (n && e->fin_cnt > 0)
-        n--;
-    if (n && e->ack_seq == e->start_seq && e->seen_syn)
-        n--;
+    if (e->fin_cnt > 0)
+        n--; /* the FIN octet, not yet acknowledged */
     return n;
 }
 

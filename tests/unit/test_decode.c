@@ -417,7 +417,7 @@ test_config_default(void **state)
     (void)state;
     struct rs_decode_config c = cfg_default();
     assert_int_equal(c.verify_checksums, 0);
-    assert_int_equal(c.max_tunnel_depth, 2);
+    assert_int_equal(c.max_tunnel_depth, 4);
     assert_int_equal(c.frag_max_datagrams, 256);
     assert_int_equal(c.frag_max_bytes, 8u << 20);
     assert_true(c.frag_timeout == 30 * SEC);
@@ -2288,9 +2288,12 @@ test_tunnel_depth(void **state)
     assert_int_equal(o.n_layers, 3);
     assert_inner_udp(&o, 2, RS_TUN_VXLAN, 0);
 
-    /* Three tunnels exceed the default depth of 2: outer layers kept. */
+    /* Three tunnels exceed a depth of 2: outer layers kept. */
     vxlan_nest(&p, 3);
-    struct rs_decoder *d = new_dec(1);
+    struct rs_decode_config c2 = cfg_default();
+    c2.max_tunnel_depth = 2;
+    c2.verify_checksums = 1;
+    struct rs_decoder *d = rs_decoder_new(&c2);
     assert_int_equal(dec(d, RS_LINK_ETHERNET, &p, &o), RS_DEC_TUNNEL_DEPTH);
     assert_int_equal(o.n_layers, 3);
     assert_int_equal(o.layer[2].dport, 4789);
@@ -2307,7 +2310,7 @@ test_tunnel_depth(void **state)
     /* More than RS_MAX_LAYERS can hold is capped. */
     c.max_tunnel_depth = 100;
     d = rs_decoder_new(&c);
-    vxlan_nest(&p, 4);
+    vxlan_nest(&p, RS_MAX_LAYERS);
     assert_int_equal(dec(d, RS_LINK_ETHERNET, &p, &o), RS_DEC_TUNNEL_DEPTH);
     assert_int_equal(o.n_layers, RS_MAX_LAYERS);
     rs_decoder_free(d);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# analyze on good and damaged captures: records, messages and exit codes (SPEC §1).
+set -u
+d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+mk() { python3 "$TOP/tests/tools/mkpcap.py" "$d/$1.pcap" "$1"; }
+fail() { echo "FAIL: $*"; exit 1; }
+for k in good truncated bigcaplen linktype text; do mk $k; done
+
+# a good capture: three sessions, the right endings
+"$RSTSCOPE" analyze --format=jsonl "$d/good.pcap" >"$d/out" 2>"$d/err" || fail "good: exit $?"
+[ "$(wc -l <"$d/out")" -eq 3 ] || fail "good: expected 3 records, got $(wc -l <"$d/out")"
+grep -q '"client_port":40000.*"end_reason":"tcp-fin".*"conn_state":"SF"' "$d/out" || fail "fin session"
+grep -q '"client_port":40001.*"end_reason":"tcp-rst-from-client".*"conn_state":"RSTO".*"rst_by":"client"' "$d/out" || fail "client rst"
+grep -q '"client_port":40002.*"end_reason":"tcp-rst-from-server".*"app":"incomplete".*"conn_state":"REJ".*"rst_by":"server"' "$d/out" || fail "refused"
+
+# truncated: exit 0, every complete record analysed, one clear message
+"$RSTSCOPE" analyze --format=jsonl "$d/truncated.pcap" >"$d/out" 2>"$d/err"; rc=$?
+[ $rc -eq 0 ] || fail "truncated: exit $rc"
+[ "$(wc -l <"$d/out")" -eq 3 ] || fail "truncated: records lost"
+grep -qi 'truncated' "$d/err" || fail "truncated: no message: $(cat "$d/err")"
+
+# caplen larger than the snaplen: exit 0, records kept, message
+"$RSTSCOPE" analyze --format=jsonl "$d/bigcaplen.pcap" >"$d/out" 2>"$d/err"; rc=$?
+[ $rc -eq 0 ] || fail "bigcaplen: exit $rc"
+[ "$(wc -l <"$d/out")" -eq 3 ] || fail "bigcaplen: records lost"
+[ -s "$d/err" ] || fail "bigcaplen: no message"
+
+# unknown link type: exit 0, nothing analysed, the reason counted on stderr
+"$RSTSCOPE" analyze --format=jsonl "$d/linktype.pcap" >"$d/out" 2>"$d/err"; rc=$?
+[ $rc -eq 0 ] || fail "linktype: exit $rc"
+grep -q 'unknown_linktype' "$d/err" || fail "linktype: no reason: $(cat "$d/err")"
+
+# not a capture: exit 2 with a one-line message naming the file
+"$RSTSCOPE" analyze "$d/text.pcap" >"$d/out" 2>"$d/err"; rc=$?
+[ $rc -eq 2 ] || fail "text: exit $rc, want 2"
+[ "$(wc -l <"$d/err")" -eq 1 ] || fail "text: message not one line: $(cat "$d/err")"
+grep -q 'text.pcap' "$d/err" || fail "text: message does not name the file"
+
+# missing file: exit 2; bad option: exit 1; bad BPF: exit 1
+"$RSTSCOPE" analyze "$d/nope.pcap" >/dev/null 2>&1; [ $? -eq 2 ] || fail "missing file exit"
+"$RSTSCOPE" analyze --format=xml "$d/good.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad format exit"
+"$RSTSCOPE" analyze --filter='tcp port' "$d/good.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad filter exit"
+"$RSTSCOPE" analyze --timeouts=tcp=abc "$d/good.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad timeouts exit"
+
+# stdin and a filter
+"$RSTSCOPE" analyze --format=jsonl --filter='port 40001' - <"$d/good.pcap" >"$d/out" 2>"$d/err" || fail "stdin"
+[ "$(wc -l <"$d/out")" -eq 1 ] || fail "filter: expected 1 record"
+
+# output error: exit 3
+if [ -w /dev/full ]; then
+    "$RSTSCOPE" analyze --format=jsonl "$d/good.pcap" >/dev/full 2>/dev/null; rc=$?
+    [ $rc -eq 3 ] || fail "write to /dev/full: exit $rc, want 3"
+fi
+
+# --only=resets keeps the two reset sessions
+"$RSTSCOPE" analyze --format=csv --only=resets "$d/good.pcap" >"$d/out" || fail "only"
+[ "$(wc -l <"$d/out")" -eq 3 ] || fail "--only=resets: want header + 2 rows"
+echo ok
