@@ -18,6 +18,9 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  analyze FILE...     one record per session (table, jsonl, csv, zeek)\n"
+    "  lab [SCENARIO...]   reproduce every ending with real sockets on loopback\n"
+    "  send-rst HOST PORT  connect, optionally send, then abort with a RST\n"
+    "  serve-rst           a server that resets its clients in several ways\n"
     "\n"
     "Run 'rstscope COMMAND --help' for a command's options.\n"
     "  -h, --help          this help\n"
@@ -53,5 +56,11 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "analyze") == 0)
         return rs_cli_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "lab") == 0)
+        return rs_cli_lab(argc - 1, argv + 1);
+    if (strcmp(cmd, "send-rst") == 0)
+        return rs_cli_send_rst(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve-rst") == 0)
+        return rs_cli_serve_rst(argc - 1, argv + 1);
     return rs_cli_usage_error("unknown command '%s'", cmd);
 }
