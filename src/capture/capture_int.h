@@ -1,0 +1,158 @@
+/*
+ * capture_int.h - internals shared by the files of src/capture/.
+ *
+ * A struct rs_capture is a list of inputs plus a binary min-heap over the
+ * inputs that hold a pending packet (the k-way merge). Each input reads one
+ * packet ahead; the packet's bytes stay in that input's buffer (libpcap's or
+ * the pcapng reader's) until the same input is read again, which happens at
+ * the start of the following rs_capture_next, so no packet is copied.
+ */
+#ifndef RS_CAPTURE_INT_H
+#define RS_CAPTURE_INT_H
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include <rstscope/capture.h>
+
+/* ---- pcapng reader (pcapng.c) ---- */
+
+struct rs_ng_iface {
+    uint32_t linktype;
+    uint32_t snaplen;
+    int base2;          /* if_tsresol is a power of two */
+    uint8_t exp;        /* if_tsresol exponent: units are 10^-exp or 2^-exp s */
+    uint64_t units;     /* 10^exp (base 10 only) */
+    int64_t tsoffset_s; /* if_tsoffset, seconds */
+};
+
+struct rs_ng {
+    FILE *fp;
+    int big_endian; /* byte order of the current section */
+    int swapped;    /* ... differs from this host's */
+    struct rs_ng_iface *ifs;
+    uint32_t nifs, capifs;
+    uint8_t *buf; /* current block; packet data points into it */
+    size_t bufcap;
+    uint64_t offset;    /* bytes consumed from the stream */
+    rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */
+    uint32_t first_linktype;
+    int have_iface; /* an IDB has been read */
+    char err[256];
+};
+
+/*
+ * Starts reading a pcapng stream whose first 4 bytes (the SHB block type)
+ * were already consumed and are given in `magic`. Reads the section header
+ * and every block up to the first Interface Description Block. Returns 0 or
+ * -1 with r->err set. Does not take ownership of fp.
+ */
+int rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4]);
+
+/* 1: packet in *pkt (number not set); 0: clean end; -1: damage, r->err says why. */
+int rs_ng_next(struct rs_ng *r, struct rs_packet *pkt);
+
+void rs_ng_close(struct rs_ng *r);
+
+/* ---- replayed stream (replay.c) ---- */
+
+/*
+ * A read-only FILE that first yields the n bytes of `head` and then reads
+ * from `fp`: hands libpcap a pipe whose magic we already read. Closing it
+ * fcloses fp unless fp is stdin. NULL on failure (fp untouched).
+ */
+FILE *rs_replay_open(FILE *fp, const uint8_t *head, size_t n);
+
+/* ---- the capture handle ---- */
+
+enum rs_input_kind {
+    RS_IN_PCAP,   /* libpcap offline */
+    RS_IN_PCAPNG, /* own pcapng reader */
+    RS_IN_LIVE,   /* libpcap live */
+};
+
+struct rs_input {
+    char *path;       /* as given */
+    const char *name; /* for messages: path, or "stdin" */
+    enum rs_input_kind kind;
+    const char *format;
+    pcap_t *p; /* RS_IN_PCAP, RS_IN_LIVE */
+    struct rs_ng ng;
+    int seekable; /* ftell works on the stream */
+    int is_stdin;
+    int ts_scale; /* nanoseconds per libpcap fraction unit: 1 or 1000 */
+    uint32_t linktype;
+    uint64_t size;
+    uint64_t offset; /* last known; estimated when not seekable */
+    uint64_t records, packets;
+    int done, damaged;
+    struct rs_packet cur; /* the pending packet */
+};
+
+struct rs_filter {
+    uint32_t linktype;
+    int ok;
+    int noted; /* a "cannot apply" note was written */
+    struct bpf_program prog;
+    char msg[PCAP_ERRBUF_SIZE];
+};
+
+#define RS_CAPTURE_MAX_NOTES 1024
+#define RS_CAPTURE_MAX_FILTERS 64
+
+struct rs_capture {
+    struct rs_input *in;
+    size_t nin;
+    size_t *heap; /* input indexes with a pending packet, min-heap on (ts, index) */
+    size_t nheap;
+    int started;
+    int have_last;
+    size_t last;
+    char *filter; /* NULL: none */
+    struct rs_filter filters[RS_CAPTURE_MAX_FILTERS];
+    size_t nfilters;
+    char **notes;
+    size_t nnotes;
+    volatile sig_atomic_t stop;
+    int live;
+    int live_fd; /* pollable descriptor, or -1 */
+    int live_timeout_ms;
+    pcap_dumper_t *dumper;
+    char *dump_path;
+};
+
+struct rs_capture *rs_capture_alloc(size_t n, const struct rs_capture_opts *opts);
+
+/* Appends a note (printf-style); silently capped at RS_CAPTURE_MAX_NOTES. */
+void rs_capture_note(struct rs_capture *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records that input `in` stops here because of `why` (a libpcap or reader message). */
+void rs_capture_damage_input(struct rs_capture *c, struct rs_input *in, const char *why);
+
+/* Compiled filter for a link type (compiled on first use); NULL when the cache is full. */
+struct rs_filter *rs_capture_filter_for(struct rs_capture *c, uint32_t linktype);
+
+/* 1 if pkt passes the capture's filter (always when there is none). */
+int rs_capture_filter_pass(struct rs_capture *c, const struct rs_packet *pkt);
+
+/* Offline and live halves of rs_capture_next. */
+int rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt);
+int rs_capture_next_live(struct rs_capture *c, struct rs_packet *pkt);
+
+/* Releases the reader of one input (not its path). */
+void rs_input_release(struct rs_input *in);
+
+/* LINKTYPE_* (file) <-> DLT_* (this platform's libpcap API) */
+uint32_t rs_dlt_to_linktype(int dlt);
+int rs_linktype_to_dlt(uint32_t linktype);
+
+/* pcap_pkthdr time -> ns (scale: ns per fraction unit). */
+static inline rs_time_ns
+rs_pcap_ts(const struct timeval *tv, int scale)
+{
+    return (rs_time_ns)tv->tv_sec * RS_NS_PER_SEC + (rs_time_ns)tv->tv_usec * scale;
+}
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * offline.c - opening capture files and merging them in time order.
+ *
+ * Opening sniffs the 4-byte magic itself, for two reasons: to send pcapng to
+ * our own reader (see pcapng.c for why) and to say plainly what a non-capture
+ * is (libpcap only says "unknown file format"). Classic pcap goes to libpcap
+ * with nanosecond precision requested, so microsecond files arrive scaled to
+ * ns. A regular file is rewound before libpcap reads it; a pipe is wrapped
+ * so that the magic is replayed (replay.c).
+ *
+ * The merge is a binary min-heap of the inputs that hold a pending packet,
+ * keyed on (time stamp, input index): ties go to the file given first and a
+ * file's own order is kept. The packet returned last is still at the top of
+ * the heap when the next call comes; only then is its input read again, so
+ * the packet's bytes stay valid as promised without copying.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capture/capture_int.h"
+
+#define STREAM_BUFFER ((size_t)256 * 1024)
+
+static const char *
+describe_magic(const uint8_t m[4], char *buf, size_t len)
+{
+    /* Say what it is when we can: compressed captures are a common mistake. */
+    if (m[0] == 0x1f && m[1] == 0x8b)
+        return "a gzip-compressed file: decompress it first (zcat FILE | rstscope analyze -)";
+    if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return "a zstd-compressed file: decompress it first (zstdcat)";
+    if (m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X')
+        return "an xz-compressed file: decompress it first (xzcat)";
+    if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h')
+        return "a bzip2-compressed file: decompress it first (bzcat)";
+    if (m[0] == 0x04 && m[1] == 0x22 && m[2] == 0x4d && m[3] == 0x18)
+        return "an lz4-compressed file: decompress it first (lz4cat)";
+    int text = 1;
+    for (int i = 0; i < 4; i++)
+        if (m[i] < 0x20 || m[i] > 0x7e)
+            text = 0;
+    char shown[12] = "";
+    if (text)
+        snprintf(shown, sizeof shown, " \"%c%c%c%c\"", m[0], m[1], m[2], m[3]);
+    snprintf(buf, len, "not a pcap or pcapng file (unknown magic 0x%02x%02x%02x%02x%s)", m[0], m[1],
+             m[2], m[3], shown);
+    return buf;
+}
+
+/* Classic pcap magics in either byte order: us, ns, and Alexey Kuznetzov's modified format. */
+static int
+classic_magic(const uint8_t m[4], int *ns)
+{
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    uint32_t le = (uint32_t)m[3] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[1] << 8 | m[0];
+    *ns = be == 0xa1b23c4du || le == 0xa1b23c4du;
+    return be == 0xa1b2c3d4u || le == 0xa1b2c3d4u || *ns || be == 0xa1b2cd34u || le == 0xa1b2cd34u;
+}
+
+/*
+ * Opens input `in` from fp (owned from here on, also on failure).
+ * in->path and in->name are set by the caller.
+ */
+static int
+input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
+              struct rs_error *err)
+{
+    struct stat st;
+    int fd = fileno(fp);
+    in->is_stdin = fp == stdin;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (!in->is_stdin)
+                fclose(fp);
+            return rs_error_set(err, RS_ERR_INPUT, "%s: is a directory", in->name);
+        }
+        if (S_ISREG(st.st_mode)) {
+            in->size = (uint64_t)st.st_size;
+            /* A bigger buffer than st_blksize: fewer read(2)s on big captures. */
+            if (!in->is_stdin)
+                setvbuf(fp, NULL, _IOFBF, STREAM_BUFFER);
+        }
+    }
+    /* Where the capture starts: stdin may have been read from before we got it. */
+    long start = ftell(fp);
+    uint8_t m[4];
+    size_t got = fread(m, 1, 4, fp);
+    int rc = 0;
+    char why[160];
+    if (got < 4) {
+        if (ferror(fp)) {
+            rc = rs_error_set(err, RS_ERR_INPUT, "%s: %s", in->name, strerror(errno));
+        } else if (got == 0) {
+            rc = rs_error_set(err, RS_ERR_INPUT, "%s: empty file, not a pcap or pcapng capture",
+                              in->name);
+        } else {
+            rc = rs_error_set(err, RS_ERR_INPUT, "%s: too short to be a capture (%zu bytes)",
+                              in->name, got);
+        }
+        goto fail;
+    }
+    int ns = 0;
+    int pcapng = m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
+    if (!pcapng && !classic_magic(m, &ns)) {
+        rc =
+            rs_error_set(err, RS_ERR_INPUT, "%s: %s", in->name, describe_magic(m, why, sizeof why));
+        goto fail;
+    }
+    if (pcapng && !(opts && opts->pcapng_via_libpcap)) {
+        in->kind = RS_IN_PCAPNG;
+        in->format = "pcapng";
+        if (rs_ng_open(&in->ng, fp, m) < 0) {
+            rc = rs_error_set(err, RS_ERR_INPUT, "%s: not a readable pcapng file: %s", in->name,
+                              in->ng.err);
+            rs_ng_close(&in->ng);
+            goto fail;
+        }
+        in->linktype = in->ng.first_linktype;
+        in->seekable = 1;
+        return 0;
+    }
+
+    /* libpcap: rewind if we can, else replay the magic in front of the pipe. */
+    in->kind = RS_IN_PCAP;
+    in->format = pcapng ? "pcapng" : ns ? "pcap-ns" : "pcap";
+    FILE *lf = fp;
+    if (start >= 0 && fseek(fp, start, SEEK_SET) == 0) {
+        in->seekable = 1;
+    } else {
+        clearerr(fp);
+        lf = rs_replay_open(fp, m, 4);
+        if (!lf) {
+            rc = rs_error_set(err, RS_ERR_NOMEM, "%s: out of memory", in->name);
+            goto fail;
+        }
+        in->offset = 4; /* estimated from here on */
+    }
+    char eb[PCAP_ERRBUF_SIZE];
+    eb[0] = '\0';
+    in->p = pcap_fopen_offline_with_tstamp_precision(lf, PCAP_TSTAMP_PRECISION_NANO, eb);
+    if (!in->p) {
+        rc = rs_error_set(err, RS_ERR_INPUT, "%s: not a readable %s file: %s", in->name,
+                          pcapng ? "pcapng" : "pcap", eb);
+        if (lf != fp)
+            fclose(lf); /* closes fp too, unless stdin */
+        else if (!in->is_stdin)
+            fclose(fp);
+        return rc;
+    }
+    if (lf != fp)
+        in->offset = 24;
+    in->ts_scale = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+    in->linktype = rs_dlt_to_linktype(pcap_datalink(in->p));
+    return 0;
+fail:
+    if (!in->is_stdin)
+        fclose(fp);
+    return rc;
+}
+
+/* Every file's first link type must accept the filter, so typos fail before any output. */
+static int
+check_filter(struct rs_capture *c, const struct rs_input *in, struct rs_error *err)
+{
+    if (!c->filter || (in->kind == RS_IN_PCAPNG && !in->ng.have_iface))
+        return 0;
+    struct rs_filter *f = rs_capture_filter_for(c, in->linktype);
+    if (!f || f->ok)
+        return 0;
+    /* A syntax error fails on Ethernet too; otherwise it is this link type that cannot. */
+    struct rs_filter *eth = rs_capture_filter_for(c, 1);
+    if (eth && !eth->ok)
+        return rs_error_set(err, RS_ERR_USAGE, "bad filter expression '%s': %s", c->filter, f->msg);
+    char lt[64];
+    rs_capture_linktype_format(in->linktype, lt, sizeof lt);
+    return rs_error_set(err, RS_ERR_USAGE,
+                        "filter expression '%s' cannot be used on %s (link type %s): %s", c->filter,
+                        in->name, lt, f->msg);
+}
+
+static struct rs_capture *
+open_inputs(const char *const *paths, FILE *stream, size_t n, const struct rs_capture_opts *opts,
+            struct rs_error *err)
+{
+    struct rs_capture *c = rs_capture_alloc(n, opts);
+    if (!c) {
+        if (stream && stream != stdin)
+            fclose(stream);
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rs_input *in = &c->in[i];
+        in->path = strdup(paths[i]);
+        if (!in->path) {
+            if (stream && stream != stdin)
+                fclose(stream);
+            rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+            goto err;
+        }
+        int is_stdin = !stream && strcmp(paths[i], "-") == 0;
+        in->name = is_stdin ? "stdin" : in->path;
+        FILE *fp = stream ? stream : is_stdin ? stdin : fopen(paths[i], "rb");
+        if (!fp) {
+            rs_error_set(err, RS_ERR_INPUT, "%s: %s", in->name, strerror(errno));
+            goto err;
+        }
+        if (input_open_fp(in, fp, opts, err) < 0)
+            goto err;
+        if (check_filter(c, in, err) < 0)
+            goto err;
+    }
+    return c;
+err:
+    rs_capture_close(c);
+    return NULL;
+}
+
+struct rs_capture *
+rs_capture_open(const char *const *paths, size_t n, const struct rs_capture_opts *opts,
+                struct rs_error *err)
+{
+    if (n == 0) {
+        rs_error_set(err, RS_ERR_USAGE, "no input files");
+        return NULL;
+    }
+    size_t dashes = 0;
+    for (size_t i = 0; i < n; i++)
+        dashes += strcmp(paths[i], "-") == 0;
+    if (dashes > 1) {
+        rs_error_set(err, RS_ERR_USAGE, "stdin ('-') can be read only once");
+        return NULL;
+    }
+    return open_inputs(paths, NULL, n, opts, err);
+}
+
+struct rs_capture *
+rs_capture_open_stream(FILE *fp, const char *name, const struct rs_capture_opts *opts,
+                       struct rs_error *err)
+{
+    const char *paths[1] = {name ? name : "stream"};
+    return open_inputs(paths, fp, 1, opts, err);
+}
+
+/* Reads the next packet of `in` that passes the filter into in->cur: 1, or 0 at its end. */
+static int
+input_read(struct rs_capture *c, struct rs_input *in)
+{
+    while (!in->done) {
+        struct rs_packet *pkt = &in->cur;
+        if (in->kind == RS_IN_PCAPNG) {
+            int st = rs_ng_next(&in->ng, pkt);
+            if (st < 0)
+                rs_capture_damage_input(c, in, in->ng.err);
+            if (st <= 0)
+                break;
+        } else {
+            struct pcap_pkthdr *h;
+            const u_char *d;
+            int st = pcap_next_ex(in->p, &h, &d);
+            if (st != 1) {
+                /* PCAP_ERROR_BREAK is the clean end of a savefile. */
+                if (st != PCAP_ERROR_BREAK)
+                    rs_capture_damage_input(c, in, pcap_geterr(in->p));
+                break;
+            }
+            pkt->ts = rs_pcap_ts(&h->ts, in->ts_scale);
+            pkt->caplen = h->caplen;
+            pkt->len = h->len;
+            pkt->linktype = in->linktype;
+            pkt->data = d;
+            if (!in->seekable)
+                in->offset += 16 + (uint64_t)h->caplen;
+        }
+        pkt->number = ++in->records;
+        if (rs_capture_filter_pass(c, pkt)) {
+            in->packets++;
+            return 1;
+        }
+    }
+    in->done = 1;
+    rs_input_release(in);
+    return 0;
+}
+
+static int
+heap_less(const struct rs_capture *c, size_t a, size_t b)
+{
+    rs_time_ns ta = c->in[a].cur.ts, tb = c->in[b].cur.ts;
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void
+sift_down(struct rs_capture *c, size_t i)
+{
+    size_t n = c->nheap;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && heap_less(c, c->heap[l], c->heap[m]))
+            m = l;
+        if (r < n && heap_less(c, c->heap[r], c->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        size_t t = c->heap[i];
+        c->heap[i] = c->heap[m];
+        c->heap[m] = t;
+        i = m;
+    }
+}
+
+int
+rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
+{
+    if (c->stop)
+        return RS_CAPTURE_END;
+    if (!c->started) {
+        c->started = 1;
+        for (size_t i = 0; i < c->nin; i++)
+            if (input_read(c, &c->in[i]))
+                c->heap[c->nheap++] = i;
+        for (size_t i = c->nheap / 2; i-- > 0;)
+            sift_down(c, i);
+    } else if (c->have_last && c->nheap > 0) {
+        /* The last packet's input is still on top: refill it, or drop it when it is done. */
+        if (!input_read(c, &c->in[c->heap[0]]))
+            c->heap[0] = c->heap[--c->nheap];
+        sift_down(c, 0);
+    }
+    if (c->nheap == 0)
+        return RS_CAPTURE_END;
+    c->last = c->heap[0];
+    c->have_last = 1;
+    *pkt = c->in[c->last].cur;
+    return RS_CAPTURE_PACKET;
+}

@@ -1,0 +1,456 @@
+/*
+ * pcapng.c - rstscope's own pcapng reader.
+ *
+ * Why not libpcap: libpcap 1.10 stops with "an interface has a type N
+ * different from the type of the first interface" (or "... a snapshot length
+ * ...") at the second Interface Description Block whose link type or snaplen
+ * differs from the first, so a capture taken on eth0 and tun0 at once loses
+ * everything after that block. This reader gives every packet the link type
+ * of its own interface.
+ *
+ * Format: draft-ietf-opsawg-pcapng. A file is a sequence of blocks
+ * (type, total length, body, total length again); a Section Header Block
+ * (SHB) fixes the byte order and starts a new set of interfaces.
+ * Handled: SHB, IDB (if_tsresol, if_tsoffset), EPB, SPB, and the obsolete
+ * Packet Block. Everything else (NRB, ISB, DSB, custom, unknown) is skipped.
+ *
+ * Leniency, where libpcap is stricter, so that nothing readable is lost:
+ * sections may change byte order; interfaces may differ in link type and
+ * snaplen; an EPB whose caplen exceeds its interface's snaplen is returned
+ * whole (the bytes are in the block); unreadable IDB options after the fixed
+ * part are ignored. Damage that makes the stream unparseable (short block,
+ * bad length, length trailer mismatch, unknown interface, bad version) ends
+ * the file with a message, like libpcap.
+ *
+ * Like libpcap, the NFLOG pseudo-header TLVs (written in the capturing
+ * host's byte order) are converted to this host's order when the section's
+ * byte order differs; the Linux USB and SocketCAN fix-ups libpcap also does
+ * are not, as no TCP/IP analysis reads them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/capture_int.h"
+#include "util/cursor.h"
+
+#define BT_SHB 0x0A0D0D0Au
+#define BT_IDB 0x00000001u
+#define BT_PB 0x00000002u /* obsolete Packet Block */
+#define BT_SPB 0x00000003u
+#define BT_EPB 0x00000006u
+#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
+
+#define OPT_ENDOFOPT 0
+#define IF_TSRESOL 9
+#define IF_TSOFFSET 14
+
+/* libpcap's own limit: a larger block is treated as corruption. */
+#define MAX_BLOCK (16u * 1024u * 1024u)
+/* Interfaces per section; each IDB costs a few bytes, but the count is input-controlled. */
+#define MAX_IFACES 65536u
+/* Options per IDB: each consumes at least 4 bytes, this just bounds the loop plainly. */
+#define MAX_OPTIONS 4096
+
+#define LINKTYPE_NFLOG 239
+
+static int
+host_is_big_endian(void)
+{
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 0;
+}
+
+static uint16_t
+rd16(const struct rs_ng *r, struct rs_cur *c)
+{
+    return r->big_endian ? rs_cur_be16(c) : rs_cur_le16(c);
+}
+
+static uint32_t
+rd32(const struct rs_ng *r, struct rs_cur *c)
+{
+    return r->big_endian ? rs_cur_be32(c) : rs_cur_le32(c);
+}
+
+static uint64_t
+rd64(const struct rs_ng *r, struct rs_cur *c)
+{
+    uint64_t a = rd32(r, c), b = rd32(r, c);
+    return r->big_endian ? (a << 32 | b) : (b << 32 | a);
+}
+
+static uint32_t
+dec32(int big_endian, const uint8_t *p)
+{
+    if (big_endian)
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static int fail(struct rs_ng *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct rs_ng *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* 1 read all, 0 clean EOF before the first byte (if allowed), -1 error. */
+static int
+read_exact(struct rs_ng *r, uint8_t *dst, size_t n, int eof_ok, const char *what)
+{
+    size_t got = fread(dst, 1, n, r->fp);
+    r->offset += got;
+    if (got == n)
+        return 1;
+    if (ferror(r->fp))
+        return fail(r, "read error: %s", strerror(errno));
+    if (got == 0 && eof_ok)
+        return 0;
+    return fail(r, "truncated pcapng file: %s cut short, %zu of %zu bytes present", what, got, n);
+}
+
+static int
+grow(struct rs_ng *r, size_t n)
+{
+    if (n <= r->bufcap)
+        return 0;
+    size_t cap = r->bufcap ? r->bufcap : 65536;
+    while (cap < n)
+        cap *= 2;
+    uint8_t *b = realloc(r->buf, cap);
+    if (!b)
+        return fail(r, "out of memory for a %zu-byte block", n);
+    r->buf = b;
+    r->bufcap = cap;
+    return 0;
+}
+
+/*
+ * Reads one whole block into r->buf. On success *type and *len are set and
+ * the body is r->buf[8 .. len-4). The SHB type is a palindrome, so it can be
+ * recognised before the byte order is known; its byte-order magic then tells
+ * how to read its length. `pre` holds bytes already consumed (the file magic).
+ */
+static int
+read_block(struct rs_ng *r, uint32_t *type, uint32_t *len, const uint8_t *pre, size_t npre)
+{
+    uint8_t hdr[12];
+    if (npre)
+        memcpy(hdr, pre, npre);
+    int st = read_exact(r, hdr + npre, 8 - npre, npre == 0, "block header");
+    if (st <= 0)
+        return st;
+    uint32_t t = dec32(r->big_endian, hdr);
+    if (t == BT_SHB) {
+        if (read_exact(r, hdr + 8, 4, 0, "section header") < 0)
+            return -1;
+        uint32_t bom_le = dec32(0, hdr + 8);
+        if (bom_le == BYTE_ORDER_MAGIC)
+            r->big_endian = 0;
+        else if (dec32(1, hdr + 8) == BYTE_ORDER_MAGIC)
+            r->big_endian = 1;
+        else
+            return fail(r, "section header with bad byte-order magic 0x%08" PRIx32, bom_le);
+        r->swapped = r->big_endian != host_is_big_endian();
+    }
+    uint32_t l = dec32(r->big_endian, hdr + 4);
+    size_t have = t == BT_SHB ? 12 : 8;
+    if (l < have + 4)
+        return fail(r, "block of type 0x%08" PRIx32 " has a length of %" PRIu32 " < %zu", t, l,
+                    have + 4);
+    if (l > MAX_BLOCK) {
+        return fail(r,
+                    "block of type 0x%08" PRIx32 " has a length of %" PRIu32
+                    " bytes, above the %u-byte limit",
+                    t, l, MAX_BLOCK);
+    }
+    if (grow(r, l) < 0)
+        return -1;
+    memcpy(r->buf, hdr, have);
+    if (read_exact(r, r->buf + have, l - have, 0, "block") < 0)
+        return -1;
+    uint32_t trailer = dec32(r->big_endian, r->buf + l - 4);
+    if (trailer != l) {
+        return fail(
+            r, "block of type 0x%08" PRIx32 " has length %" PRIu32 " but its trailer says %" PRIu32,
+            t, l, trailer);
+    }
+    *type = t;
+    *len = l;
+    return 1;
+}
+
+static int
+parse_shb(struct rs_ng *r, struct rs_cur *c)
+{
+    rs_cur_skip(c, 4); /* byte-order magic, already checked */
+    uint16_t major = rd16(r, c);
+    uint16_t minor = rd16(r, c);
+    if (c->err)
+        return fail(r, "section header block too short");
+    if (major != 1)
+        return fail(r, "unsupported pcapng version %u.%u", major, minor);
+    /* A new section has its own interfaces (interface ids restart at 0). */
+    r->nifs = 0;
+    return 0;
+}
+
+static void
+parse_idb_options(struct rs_ng *r, struct rs_cur *c, struct rs_ng_iface *ifc)
+{
+    for (int n = 0; n < MAX_OPTIONS && rs_cur_left(c) >= 4; n++) {
+        uint16_t code = rd16(r, c);
+        uint16_t olen = rd16(r, c);
+        size_t padded = ((size_t)olen + 3) & ~(size_t)3;
+        if (code == OPT_ENDOFOPT || padded > rs_cur_left(c))
+            return;
+        struct rs_cur v = rs_cur_sub(c, padded);
+        if (code == IF_TSRESOL && olen == 1) {
+            uint8_t b = rs_cur_u8(&v);
+            ifc->base2 = (b & 0x80) != 0;
+            ifc->exp = (uint8_t)(b & 0x7f);
+        } else if (code == IF_TSOFFSET && olen == 8) {
+            ifc->tsoffset_s = (int64_t)rd64(r, &v);
+        }
+    }
+}
+
+static int
+parse_idb(struct rs_ng *r, struct rs_cur *c)
+{
+    struct rs_ng_iface ifc;
+    memset(&ifc, 0, sizeof ifc);
+    ifc.linktype = rd16(r, c);
+    rs_cur_skip(c, 2);
+    ifc.snaplen = rd32(r, c);
+    if (c->err)
+        return fail(r, "interface description block too short");
+    ifc.exp = 6; /* default resolution: microseconds */
+    parse_idb_options(r, c, &ifc);
+    if (ifc.base2 ? ifc.exp > 63 : ifc.exp > 19)
+        return fail(r, "interface %" PRIu32 " has an impossible if_tsresol %s^-%u", r->nifs,
+                    ifc.base2 ? "2" : "10", ifc.exp);
+    ifc.units = 1;
+    if (!ifc.base2)
+        for (unsigned i = 0; i < ifc.exp; i++)
+            ifc.units *= 10;
+    if (r->nifs >= MAX_IFACES)
+        return fail(r, "more than %u interfaces in one section", MAX_IFACES);
+    if (r->nifs == r->capifs) {
+        uint32_t cap = r->capifs ? r->capifs * 2 : 4;
+        struct rs_ng_iface *n = realloc(r->ifs, cap * sizeof *n);
+        if (!n)
+            return fail(r, "out of memory for interfaces");
+        r->ifs = n;
+        r->capifs = cap;
+    }
+    r->ifs[r->nifs++] = ifc;
+    if (!r->have_iface) {
+        r->have_iface = 1;
+        r->first_linktype = ifc.linktype;
+    }
+    return 0;
+}
+
+static const int64_t NS = 1000000000;
+
+/* if_tsresol units since the epoch -> ns, saturating instead of wrapping. */
+static rs_time_ns
+to_ns(const struct rs_ng_iface *ifc, uint64_t t)
+{
+    uint64_t sec, ns;
+    if (ifc->base2) {
+        unsigned e = ifc->exp;
+        sec = e ? t >> e : t;
+        uint64_t frac = e ? t & ((UINT64_C(1) << e) - 1) : 0;
+        /* frac < 2^e; keep the product below 2^64 by dropping low bits first. */
+        ns = e <= 30 ? (frac * (uint64_t)NS) >> e : ((frac >> (e - 30)) * (uint64_t)NS) >> 30;
+    } else {
+        sec = t / ifc->units;
+        uint64_t frac = t % ifc->units;
+        ns = ifc->units <= (uint64_t)NS ? frac * ((uint64_t)NS / ifc->units)
+                                        : frac / (ifc->units / (uint64_t)NS);
+    }
+    if (sec > (uint64_t)(INT64_MAX / NS) - 1)
+        return INT64_MAX;
+    int64_t v = (int64_t)sec * NS + (int64_t)ns;
+    int64_t off = ifc->tsoffset_s;
+    if (off > INT64_MAX / NS || off < INT64_MIN / NS)
+        return off > 0 ? INT64_MAX : INT64_MIN;
+    off *= NS;
+    if (off > 0 && v > INT64_MAX - off)
+        return INT64_MAX;
+    return v + off;
+}
+
+static uint16_t
+swap16(uint16_t v)
+{
+    return (uint16_t)(v << 8 | v >> 8);
+}
+
+/*
+ * NFLOG (LINKTYPE 239): a 4-byte big-endian header, then TLVs whose 16-bit
+ * length and type are in the capturing host's byte order. Swap them when the
+ * file came from a host of the other order, as libpcap does
+ * (swap_nflog_header in pcap-common.c).
+ */
+static void
+swap_nflog(uint8_t *p, uint32_t caplen, uint32_t len)
+{
+    if (caplen < 4 || len < 4 || p[1] != 0) /* version 0 only */
+        return;
+    size_t off = 4, lim = caplen < len ? caplen : len;
+    while (lim - off >= 4) {
+        uint16_t l, t;
+        memcpy(&l, p + off, 2);
+        memcpy(&t, p + off + 2, 2);
+        l = swap16(l);
+        t = swap16(t);
+        memcpy(p + off, &l, 2);
+        memcpy(p + off + 2, &t, 2);
+        size_t size = ((size_t)l + 3) & ~(size_t)3;
+        if (size < 4 || size > lim - off)
+            return;
+        off += size;
+    }
+}
+
+static int
+packet(struct rs_ng *r, uint32_t type, uint32_t blen, struct rs_packet *pkt)
+{
+    struct rs_cur c = rs_cur_make(r->buf + 8, blen - 12);
+    uint32_t ifid, caplen, len;
+    uint64_t t = 0;
+    if (type == BT_SPB) {
+        ifid = 0;
+        len = rd32(r, &c);
+        caplen = len;
+    } else if (type == BT_EPB) {
+        ifid = rd32(r, &c);
+        uint64_t hi = rd32(r, &c), lo = rd32(r, &c);
+        t = hi << 32 | lo;
+        caplen = rd32(r, &c);
+        len = rd32(r, &c);
+    } else {
+        ifid = rd16(r, &c);
+        rs_cur_skip(&c, 2); /* drops count */
+        uint64_t hi = rd32(r, &c), lo = rd32(r, &c);
+        t = hi << 32 | lo;
+        caplen = rd32(r, &c);
+        len = rd32(r, &c);
+    }
+    if (c.err)
+        return fail(r, "packet block of %" PRIu32 " bytes is too short for its header", blen);
+    if (ifid >= r->nifs) {
+        return fail(r,
+                    "a packet arrived on interface %" PRIu32
+                    ", but there's no Interface Description Block for that interface",
+                    ifid);
+    }
+    const struct rs_ng_iface *ifc = &r->ifs[ifid];
+    if (type == BT_SPB) {
+        /* An SPB has no caplen: the packet, cut to the snaplen, fills the block. */
+        if (ifc->snaplen && caplen > ifc->snaplen)
+            caplen = ifc->snaplen;
+        if (caplen > rs_cur_left(&c))
+            caplen = (uint32_t)rs_cur_left(&c);
+    } else if (caplen > rs_cur_left(&c)) {
+        return fail(r, "packet block says %" PRIu32 " captured bytes but holds only %zu", caplen,
+                    rs_cur_left(&c));
+    }
+    uint8_t *data = r->buf + 8 + c.off;
+    if (r->swapped && ifc->linktype == LINKTYPE_NFLOG)
+        swap_nflog(data, caplen, len);
+    /* SPBs carry no time stamp; reuse the last one so timers do not jump to 1970. */
+    pkt->ts = type == BT_SPB ? r->last_ts : to_ns(ifc, t);
+    r->last_ts = pkt->ts;
+    pkt->caplen = caplen;
+    pkt->len = len;
+    pkt->linktype = ifc->linktype;
+    pkt->data = data;
+    return 1;
+}
+
+int
+rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
+{
+    for (;;) {
+        uint32_t type = 0, len = 0;
+        int st = read_block(r, &type, &len, NULL, 0);
+        if (st <= 0)
+            return st;
+        struct rs_cur c = rs_cur_make(r->buf + 8, len - 12);
+        switch (type) {
+        case BT_SHB:
+            if (parse_shb(r, &c) < 0)
+                return -1;
+            break;
+        case BT_IDB:
+            if (parse_idb(r, &c) < 0)
+                return -1;
+            break;
+        case BT_EPB:
+        case BT_SPB:
+        case BT_PB:
+            return packet(r, type, len, pkt);
+        default:
+            break;
+        }
+    }
+}
+
+int
+rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
+{
+    memset(r, 0, sizeof *r);
+    r->fp = fp;
+    r->offset = 4;
+    uint32_t type = 0, len = 0;
+    if (read_block(r, &type, &len, magic, 4) <= 0) {
+        if (!r->err[0])
+            fail(r, "truncated pcapng file: no section header");
+        return -1;
+    }
+    struct rs_cur c = rs_cur_make(r->buf + 8, len - 12);
+    if (parse_shb(r, &c) < 0)
+        return -1;
+    /*
+     * Read ahead to the first interface so that its link type is known at
+     * open (filters are checked against it). Nothing but metadata may come
+     * first: a packet before any IDB has no interface to belong to.
+     */
+    while (!r->have_iface) {
+        int st = read_block(r, &type, &len, NULL, 0);
+        if (st < 0)
+            return -1;
+        if (st == 0)
+            return 0; /* a section without interfaces: a valid, empty capture */
+        c = rs_cur_make(r->buf + 8, len - 12);
+        if (type == BT_SHB && parse_shb(r, &c) < 0)
+            return -1;
+        if (type == BT_IDB && parse_idb(r, &c) < 0)
+            return -1;
+        if (type == BT_EPB || type == BT_SPB || type == BT_PB)
+            return fail(r, "packet block before any Interface Description Block");
+    }
+    return 0;
+}
+
+void
+rs_ng_close(struct rs_ng *r)
+{
+    free(r->ifs);
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}

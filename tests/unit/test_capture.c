@@ -1,0 +1,1333 @@
+/*
+ * test_capture.c - reading captures: open errors, the time-ordered merge,
+ * stdin (file and pipe), damage (truncation, impossible caplen, corrupt
+ * pcapng blocks), pcapng with interfaces of different link types, filters
+ * that keep frame numbers, and live capture on loopback (skipped without
+ * CAP_NET_RAW).
+ *
+ * Capture files are written here byte by byte, so each test shows exactly
+ * which record is odd.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rstscope/capture.h>
+#include <rstscope/craft.h>
+
+/* ---- building files ---- */
+
+struct buf {
+    uint8_t *p;
+    size_t n, cap;
+};
+
+static void
+put(struct buf *b, const void *d, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        assert_non_null(b->p);
+    }
+    if (n)
+        memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+
+static void
+put16(struct buf *b, int big, uint32_t v)
+{
+    uint8_t x[2] = {(uint8_t)(big ? v >> 8 : v), (uint8_t)(big ? v : v >> 8)};
+    put(b, x, 2);
+}
+
+static void
+put32(struct buf *b, int big, uint32_t v)
+{
+    uint8_t x[4];
+    for (int i = 0; i < 4; i++)
+        x[big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+    put(b, x, 4);
+}
+
+static void
+pcap_header(struct buf *b, int big, uint32_t magic, uint32_t snaplen, uint32_t linktype)
+{
+    put32(b, big, magic);
+    put16(b, big, 2);
+    put16(b, big, 4);
+    put32(b, big, 0);
+    put32(b, big, 0);
+    put32(b, big, snaplen);
+    put32(b, big, linktype);
+}
+
+static void
+pcap_record(struct buf *b, int big, uint32_t sec, uint32_t frac, uint32_t caplen, uint32_t len,
+            const void *data, size_t n)
+{
+    put32(b, big, sec);
+    put32(b, big, frac);
+    put32(b, big, caplen);
+    put32(b, big, len);
+    put(b, data, n);
+}
+
+static void
+ng_block(struct buf *b, int big, uint32_t type, const struct buf *body)
+{
+    size_t padded = (body->n + 3) & ~(size_t)3;
+    uint32_t len = (uint32_t)(12 + padded);
+    put32(b, big, type);
+    put32(b, big, len);
+    put(b, body->p, body->n);
+    static const uint8_t zero[4];
+    put(b, zero, padded - body->n);
+    put32(b, big, len);
+}
+
+static void
+ng_shb(struct buf *b, int big)
+{
+    struct buf body = {0};
+    put32(&body, big, 0x1A2B3C4D);
+    put16(&body, big, 1);
+    put16(&body, big, 0);
+    put32(&body, big, 0xffffffff);
+    put32(&body, big, 0xffffffff);
+    ng_block(b, big, 0x0A0D0D0A, &body);
+    free(body.p);
+}
+
+/* tsresol < 0: no option; tsoffset 0: no option. */
+static void
+ng_idb(struct buf *b, int big, uint16_t linktype, uint32_t snaplen, int tsresol, int64_t tsoffset)
+{
+    struct buf body = {0};
+    put16(&body, big, linktype);
+    put16(&body, big, 0);
+    put32(&body, big, snaplen);
+    /* An if_name option first, so options are really walked. */
+    put16(&body, big, 2);
+    put16(&body, big, 5);
+    put(&body, "eth0\0\0\0\0", 8);
+    if (tsresol >= 0) {
+        put16(&body, big, 9);
+        put16(&body, big, 1);
+        uint8_t v[4] = {(uint8_t)tsresol, 0, 0, 0};
+        put(&body, v, 4);
+    }
+    if (tsoffset) {
+        put16(&body, big, 14);
+        put16(&body, big, 8);
+        uint64_t o = (uint64_t)tsoffset;
+        if (big) {
+            put32(&body, 1, (uint32_t)(o >> 32));
+            put32(&body, 1, (uint32_t)o);
+        } else {
+            put32(&body, 0, (uint32_t)o);
+            put32(&body, 0, (uint32_t)(o >> 32));
+        }
+    }
+    put16(&body, big, 0);
+    put16(&body, big, 0);
+    ng_block(b, big, 1, &body);
+    free(body.p);
+}
+
+static void
+ng_epb(struct buf *b, int big, uint32_t ifid, uint64_t ts, const void *data, uint32_t caplen,
+       uint32_t len)
+{
+    struct buf body = {0};
+    put32(&body, big, ifid);
+    put32(&body, big, (uint32_t)(ts >> 32));
+    put32(&body, big, (uint32_t)ts);
+    put32(&body, big, caplen);
+    put32(&body, big, len);
+    put(&body, data, caplen);
+    ng_block(b, big, 6, &body);
+    free(body.p);
+}
+
+static void
+ng_spb(struct buf *b, int big, const void *data, uint32_t len)
+{
+    struct buf body = {0};
+    put32(&body, big, len);
+    put(&body, data, len);
+    ng_block(b, big, 3, &body);
+    free(body.p);
+}
+
+static char tmpdir[256];
+
+static const char *
+tpath(const char *name)
+{
+    static char p[8][512];
+    static int k;
+    char *s = p[k++ % 8];
+    snprintf(s, 512, "%s/%s", tmpdir, name);
+    return s;
+}
+
+static const char *
+save(const char *name, const struct buf *b)
+{
+    const char *path = tpath(name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (b->n)
+        assert_int_equal(fwrite(b->p, 1, b->n, f), b->n);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static const uint8_t frame_a[] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 1, 2, 3, 4, 5, 6, 0x08, 0x00};
+static const uint8_t frame_b[] = {0x45, 0, 0,  20, 0, 0, 0,  0, 64, 6,
+                                  0,    0, 10, 0,  0, 1, 10, 0, 0,  2};
+
+/* A classic pcap (us, little-endian, Ethernet) with n records at t = base + i*step seconds. */
+static struct buf
+simple_pcap(int n, uint32_t base, uint32_t step)
+{
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    for (int i = 0; i < n; i++) {
+        uint8_t f[sizeof frame_a];
+        memcpy(f, frame_a, sizeof f);
+        f[0] = (uint8_t)i;
+        pcap_record(&b, 0, base + (uint32_t)i * step, 250000, sizeof f, sizeof f, f, sizeof f);
+    }
+    return b;
+}
+
+static struct rs_capture *
+open1(const char *path, const struct rs_capture_opts *o, struct rs_error *err)
+{
+    const char *paths[1] = {path};
+    return rs_capture_open(paths, 1, o, err);
+}
+
+static const char *
+note(const struct rs_capture *c, size_t i)
+{
+    const char *m[16];
+    size_t n = rs_capture_damage(c, m, 16);
+    return i < n && i < 16 ? m[i] : NULL;
+}
+
+/* ---- open errors ---- */
+
+static void
+test_open_missing(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    memset(&err, 0, sizeof err);
+    assert_null(open1(tpath("nonexistent.pcap"), NULL, &err));
+    assert_int_equal(err.code, RS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "nonexistent.pcap: No such file or directory"));
+}
+
+static void
+test_open_not_a_capture(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = {0};
+    put(&b, "hello world\n", 12);
+    assert_null(open1(save("x.txt", &b), NULL, &err));
+    assert_int_equal(err.code, RS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "x.txt: not a pcap or pcapng file (unknown magic 0x68656c6c "
+                                    "\"hell\")"));
+    b.n = 0;
+    assert_null(open1(save("empty", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "empty: empty file"));
+    put(&b, "\xd4\xc3", 2);
+    assert_null(open1(save("short", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "too short to be a capture (2 bytes)"));
+    b.n = 0;
+    put(&b, "\x1f\x8b\x08\x00", 4);
+    assert_null(open1(save("x.pcap.gz", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "gzip-compressed"));
+    b.n = 0;
+    put(&b, "\x00\x01\x02\x03", 4);
+    assert_null(open1(save("bin", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "unknown magic 0x00010203)"));
+    assert_null(open1(tmpdir, NULL, &err));
+    assert_int_equal(err.code, RS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    /* A pcap magic with a cut header: libpcap's words, with the file name. */
+    struct buf p = simple_pcap(1, 1, 1);
+    p.n = 10;
+    assert_null(open1(save("cuthdr.pcap", &p), NULL, &err));
+    assert_int_equal(err.code, RS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "cuthdr.pcap: not a readable pcap file: truncated dump file"));
+    free(p.p);
+    free(b.p);
+}
+
+static void
+test_open_usage_errors(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    assert_null(rs_capture_open(NULL, 0, NULL, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    const char *two[2] = {"-", "-"};
+    assert_null(rs_capture_open(two, 2, NULL, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "stdin"));
+    /* A later file that fails closes the earlier ones (ASan checks the leak). */
+    struct buf b = simple_pcap(2, 1, 1);
+    const char *paths[2] = {save("ok.pcap", &b), tpath("missing.pcap")};
+    assert_null(rs_capture_open(paths, 2, NULL, &err));
+    assert_non_null(strstr(err.msg, "missing.pcap"));
+    free(b.p);
+}
+
+static void
+test_bad_filter(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = simple_pcap(2, 1, 1);
+    const char *path = save("f.pcap", &b);
+    struct rs_capture_opts o = {.filter = "tcp prt 80"};
+    assert_null(open1(path, &o, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "bad filter expression 'tcp prt 80'"));
+    assert_non_null(strstr(err.msg, "syntax error"));
+    /* Valid syntax, but Ethernet addresses mean nothing on raw IP. */
+    struct buf r = {0};
+    pcap_header(&r, 0, 0xa1b2c3d4, 65535, 101);
+    o.filter = "ether host 01:02:03:04:05:06";
+    assert_null(open1(save("raw.pcap", &r), &o, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "cannot be used on"));
+    assert_non_null(strstr(err.msg, "raw.pcap (link type RAW"));
+    free(b.p);
+    free(r.p);
+}
+
+/* ---- reading ---- */
+
+static void
+test_single_file(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = simple_pcap(3, 1700000000, 2);
+    const char *path = save("three.pcap", &b);
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_file_count(c), 1);
+    struct rs_packet p;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+        assert_int_equal(p.number, (uint64_t)i + 1);
+        assert_int_equal(p.ts, (1700000000 + 2 * i) * RS_NS_PER_SEC + 250000000);
+        assert_int_equal(p.caplen, sizeof frame_a);
+        assert_int_equal(p.linktype, 1);
+        assert_int_equal(p.data[0], i);
+        assert_memory_equal(p.data + 1, frame_a + 1, sizeof frame_a - 1);
+        assert_int_equal(rs_capture_current_file(c), 0);
+    }
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    struct rs_capture_file_info fi;
+    assert_int_equal(rs_capture_file_info(c, 0, &fi), 0);
+    assert_int_equal(rs_capture_file_info(c, 1, &fi), RS_ERR_USAGE);
+    rs_capture_file_info(c, 0, &fi);
+    assert_string_equal(fi.path, path);
+    assert_string_equal(fi.format, "pcap");
+    assert_int_equal(fi.records, 3);
+    assert_int_equal(fi.packets, 3);
+    assert_int_equal(fi.size, b.n);
+    assert_int_equal(fi.offset, b.n);
+    assert_true(fi.done);
+    assert_false(fi.damaged);
+    uint64_t done, total;
+    rs_capture_progress(c, &done, &total);
+    assert_int_equal(done, b.n);
+    assert_int_equal(total, b.n);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 0);
+    struct rs_capture_stats st;
+    assert_int_equal(rs_capture_stats(c, &st, &err), 0);
+    assert_int_equal(st.received, 3);
+    rs_capture_close(c);
+    free(b.p);
+}
+
+static void
+test_ns_big_endian(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = {0};
+    pcap_header(&b, 1, 0xa1b23c4d, 65535, 101);
+    pcap_record(&b, 1, 5, 123456789, sizeof frame_b, 1500, frame_b, sizeof frame_b);
+    struct rs_capture *c = open1(save("ns-be.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.ts, 5 * RS_NS_PER_SEC + 123456789);
+    assert_int_equal(p.linktype, 101); /* LINKTYPE_RAW, not Linux's DLT_RAW 12 */
+    assert_int_equal(p.len, 1500);
+    struct rs_capture_file_info fi;
+    rs_capture_file_info(c, 0, &fi);
+    assert_string_equal(fi.format, "pcap-ns");
+    assert_int_equal(fi.linktype, 101);
+    rs_capture_close(c);
+    free(b.p);
+}
+
+static void
+test_merge_time_order(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    /* A: 1 4 7 10, B: 2 5 8 10, C: 3 3 9. Equal times go to the file given first. */
+    struct buf a = simple_pcap(4, 1, 3);
+    struct buf b = simple_pcap(4, 2, 3);
+    b.n -= 16 + sizeof frame_a; /* replace B's last record with t=10 */
+    pcap_record(&b, 0, 10, 250000, sizeof frame_a, sizeof frame_a, frame_a, sizeof frame_a);
+    struct buf c3 = {0};
+    pcap_header(&c3, 0, 0xa1b23c4d, 65535, 1);
+    for (uint32_t t = 3; t <= 9; t += 6)
+        pcap_record(&c3, 0, t, 250000000, sizeof frame_a, sizeof frame_a, frame_a, sizeof frame_a);
+    c3.n -= 16 + sizeof frame_a;
+    pcap_record(&c3, 0, 3, 250000000, sizeof frame_a, sizeof frame_a, frame_a, sizeof frame_a);
+    pcap_record(&c3, 0, 9, 250000000, sizeof frame_a, sizeof frame_a, frame_a, sizeof frame_a);
+    const char *paths[3] = {save("a.pcap", &a), save("b.pcap", &b), save("c.pcap", &c3)};
+    struct rs_capture *c = rs_capture_open(paths, 3, NULL, &err);
+    assert_non_null(c);
+    const struct {
+        int sec;
+        size_t file;
+        uint64_t number;
+    } want[] = {{1, 0, 1}, {2, 1, 1}, {3, 2, 1}, {3, 2, 2},  {4, 0, 2}, {5, 1, 2},
+                {7, 0, 3}, {8, 1, 3}, {9, 2, 3}, {10, 0, 4}, {10, 1, 4}};
+    struct rs_packet p;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+        assert_int_equal(p.ts, want[i].sec * RS_NS_PER_SEC + 250000000);
+        assert_int_equal(rs_capture_current_file(c), want[i].file);
+        assert_int_equal(p.number, want[i].number);
+    }
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_file_count(c), 3);
+    rs_capture_close(c);
+    free(a.p);
+    free(b.p);
+    free(c3.p);
+}
+
+static void
+test_truncated_mid_record(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = simple_pcap(5, 100, 1);
+    b.n -= 5; /* the last record loses 5 bytes of data */
+    struct rs_capture *c = open1(save("cut.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+        assert_int_equal(p.number, (uint64_t)i + 1);
+        assert_int_equal(p.data[0], i);
+    }
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+    const char *m = note(c, 0);
+    assert_non_null(strstr(m, "cut.pcap: truncated after packet 4: truncated dump file; tried to "
+                              "read 14 captured bytes, only got 9"));
+    struct rs_capture_file_info fi;
+    rs_capture_file_info(c, 0, &fi);
+    assert_true(fi.damaged);
+    assert_int_equal(fi.records, 4);
+    rs_capture_close(c);
+
+    /* Cut inside the 16-byte record header instead. */
+    b.n -= sizeof frame_a - 5 + 9;
+    c = open1(save("cut2.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    assert_int_equal(n, 4);
+    assert_non_null(strstr(note(c, 0), "truncated after packet 4: truncated dump file; tried to "
+                                       "read 16 header bytes, only got 7"));
+    rs_capture_close(c);
+    free(b.p);
+}
+
+static void
+test_damage_does_not_stop_other_files(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf a = simple_pcap(5, 1, 2); /* 1 3 5 7 9, cut after 3 packets */
+    a.n -= 2 * (16 + sizeof frame_a) - 3;
+    struct buf b = simple_pcap(5, 2, 2); /* 2 4 6 8 10 */
+    const char *paths[2] = {save("dmg.pcap", &a), save("fine.pcap", &b)};
+    struct rs_capture *c = rs_capture_open(paths, 2, NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    int from[2] = {0, 0};
+    rs_time_ns last = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET) {
+        assert_true(p.ts > last);
+        last = p.ts;
+        from[rs_capture_current_file(c)]++;
+    }
+    assert_int_equal(from[0], 3);
+    assert_int_equal(from[1], 5);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+    assert_non_null(strstr(note(c, 0), "dmg.pcap: truncated after packet 3"));
+    rs_capture_close(c);
+    free(a.p);
+    free(b.p);
+}
+
+static void
+test_caplen_records(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    uint8_t big[300];
+    memset(big, 0x5a, sizeof big);
+    /* snaplen 50: a 100-byte record is cut to the snaplen by libpcap, not an error. */
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 50, 1);
+    pcap_record(&b, 0, 1, 0, 0, 0, NULL, 0); /* zero-length record */
+    pcap_record(&b, 0, 2, 0, 100, 100, big, 100);
+    pcap_record(&b, 0, 3, 0, sizeof frame_a, 60, frame_a, sizeof frame_a);
+    struct rs_capture *c = open1(save("snap.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.caplen, 0);
+    assert_int_equal(p.len, 0);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.caplen, 50);
+    assert_int_equal(p.len, 100);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.number, 3);
+    assert_memory_equal(p.data, frame_a, sizeof frame_a);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 0);
+    rs_capture_close(c);
+
+    /* A caplen beyond any sane snaplen is damage. */
+    b.n = 0;
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    pcap_record(&b, 0, 1, 0, sizeof frame_a, sizeof frame_a, frame_a, sizeof frame_a);
+    pcap_record(&b, 0, 2, 0, 300000, 300000, big, sizeof big);
+    c = open1(save("huge.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_non_null(strstr(note(c, 0), "huge.pcap: damaged after packet 1: invalid packet capture "
+                                       "length 300000"));
+    rs_capture_close(c);
+    free(b.p);
+}
+
+/* ---- pcapng ---- */
+
+static struct buf
+two_linktype_pcapng(void)
+{
+    struct buf b = {0};
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 65535, -1, 0); /* Ethernet, microseconds */
+    ng_idb(&b, 0, 101, 1500, 9, 0); /* raw IP, nanoseconds, another snaplen */
+    ng_epb(&b, 0, 0, UINT64_C(1700000000000001), frame_a, sizeof frame_a, sizeof frame_a);
+    ng_epb(&b, 0, 1, UINT64_C(1700000000000001500), frame_b, sizeof frame_b, 40);
+    ng_epb(&b, 0, 0, UINT64_C(1700000000000003), frame_a, sizeof frame_a, sizeof frame_a);
+    return b;
+}
+
+static void
+test_pcapng_two_linktypes(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = two_linktype_pcapng();
+    const char *path = save("multi.pcapng", &b);
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.linktype, 1);
+    assert_int_equal(p.ts, INT64_C(1700000000000001000));
+    assert_memory_equal(p.data, frame_a, sizeof frame_a);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.linktype, 101);
+    assert_int_equal(p.ts, INT64_C(1700000000000001500));
+    assert_int_equal(p.caplen, sizeof frame_b);
+    assert_int_equal(p.len, 40);
+    assert_int_equal(p.number, 2);
+    assert_memory_equal(p.data, frame_b, sizeof frame_b);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.linktype, 1);
+    assert_int_equal(p.number, 3);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 0);
+    struct rs_capture_file_info fi;
+    rs_capture_file_info(c, 0, &fi);
+    assert_string_equal(fi.format, "pcapng");
+    assert_int_equal(fi.linktype, 1);
+    assert_int_equal(fi.offset, b.n);
+    rs_capture_close(c);
+
+    /*
+     * What libpcap 1.10 does with the same file: it stops at the second IDB,
+     * before the first packet, because the link types differ.
+     */
+    struct rs_capture_opts o = {.pcapng_via_libpcap = 1};
+    c = open1(path, &o, &err);
+    assert_non_null(c);
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    assert_true(n < 3);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+    assert_non_null(strstr(note(c, 0), "different from the type of the first interface"));
+    rs_capture_close(c);
+    free(b.p);
+}
+
+static void
+test_pcapng_sections_spb_options(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = {0};
+    /* Section 1, little-endian: 2^-10 s units, offset +100 s, and skipped blocks. */
+    ng_shb(&b, 0);
+    struct buf nrb = {0};
+    put32(&nrb, 0, 0);
+    ng_block(&b, 0, 4, &nrb); /* Name Resolution Block */
+    ng_idb(&b, 0, 1, 10, 0x80 | 10, 100);
+    ng_block(&b, 0, 0x40000BAD, &nrb); /* custom block */
+    ng_epb(&b, 0, 0, (UINT64_C(5) << 10) | 512, frame_a, sizeof frame_a, sizeof frame_a);
+    ng_spb(&b, 0, frame_b, sizeof frame_b); /* cut to the snaplen of 10 */
+    ng_block(&b, 0, 5, &nrb);               /* Interface Statistics Block */
+    /* Section 2, big-endian, its own interface 0. */
+    ng_shb(&b, 1);
+    ng_idb(&b, 1, 228, 0, 3, 0); /* LINKTYPE_IPV4, milliseconds */
+    ng_epb(&b, 1, 0, 7001, frame_b, sizeof frame_b, sizeof frame_b);
+    struct rs_capture *c = open1(save("sections.pcapng", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.ts, 105 * RS_NS_PER_SEC + 500000000);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.ts, 105 * RS_NS_PER_SEC + 500000000); /* SPB: no stamp of its own */
+    assert_int_equal(p.caplen, 10);
+    assert_int_equal(p.len, sizeof frame_b);
+    assert_memory_equal(p.data, frame_b, 10);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.linktype, 228);
+    assert_int_equal(p.ts, 7 * RS_NS_PER_SEC + 1000000);
+    assert_int_equal(p.number, 3);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 0);
+    rs_capture_close(c);
+    free(nrb.p);
+    free(b.p);
+}
+
+static void
+test_pcapng_nflog_swapped(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    /* NFLOG TLV lengths and types are in the writer's byte order: big-endian here. */
+    const uint8_t nflog[] = {2, 0, 0, 0, 0, 8, 0, 1, 0x11, 0x22, 0x33, 0x44};
+    struct buf b = {0};
+    ng_shb(&b, 1);
+    ng_idb(&b, 1, 239, 0, -1, 0);
+    ng_epb(&b, 1, 0, 1, nflog, sizeof nflog, sizeof nflog);
+    struct rs_capture *c = open1(save("nflog.pcapng", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    uint16_t len, type;
+    memcpy(&len, p.data + 4, 2);
+    memcpy(&type, p.data + 6, 2);
+    uint16_t one = 1;
+    uint8_t little;
+    memcpy(&little, &one, 1);
+    assert_int_equal(len, little ? 8 : 0x0800);
+    assert_int_equal(type, little ? 1 : 0x0100);
+    assert_int_equal(p.data[8], 0x11);
+    rs_capture_close(c);
+    free(b.p);
+}
+
+struct ng_damage_case {
+    const char *name;
+    const char *note;
+};
+
+static void
+check_ng_damage(const char *name, const struct buf *b, int want_packets, const char *want)
+{
+    struct rs_error err;
+    struct rs_capture *c = open1(save(name, b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    assert_int_equal(n, want_packets);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+    if (!strstr(note(c, 0), want))
+        fail_msg("note '%s' lacks '%s'", note(c, 0), want);
+    assert_non_null(strstr(note(c, 0), name));
+    rs_capture_close(c);
+}
+
+static void
+test_pcapng_damage(void **state)
+{
+    (void)state;
+    struct buf good = {0};
+    ng_shb(&good, 0);
+    ng_idb(&good, 0, 1, 0, -1, 0);
+    for (uint64_t i = 0; i < 3; i++)
+        ng_epb(&good, 0, 0, i, frame_a, sizeof frame_a, sizeof frame_a);
+    size_t epb = 12 + 20 + ((sizeof frame_a + 3) & ~(size_t)3);
+
+    struct buf b = {0};
+    put(&b, good.p, good.n - 6);
+    check_ng_damage("ng-cut.pcapng", &b, 2, "truncated after packet 2: truncated pcapng file");
+
+    b.n = 0;
+    put(&b, good.p, good.n - epb);
+    put32(&b, 0, 6);
+    put32(&b, 0, 8); /* a block length below the 12-byte minimum */
+    put32(&b, 0, 0);
+    check_ng_damage("ng-short.pcapng", &b, 2, "has a length of 8 < 12");
+
+    b.n = 0;
+    put(&b, good.p, good.n - 4);
+    put32(&b, 0, 1234); /* trailer disagrees with the header */
+    check_ng_damage("ng-trailer.pcapng", &b, 2, "but its trailer says 1234");
+
+    b.n = 0;
+    put(&b, good.p, good.n - epb);
+    ng_epb(&b, 0, 7, 9, frame_a, sizeof frame_a, sizeof frame_a);
+    check_ng_damage("ng-ifid.pcapng", &b, 2, "interface 7, but there's no Interface Description");
+
+    b.n = 0;
+    put(&b, good.p, good.n - epb);
+    struct buf body = {0};
+    put32(&body, 0, 0);
+    put32(&body, 0, 0);
+    put32(&body, 0, 0);
+    put32(&body, 0, 5000); /* caplen beyond the block */
+    put32(&body, 0, 5000);
+    ng_block(&b, 0, 6, &body);
+    check_ng_damage("ng-caplen.pcapng", &b, 2, "says 5000 captured bytes but holds only 0");
+
+    b.n = 0;
+    put(&b, good.p, good.n - epb);
+    put32(&b, 0, 6);
+    put32(&b, 0, 0x7ffffff0u);
+    check_ng_damage("ng-huge.pcapng", &b, 2, "above the 16777216-byte limit");
+
+    /* Damage before any packet, but after a good header, is still just damage. */
+    b.n = 0;
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 0, -1, 0);
+    put32(&b, 0, 6);
+    check_ng_damage("ng-early.pcapng", &b, 0, "truncated before the first packet");
+
+    /* Broken at open: the caller gets an input error. */
+    struct rs_error err;
+    b.n = 0;
+    ng_shb(&b, 0);
+    ng_epb(&b, 0, 0, 1, frame_a, sizeof frame_a, sizeof frame_a);
+    assert_null(open1(save("ng-noidb.pcapng", &b), NULL, &err));
+    assert_int_equal(err.code, RS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "packet block before any Interface Description Block"));
+    b.n = 0;
+    put32(&b, 0, 0x0A0D0D0A);
+    put32(&b, 0, 28);
+    put32(&b, 0, 0x12345678);
+    assert_null(open1(save("ng-bom.pcapng", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "bad byte-order magic"));
+    b.n = 0;
+    put32(&b, 0, 0x0A0D0D0A);
+    put32(&b, 0, 28);
+    put32(&b, 0, 0x1A2B3C4D);
+    put16(&b, 0, 2);
+    put16(&b, 0, 0);
+    put32(&b, 0, 0);
+    put32(&b, 0, 0);
+    put32(&b, 0, 28);
+    assert_null(open1(save("ng-v2.pcapng", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "unsupported pcapng version 2.0"));
+    /* An SHB and nothing else is an empty capture, not an error. */
+    b.n = 0;
+    ng_shb(&b, 0);
+    struct rs_capture *c = open1(save("ng-empty.pcapng", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    rs_capture_close(c);
+    free(body.p);
+    free(b.p);
+    free(good.p);
+}
+
+/* Compares the own pcapng reader with libpcap's on one file; 1 if compared. */
+static int
+compare_with_libpcap(const char *path)
+{
+    struct rs_error err;
+    struct rs_capture_opts viapcap = {.pcapng_via_libpcap = 1};
+    struct rs_capture *a = open1(path, NULL, &err);
+    struct rs_capture *b = open1(path, &viapcap, &err);
+    if (!a || !b) {
+        /* Both must refuse alike. */
+        assert_null(a);
+        assert_null(b);
+        return 0;
+    }
+    struct rs_packet pa, pb;
+    int ra;
+    for (;;) {
+        int rb = rs_capture_next(b, &pb);
+        ra = rs_capture_next(a, &pa);
+        if (rb != RS_CAPTURE_PACKET)
+            break;
+        assert_int_equal(ra, RS_CAPTURE_PACKET);
+        assert_int_equal(pa.ts, pb.ts);
+        assert_int_equal(pa.caplen, pb.caplen);
+        assert_int_equal(pa.len, pb.len);
+        assert_int_equal(pa.linktype, pb.linktype);
+        assert_int_equal(pa.number, pb.number);
+        assert_memory_equal(pa.data, pb.data, pa.caplen);
+    }
+    /* Where libpcap ended clean, so must we; where it gave up, we may read on. */
+    if (rs_capture_damage(b, NULL, 0) == 0) {
+        assert_int_equal(ra, RS_CAPTURE_END);
+        assert_int_equal(rs_capture_damage(a, NULL, 0), 0);
+    }
+    rs_capture_close(a);
+    rs_capture_close(b);
+    return 1;
+}
+
+static int
+compare_tree(const char *dir, int depth)
+{
+    int n = 0;
+    DIR *d = depth < 6 ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        size_t l = strlen(e->d_name);
+        if (S_ISDIR(st.st_mode))
+            n += compare_tree(path, depth + 1);
+        else if (l > 7 && strcmp(e->d_name + l - 7, ".pcapng") == 0 &&
+                 st.st_size < (off_t)20 * 1024 * 1024)
+            n += compare_with_libpcap(path);
+    }
+    closedir(d);
+    return n;
+}
+
+/*
+ * The own reader against libpcap on every pcapng file of the shared corpus
+ * (tests run from the repository root, ../shared beside it): same packets,
+ * bytes, lengths and times.
+ */
+static void
+test_pcapng_matches_libpcap_on_corpus(void **state)
+{
+    (void)state;
+    int compared = compare_tree("../shared/corpus", 0);
+    print_message("compared %d pcapng files with libpcap\n", compared);
+    if (compared == 0)
+        skip();
+}
+
+/* ---- filters ---- */
+
+static size_t
+make_frame(int tcp, enum rs_craft_link link, uint8_t *f, size_t cap)
+{
+    struct rs_craft_ip ip;
+    memset(&ip, 0, sizeof ip);
+    ip.link = link;
+    rs_addr_parse(&ip.src, "10.0.0.1");
+    rs_addr_parse(&ip.dst, "10.0.0.2");
+    if (tcp) {
+        struct rs_craft_tcp t;
+        memset(&t, 0, sizeof t);
+        t.ip = ip;
+        t.sport = 1000;
+        t.dport = 80;
+        t.flags = RS_TCP_SYN;
+        return rs_craft_tcp(&t, f, cap);
+    }
+    struct rs_craft_udp u;
+    memset(&u, 0, sizeof u);
+    u.ip = ip;
+    u.sport = 1000;
+    u.dport = 53;
+    return rs_craft_udp(&u, f, cap);
+}
+
+static void
+test_filter_keeps_frame_numbers(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    uint8_t t[100], u[100];
+    size_t tn = make_frame(1, RS_CRAFT_LINK_ETHERNET, t, sizeof t);
+    size_t un = make_frame(0, RS_CRAFT_LINK_ETHERNET, u, sizeof u);
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    for (uint32_t i = 0; i < 4; i++)
+        pcap_record(&b, 0, i, 0, (uint32_t)(i % 2 ? un : tn), (uint32_t)(i % 2 ? un : tn),
+                    i % 2 ? u : t, i % 2 ? un : tn);
+    struct rs_capture_opts o = {.filter = "udp"};
+    struct rs_capture *c = open1(save("tu.pcap", &b), &o, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.number, 2);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.number, 4);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    struct rs_capture_file_info fi;
+    rs_capture_file_info(c, 0, &fi);
+    assert_int_equal(fi.records, 4);
+    assert_int_equal(fi.packets, 2);
+    rs_capture_close(c);
+
+    /* pcapng with Ethernet and raw IP interfaces: the filter works on both. */
+    uint8_t rt[100], ru[100];
+    size_t rtn = make_frame(1, RS_CRAFT_LINK_RAW, rt, sizeof rt);
+    size_t run = make_frame(0, RS_CRAFT_LINK_RAW, ru, sizeof ru);
+    b.n = 0;
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 0, -1, 0);
+    ng_idb(&b, 0, 101, 0, -1, 0);
+    ng_epb(&b, 0, 0, 1, t, (uint32_t)tn, (uint32_t)tn);
+    ng_epb(&b, 0, 1, 2, rt, (uint32_t)rtn, (uint32_t)rtn);
+    ng_epb(&b, 0, 1, 3, ru, (uint32_t)run, (uint32_t)run);
+    ng_epb(&b, 0, 0, 4, u, (uint32_t)un, (uint32_t)un);
+    o.filter = "tcp port 80";
+    c = open1(save("tu.pcapng", &b), &o, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.number, 1);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(p.number, 2);
+    assert_int_equal(p.linktype, 101);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    rs_capture_close(c);
+
+    /* A filter that only makes sense on the first interface's link type. */
+    o.filter = "ether src 02:00:00:00:00:01";
+    c = open1(save("tu.pcapng", &b), &o, &err);
+    assert_non_null(c);
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET) {
+        assert_int_equal(p.linktype, 1);
+        n++;
+    }
+    assert_int_equal(n, 2);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+    assert_non_null(strstr(note(c, 0), "cannot apply to link type RAW"));
+    rs_capture_close(c);
+    free(b.p);
+}
+
+/* ---- stdin and streams ---- */
+
+static int saved_stdin = -1;
+
+static void
+stdin_from_fd(int fd)
+{
+    if (saved_stdin < 0)
+        saved_stdin = dup(0);
+    assert_int_not_equal(dup2(fd, 0), -1);
+    close(fd);
+    clearerr(stdin);
+}
+
+static void
+stdin_restore(void)
+{
+    dup2(saved_stdin, 0);
+    clearerr(stdin);
+}
+
+/* Feeds `b` into a pipe from a child process; returns the read end. */
+static int
+pipe_from_child(const struct buf *b, pid_t *pid)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        close(fds[0]);
+        size_t off = 0;
+        while (off < b->n) {
+            ssize_t w = write(fds[1], b->p + off, b->n - off > 7 ? 7 : b->n - off);
+            if (w <= 0)
+                _exit(1);
+            off += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    return fds[0];
+}
+
+static int
+count_stdin(const char *want_format, uint64_t *records)
+{
+    struct rs_error err;
+    struct rs_capture *c = open1("-", NULL, &err);
+    if (!c)
+        fail_msg("open stdin: %s", err.msg);
+    struct rs_packet p;
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    struct rs_capture_file_info fi;
+    rs_capture_file_info(c, 0, &fi);
+    assert_string_equal(fi.path, "-");
+    assert_string_equal(fi.format, want_format);
+    *records = fi.records;
+    if (rs_capture_damage(c, NULL, 0))
+        assert_non_null(strstr(note(c, 0), "stdin: truncated after packet"));
+    rs_capture_close(c);
+    return n;
+}
+
+static void
+test_stdin_file_and_pipe(void **state)
+{
+    (void)state;
+    uint64_t rec;
+    struct buf pc = simple_pcap(4, 1, 1);
+    struct buf ng = two_linktype_pcapng();
+    const char *pcap_path = save("stdin.pcap", &pc);
+    const char *ng_path = save("stdin.pcapng", &ng);
+
+    /* stdin redirected from a file (seekable). */
+    int fd = open(pcap_path, O_RDONLY);
+    assert_true(fd >= 0);
+    stdin_from_fd(fd);
+    assert_int_equal(count_stdin("pcap", &rec), 4);
+    stdin_restore();
+
+    /* ...also when something upstream already read part of it (the capture starts later). */
+    struct buf pre = {0};
+    put(&pre, "junk!", 5);
+    put(&pre, pc.p, pc.n);
+    fd = open(save("prefixed.pcap", &pre), O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 5, SEEK_SET), 5);
+    stdin_from_fd(fd);
+    assert_int_equal(count_stdin("pcap", &rec), 4);
+    stdin_restore();
+    free(pre.p);
+
+    /* stdin is a pipe: classic pcap through the replaying stream... */
+    pid_t pid;
+    int st;
+    stdin_from_fd(pipe_from_child(&pc, &pid));
+    assert_int_equal(count_stdin("pcap", &rec), 4);
+    waitpid(pid, &st, 0);
+    stdin_restore();
+
+    /* ...pcapng through our reader... */
+    stdin_from_fd(pipe_from_child(&ng, &pid));
+    assert_int_equal(count_stdin("pcapng", &rec), 3);
+    waitpid(pid, &st, 0);
+    stdin_restore();
+
+    /* ...and a pipe that ends mid-record. */
+    pc.n -= 3;
+    stdin_from_fd(pipe_from_child(&pc, &pid));
+    assert_int_equal(count_stdin("pcap", &rec), 3);
+    assert_int_equal(rec, 3);
+    waitpid(pid, &st, 0);
+    stdin_restore();
+
+    /* An unreadable stream on stdin is an open error naming stdin. */
+    struct buf txt = {0};
+    put(&txt, "GET / HTTP/1.0\r\n", 16);
+    stdin_from_fd(pipe_from_child(&txt, &pid));
+    struct rs_error err;
+    assert_null(open1("-", NULL, &err));
+    assert_non_null(strstr(err.msg, "stdin: not a pcap or pcapng file"));
+    waitpid(pid, &st, 0);
+    stdin_restore();
+    (void)ng_path;
+    free(txt.p);
+    free(pc.p);
+    free(ng.p);
+}
+
+static void
+test_open_stream_fmemopen(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf bufs[2] = {simple_pcap(2, 1, 1), two_linktype_pcapng()};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fmemopen(bufs[i].p, bufs[i].n, "rb");
+        assert_non_null(f);
+        struct rs_capture *c = rs_capture_open_stream(f, "fuzz-input", NULL, &err);
+        assert_non_null(c);
+        struct rs_packet p;
+        int n = 0;
+        while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+            n++;
+        assert_int_equal(n, i ? 3 : 2);
+        rs_capture_close(c);
+    }
+    /* Garbage through a stream: an error, and the stream is closed (ASan: no leak). */
+    FILE *f = fmemopen((void *)"garbage!", 8, "rb");
+    assert_null(rs_capture_open_stream(f, "fuzz-input", NULL, &err));
+    assert_non_null(strstr(err.msg, "fuzz-input: not a pcap"));
+    free(bufs[0].p);
+    free(bufs[1].p);
+}
+
+static void
+test_stop_and_names(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = simple_pcap(3, 1, 1);
+    struct rs_capture *c = open1(save("stop.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    rs_capture_stop(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    rs_capture_close(c);
+    rs_capture_close(NULL);
+    free(b.p);
+
+    assert_string_equal(rs_capture_linktype_name(1), "EN10MB");
+    assert_string_equal(rs_capture_linktype_name(101), "RAW");
+    assert_string_equal(rs_capture_linktype_name(113), "LINUX_SLL");
+    assert_string_equal(rs_capture_linktype_name(276), "LINUX_SLL2");
+    assert_null(rs_capture_linktype_name(65000));
+    char s[64];
+    rs_capture_linktype_format(1, s, sizeof s);
+    assert_string_equal(s, "EN10MB (Ethernet)");
+    rs_capture_linktype_format(65000, s, sizeof s);
+    assert_string_equal(s, "65000 (unknown)");
+    assert_int_equal(rs_capture_linktype_format(1, s, 4), 3);
+    assert_string_equal(s, "EN1");
+}
+
+/* ---- live ---- */
+
+static struct rs_capture *live_for_signal;
+
+static void
+on_alarm(int sig)
+{
+    (void)sig;
+    rs_capture_stop(live_for_signal);
+}
+
+static void
+send_udp(uint16_t port, const char *msg)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(sendto(s, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof a) > 0);
+    close(s);
+}
+
+static void
+test_live_loopback(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct rs_capture_opts o = {.filter = "udp port 47123"};
+    struct rs_capture *c = rs_capture_open_live("lo", &o, &err);
+    if (!c) {
+        if (err.code == RS_ERR_PERM) {
+            assert_non_null(strstr(err.msg, "setcap cap_net_raw,cap_net_admin+eip"));
+            skip();
+        }
+        fail_msg("live open: %s", err.msg);
+    }
+    const char *dump = tpath("live.pcap");
+    assert_int_equal(rs_capture_dump_to(c, dump, &err), 0);
+    assert_int_equal(rs_capture_dump_to(c, dump, &err), RS_ERR_USAGE);
+    struct rs_packet p;
+    /* Idle: the read timeout comes back as RS_CAPTURE_TIMEOUT. */
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_TIMEOUT);
+    send_udp(47123, "rstscope-live-test");
+    int got = 0;
+    for (int i = 0; i < 50 && !got; i++) {
+        int r = rs_capture_next(c, &p);
+        assert_true(r == RS_CAPTURE_PACKET || r == RS_CAPTURE_TIMEOUT);
+        if (r == RS_CAPTURE_PACKET) {
+            got = 1;
+            assert_int_equal(p.linktype, 1);
+            assert_int_equal(p.number, 1);
+            assert_true(p.caplen == p.len);
+            assert_memory_equal(p.data + p.caplen - 18, "rstscope-live-test", 18);
+        }
+    }
+    assert_true(got);
+    struct rs_capture_stats st;
+    assert_int_equal(rs_capture_stats(c, &st, &err), 0);
+    assert_true(st.received >= 1);
+
+    /* rs_capture_stop from a signal handler ends a blocked read. */
+    live_for_signal = c;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_value = {.tv_sec = 0, .tv_usec = 30000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    int r, rounds = 0;
+    while ((r = rs_capture_next(c, &p)) != RS_CAPTURE_END && rounds < 100)
+        rounds++;
+    assert_int_equal(r, RS_CAPTURE_END);
+    signal(SIGALRM, SIG_DFL);
+    rs_capture_close(c);
+
+    /* The dump holds the packet. */
+    c = open1(dump, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_memory_equal(p.data + p.caplen - 18, "rstscope-live-test", 18);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    rs_capture_close(c);
+}
+
+static void
+test_live_errors(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    memset(&err, 0, sizeof err);
+    assert_null(rs_capture_open_live("rsnosuchif0", NULL, &err));
+    assert_true(err.code == RS_ERR_INPUT || err.code == RS_ERR_PERM);
+    assert_non_null(strstr(err.msg, "rsnosuchif0"));
+    /* Dumping is for live captures only. */
+    struct buf b = simple_pcap(1, 1, 1);
+    struct rs_capture *c = open1(save("nodump.pcap", &b), NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_dump_to(c, tpath("x.pcap"), &err), RS_ERR_USAGE);
+    rs_capture_close(c);
+    free(b.p);
+    struct rs_capture_opts o = {.filter = "udp prt 1"};
+    c = rs_capture_open_live("lo", &o, &err);
+    assert_null(c);
+    assert_true(err.code == RS_ERR_USAGE || err.code == RS_ERR_PERM);
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmpdir, sizeof tmpdir, "%s/rstscope-capture-XXXXXX", dir);
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(tmpdir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.')
+                unlink(tpath(e->d_name));
+        closedir(d);
+    }
+    rmdir(tmpdir);
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_missing),
+        cmocka_unit_test(test_open_not_a_capture),
+        cmocka_unit_test(test_open_usage_errors),
+        cmocka_unit_test(test_bad_filter),
+        cmocka_unit_test(test_single_file),
+        cmocka_unit_test(test_ns_big_endian),
+        cmocka_unit_test(test_merge_time_order),
+        cmocka_unit_test(test_truncated_mid_record),
+        cmocka_unit_test(test_damage_does_not_stop_other_files),
+        cmocka_unit_test(test_caplen_records),
+        cmocka_unit_test(test_pcapng_two_linktypes),
+        cmocka_unit_test(test_pcapng_sections_spb_options),
+        cmocka_unit_test(test_pcapng_nflog_swapped),
+        cmocka_unit_test(test_pcapng_damage),
+        cmocka_unit_test(test_pcapng_matches_libpcap_on_corpus),
+        cmocka_unit_test(test_filter_keeps_frame_numbers),
+        cmocka_unit_test(test_stdin_file_and_pipe),
+        cmocka_unit_test(test_open_stream_fmemopen),
+        cmocka_unit_test(test_stop_and_names),
+        cmocka_unit_test(test_live_loopback),
+        cmocka_unit_test(test_live_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
