@@ -181,6 +181,8 @@ print_jsonl(const struct rs_lab_report *r)
             char a[64];
             json_labels("got", &row->got);
             json_str("uid", row->rec.uid, 1);
+            printf(",\"ts\":%lld.%06lld", (long long)(row->rec.ts / RS_NS_PER_SEC),
+                   (long long)(row->rec.ts % RS_NS_PER_SEC / 1000));
             json_str("proto", rs_proto_name(row->rec.proto), 1);
             rs_addr_format(&row->rec.client, a, sizeof a);
             json_str("client", a, 1);
@@ -274,9 +276,10 @@ rs_cli_lab(int argc, char **argv)
         print_table(r, o.check_cause);
     FILE *sum = jsonl ? stderr : stdout;
     fprintf(sum,
-            "\n%zu scenarios, %zu sessions checked: %zu as expected, %zu not. %llu packets "
+            "\n%zu scenario%s, %zu session%s checked: %zu as expected, %zu not. %llu packets "
             "captured on %s in %.1f s, %llu dropped.\n",
-            r->n_scenarios, r->n_rows, r->n_rows - r->n_failed, r->n_failed,
+            r->n_scenarios, r->n_scenarios == 1 ? "" : "s", r->n_rows, r->n_rows == 1 ? "" : "s",
+            r->n_rows - r->n_failed, r->n_failed,
             (unsigned long long)r->packets, o.iface ? o.iface : "lo", r->seconds,
             (unsigned long long)(r->dropped + r->if_dropped));
     fprintf(sum, "Analysed with --timeouts=%s\n", r->timeouts);

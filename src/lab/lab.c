@@ -47,6 +47,11 @@
 #define MAX_CAPTURE_BYTES (64u << 20) /* the lab makes < 1 MB; a cap against surprises */
 #define MARKER_WAIT_MS 3000
 #define LAB_SNAPLEN 4096
+/* Port slots: P = SLOT_FIRST + i * SLOT_SIZE, below Linux's ephemeral range (32768-). */
+#define SLOT_FIRST 10000
+#define SLOT_SIZE 300
+#define SLOT_COUNT 73
+#define SLOT_LOCK 299
 #define TIMER_MARGIN_MS 300
 #define MAX_TIMER_WAIT_MS 20000
 
@@ -508,12 +513,68 @@ select_scenarios(struct run *run, const struct rs_lab_opts *o, struct rs_error *
     return 0;
 }
 
+static unsigned
+port_hi(const struct run *run)
+{
+    return run->pbase + 200 + RS_LAB_MAX_CPORTS * (unsigned)rs_lab_n_scns;
+}
+
+/*
+ * Only this run's packets: its IPv4 net and port range (ICMP errors by the
+ * UDP destination port they quote: 8 bytes of ICMP, a 20-byte IP header,
+ * then the quoted UDP header), and its ports on ::1.
+ */
 static void
 build_filter(const struct run *run, char *buf, size_t len)
 {
-    unsigned lo = run->pbase, hi = run->pbase + 200 + RS_LAB_MAX_CPORTS * (unsigned)rs_lab_n_scns;
-    snprintf(buf, len, "(ip and net 127.%u.0.0/16) or (ip6 and host ::1 and portrange %u-%u)",
-             run->net, lo, hi);
+    unsigned lo = run->pbase, hi = port_hi(run);
+    snprintf(buf, len,
+             "(ip and net 127.%u.0.0/16 and (portrange %u-%u or port 53 or "
+             "(icmp and icmp[30:2] >= %u and icmp[30:2] <= %u))) or "
+             "(ip6 and host ::1 and portrange %u-%u)",
+             run->net, lo, hi, lo, hi, lo, hi);
+}
+
+/* A UDP socket bound to addr:port; -1 when the port is taken, -2 on other failures. */
+static int
+lock_port(const char *addr, uint16_t port)
+{
+    struct rs_lab_ep ep;
+    if (rs_lab_ep_set(&ep, addr, port) != 0)
+        return -2;
+    int fd = socket(ep.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -2;
+    if (bind(fd, (const struct sockaddr *)&ep.ss, ep.len) == 0)
+        return fd;
+    int e = errno;
+    close(fd);
+    return e == EADDRINUSE ? -1 : -2;
+}
+
+/*
+ * Picks R and P. P is reserved for the whole run by binding a UDP socket to
+ * port P+SLOT_LOCK on ::1 (127.0.0.1 without IPv6): a second lab running at
+ * the same time cannot get the same slot, so neither the IPv6 ports nor the
+ * capture filters of two labs overlap.
+ */
+static int
+pick_slot(struct run *run)
+{
+    for (int attempt = 0; attempt < 32; attempt++) {
+        uint32_t r = random_u32();
+        run->net = (uint8_t)(100 + r % 128);
+        run->pbase = (uint16_t)(SLOT_FIRST + ((r >> 8) % SLOT_COUNT) * SLOT_SIZE);
+        uint16_t port = (uint16_t)(run->pbase + SLOT_LOCK);
+        int fd = lock_port("::1", port);
+        if (fd == -2)
+            fd = lock_port("127.0.0.1", port);
+        if (fd >= 0)
+            return fd;
+        if (fd == -2)
+            return -1;
+    }
+    return -1;
 }
 
 static int
@@ -580,7 +641,7 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
     struct run *run = calloc(1, sizeof *run);
     struct rs_lab_report *rep = calloc(1, sizeof *rep);
     struct capthread t = {0};
-    int rc = 0, thread_started = 0;
+    int rc = 0, thread_started = 0, lock_fd = -1;
     pthread_t th;
     if (!run || !rep) {
         rc = rs_error_set(err, RS_ERR_NOMEM, "out of memory");
@@ -603,9 +664,11 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
             goto out;
         }
     }
-    uint32_t r = random_u32();
-    run->net = (uint8_t)(100 + r % 128);
-    run->pbase = (uint16_t)(10000 + ((r >> 8) % 190) * 100);
+    lock_fd = pick_slot(run);
+    if (lock_fd < 0) {
+        rc = rs_error_set(err, RS_ERR_INTERNAL, "no free port range for the lab on loopback");
+        goto out;
+    }
     for (size_t k = 0; k < rs_lab_n_scns; k++)
         if (run->sel[k]) {
             ctx_init(run, k);
@@ -680,6 +743,7 @@ out:
             for (size_t i = 0; run->sel[k] && i < run->ctx[k].n_defer; i++)
                 rs_lab_close(run->ctx[k].defer[i]);
     }
+    rs_lab_close(lock_fd);
     free(t.pk);
     free(t.data);
     free(run);

@@ -53,28 +53,29 @@ stopped(const struct rs_serve_rst_opts *o)
     return o->stop && *o->stop;
 }
 
-/*
- * Waits for the request: 1 data waiting, 0 the client closed (FIN) or reset,
- * -1 nothing within the wait (or stopped).
- */
-static int
+enum req { REQ_DATA, REQ_FIN, REQ_RESET, REQ_NONE };
+
+/* Waits for the request: data waiting, the client's FIN or RST, or nothing in time. */
+static enum req
 wait_request(const struct rs_serve_rst_opts *o, int fd, unsigned wait_ms)
 {
     int64_t deadline = rs_lab_mono_ns() + (int64_t)wait_ms * 1000000;
     while (!stopped(o)) {
         int64_t left = (deadline - rs_lab_mono_ns()) / 1000000;
         if (left <= 0)
-            return -1;
+            return REQ_NONE;
         int w = rs_lab_wait(fd, POLLIN, left > SLICE_MS ? SLICE_MS : (int)left);
         if (w < 0)
-            return -1;
+            return REQ_NONE;
         if (w == 0)
             continue;
         char c;
         ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n > 0 ? 1 : 0;
+        if (n > 0)
+            return REQ_DATA;
+        return n == 0 ? REQ_FIN : REQ_RESET;
     }
-    return -1;
+    return REQ_NONE;
 }
 
 /* Reads what has arrived of the request: what is there now, plus 20 ms for stragglers. */
@@ -119,7 +120,7 @@ serve_one(const struct rs_serve_rst_opts *o, int fd, struct rs_serve_conn *c)
 {
     unsigned wait_ms = o->request_wait_ms ? o->request_wait_ms : DEFAULT_REQUEST_WAIT_MS;
     int64_t t0 = rs_lab_mono_ns();
-    int req;
+    enum req req;
     switch (o->mode) {
     case RS_SERVE_IMMEDIATE:
         c->request_bytes_waiting = rs_lab_pending(fd);
@@ -130,15 +131,20 @@ serve_one(const struct rs_serve_rst_opts *o, int fd, struct rs_serve_conn *c)
     case RS_SERVE_AFTER_REQUEST:
     case RS_SERVE_PARTIAL_RESPONSE:
         req = wait_request(o, fd, wait_ms);
-        if (req > 0)
+        if (req == REQ_RESET) {
+            close(fd); /* already reset: nothing goes on the wire */
+            c->closed = "the client reset the connection first";
+            break;
+        }
+        if (req == REQ_DATA)
             read_request(fd, c);
-        if (req > 0 && o->mode == RS_SERVE_PARTIAL_RESPONSE) {
+        if (req == REQ_DATA && o->mode == RS_SERVE_PARTIAL_RESPONSE) {
             partial_response(fd, c);
             c->closed = "reset in the middle of the response (SO_LINGER 0)";
-        } else if (req > 0) {
+        } else if (req == REQ_DATA) {
             c->closed = "reset after reading the request (SO_LINGER 0)";
-        } else if (req == 0) {
-            c->closed = "the client closed (or reset) before sending anything; reset anyway "
+        } else if (req == REQ_FIN) {
+            c->closed = "the client closed (FIN) without sending anything; reset anyway "
                         "(SO_LINGER 0)";
         } else {
             c->closed = "no request arrived in time; reset anyway (SO_LINGER 0)";
@@ -151,12 +157,15 @@ serve_one(const struct rs_serve_rst_opts *o, int fd, struct rs_serve_conn *c)
         req = wait_request(o, fd, wait_ms);
         c->request_bytes_waiting = rs_lab_pending(fd);
         close(fd);
-        if (c->request_bytes_waiting) {
+        if (req == REQ_RESET) {
+            c->closed = "the client reset the connection first";
+        } else if (c->request_bytes_waiting) {
             c->reset_sent = 1;
             c->closed = "close() with the request unread: the kernel sent a RST";
         } else {
-            c->closed = req == 0 ? "the client closed first; close() sent a FIN, no reset"
-                                 : "no request arrived in time; close() sent a FIN, no reset";
+            c->closed = req == REQ_FIN ? "the client closed first; close() sent a FIN, no reset"
+                                       : "no request arrived in time; close() sent a FIN, no "
+                                         "reset";
         }
         break;
     }
