@@ -67,6 +67,78 @@ struct rs_tcp_end {
 
 enum rs_side { RS_ORIG = 0, RS_RESP = 1 };
 
+/* One RST as the diagnosis needs it. */
+struct rs_rst_ev {
+    uint64_t pkt;
+    rs_time_ns ts;
+    uint32_t seq, ack;
+    uint16_t flags;
+    uint16_t ip_id;
+    uint16_t win;
+    uint16_t payload_len;
+    uint8_t side, ttl, accept;
+    uint8_t trig_valid;        /* a packet from the other side came before it */
+    uint64_t trig_pkt;         /* the last packet from the other side before the RST */
+    rs_time_ns trig_ts;
+    uint32_t trig_ack;         /* its ack number */
+    uint16_t trig_flags;
+    uint32_t trig_len;
+    rs_time_ns trig_gap;       /* idle time before that trigger */
+    rs_time_ns gap;            /* idle time before the RST itself */
+};
+
+#define RS_DIAG_RSTS 6
+#define RS_DIAG_RXMT 8
+#define RS_DIAG_KA 8
+#define RS_DIAG_RST_PAYLOAD 64
+
+/* Per-side facts for the reset diagnosis (SPEC §6). */
+struct rs_diag_side {
+    uint64_t last_pkt;         /* frame number of the last packet */
+    rs_time_ns last_ts;
+    uint32_t last_ack;
+    uint16_t last_flags;
+    uint32_t last_len;
+    rs_time_ns last_gap;       /* idle time before that packet */
+    uint8_t ttl_first, ttl_min, ttl_max; /* of non-RST packets */
+    uint16_t ip_id_last;       /* of non-RST packets */
+    uint8_t ip_id_seq;         /* IP IDs so far looked sequential */
+    uint64_t fin_pkt;
+    rs_time_ns fin_ts;
+    uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
+    uint32_t data_end;         /* seq just past the last new data */
+    uint8_t data_end_valid;
+    /* retransmissions of one segment (retransmit_giveup) */
+    uint32_t rx_seq;
+    uint8_t rx_n;
+    rs_time_ns rx_ts[RS_DIAG_RXMT];
+    /* keepalive probes (seq = snd.nxt - 1, 0 or 1 byte) */
+    uint8_t ka_n;
+    rs_time_ns ka_ts[RS_DIAG_KA];
+    uint64_t ka_first_pkt;
+};
+
+struct rs_diag {
+    rs_time_ns syn_ts, synack_ts, ack_ts; /* handshake times (RTT) */
+    uint64_t syn_pkt, synack_pkt;
+    uint32_t synack_ack;       /* ack number of the first SYN-ACK */
+    uint8_t synack_seen;
+    uint8_t nrst;              /* RSTs recorded (all, any window) */
+    uint16_t rst_total;
+    struct rs_rst_ev rst[RS_DIAG_RSTS];
+    uint64_t race_pkt;         /* data/SYN-ACK from a RST's sender after it, seq at/after */
+    uint8_t race_rst;          /* index of that RST */
+    uint8_t challenge_ack;     /* responder answered a SYN with a bare ACK (half-open) */
+    uint32_t challenge_ack_no; /* its ack number */
+    uint64_t challenge_pkt;
+    rs_time_ns prev_ts;        /* last packet of the session (either side) */
+    rs_time_ns max_gap;
+    uint8_t rst_payload_len;
+    uint8_t rst_payload[RS_DIAG_RST_PAYLOAD];
+    uint64_t survived_pkts;    /* packets after the first out-of-window RST */
+    struct rs_diag_side s[2];
+};
+
 struct rs_flow {
     /* table links */
     uint32_t hnext;            /* next in hash chain */
@@ -128,6 +200,7 @@ struct rs_flow {
     uint64_t parent_id;
 
     struct rs_tcp_end tcp[2];
+    struct rs_diag diag;
 };
 
 struct rs_flow_table;

@@ -786,6 +786,11 @@ rs_flow_flip(struct rs_flow *f)
         x = f->payload_pkts[0], f->payload_pkts[0] = f->payload_pkts[1], f->payload_pkts[1] = x;
     }
     f->hist_seen = (f->hist_seen >> 16) | (f->hist_seen << 16);
+    struct rs_diag_side ds = f->diag.s[0];
+    f->diag.s[0] = f->diag.s[1];
+    f->diag.s[1] = ds;
+    for (int i = 0; i < f->diag.nrst; i++)
+        f->diag.rst[i].side = (uint8_t)!f->diag.rst[i].side;
     f->first_packet_seen =
         (uint8_t)(((f->first_packet_seen & 1) ? 2 : 0) | ((f->first_packet_seen & 2) ? 1 : 0));
     f->fin_sides = (uint8_t)(((f->fin_sides & 1) << 1) | ((f->fin_sides & 2) >> 1));

@@ -24,6 +24,7 @@
 #include "flow/flow.h"
 #include "flow/history.h"
 #include "tcp/tcp.h"
+#include "verdict/diagnose.h"
 #include "verdict/verdict.h"
 
 struct rs_engine {
@@ -34,6 +35,7 @@ struct rs_engine {
     void *user;
     struct rs_tcp_timing tm;
     struct rs_verdict_ctx vctx;
+    struct rs_hosts *hosts;
     rs_time_ns now;
     uint64_t next_id;
     uint64_t cur_pkt_no;
@@ -169,7 +171,9 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
         e->cfg.appid_min_bytes = 2000;
     e->dec = rs_decoder_new(&e->cfg.decode);
     e->ft = rs_flow_table_new(e->cfg.max_sessions, e->cfg.hash_seed);
-    if (!e->dec || !e->ft) {
+    e->hosts = calloc(1, sizeof *e->hosts);
+    if (!e->dec || !e->ft || !e->hosts) {
+        free(e->hosts);
         rs_decoder_free(e->dec);
         rs_flow_table_free(e->ft);
         free(e);
@@ -190,6 +194,8 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
     e->tm.inactivity_initial = e->cfg.profile == RS_PROFILE_ZEEK ? to->udp : to->tcp_established;
     e->tm.inactivity_established = to->tcp_established;
     e->vctx.seed = e->cfg.hash_seed;
+    e->hosts->seed = e->cfg.hash_seed;
+    e->vctx.hosts = e->hosts;
     e->vctx.appid_min_pkts = e->cfg.appid_min_pkts;
     e->vctx.appid_min_bytes = e->cfg.appid_min_bytes;
     e->st.first_ts = INT64_MAX;
@@ -203,6 +209,7 @@ rs_engine_free(struct rs_engine *e)
         return;
     rs_decoder_free(e->dec);
     rs_flow_table_free(e->ft);
+    free(e->hosts);
     free(e);
 }
 
@@ -467,6 +474,7 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
                 if (f->oow_rsts < UINT8_MAX)
                     f->oow_rsts++;
             }
+            rs_diag_packet(f, side, l, pkt->number, e->now, res.rst_accept, e->hosts);
         }
     } else if (proto == 17 && bad_csum) {
         /* Zeek counts the datagram (ConnSize sees it first) but nothing else. */

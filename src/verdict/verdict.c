@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tcp/tcp.h"
+#include "verdict/diagnose.h"
 #include "verdict/verdict.h"
 
 void
@@ -177,4 +178,8 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
         snprintf(r->tunnel_parents, sizeof r->tunnel_parents, "%s", uid);
     }
     explain(f, r);
+    if (f->proto == 6 && f->diag.nrst) {
+        r->explanation[0] = r->hint[0] = '\0';
+        rs_diag_classify(f, ctx->hosts, r);
+    }
 }

@@ -10,8 +10,11 @@
 
 #include "flow/flow.h"
 
+struct rs_hosts;
+
 struct rs_verdict_ctx {
     uint64_t seed;             /* for uids */
+    const struct rs_hosts *hosts; /* cross-session host facts for the diagnosis */
     unsigned appid_min_pkts;   /* App-ID threshold (SPEC §3) */
     unsigned appid_min_bytes;
 };
