@@ -1,0 +1,562 @@
+/*
+ * appid.c - the dissector registry, the per-session look, and the two side
+ * stores (names, first-flight reassembly).
+ *
+ * Design (nDPI's model, p0f's caps): each TCP/UDP session starts with every
+ * dissector of its transport as a candidate. Each payload packet (while the
+ * session is LOOKING) shows the dissectors still in the running one
+ * direction's bytes: for UDP the datagram; for TCP the in-order stream prefix
+ * of that direction, so a TLS ClientHello cut over three segments is seen
+ * whole. A NO removes the candidate; the first MATCH decides; when no
+ * candidate is left, or a direction sends more than RS_APPID_MAX_PKTS payload
+ * packets, the session is DONE unidentified and the App-ID state (SPEC §3)
+ * comes from the counters. Dissectors whose well-known port is on the
+ * session are tried first, so a port only breaks ties.
+ *
+ * Memory: the first packet of a direction is shown in place. Only when the
+ * session is still undecided after it are its bytes copied into a
+ * reassembly entry (one per session, both directions, RS_APPID_REASM_BYTES
+ * each), freed as soon as the session is DONE. Names (SNI, Host) go to a
+ * separate store of small entries kept until the session ends. Both stores
+ * are slabs addressed by 32-bit index with a free stack; they grow by
+ * doubling up to a cap, and a store at its cap is counted, never waited on.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "appid/appid_int.h"
+
+/* Try order when no port hints otherwise: the strongest signatures first. */
+const struct rs_appid_dissector rs_appid_registry[] = {
+    {RS_APP_SSL, RS_L4_TCP, {443, 993, 995, 465}, rs_app_ssl},
+    {RS_APP_HTTP, RS_L4_TCP, {80, 8080, 8000, 3128}, rs_app_http},
+    {RS_APP_SSH, RS_L4_TCP, {22, 0, 0, 0}, rs_app_ssh},
+    {RS_APP_QUIC, RS_L4_UDP, {443, 80, 4433, 0}, rs_app_quic},
+    {RS_APP_DHCP, RS_L4_UDP, {67, 68, 0, 0}, rs_app_dhcp},
+    {RS_APP_BITTORRENT, RS_L4_TCP | RS_L4_UDP, {6881, 6889, 0, 0}, rs_app_bittorrent},
+    {RS_APP_MQTT, RS_L4_TCP, {1883, 0, 0, 0}, rs_app_mqtt},
+    {RS_APP_BGP, RS_L4_TCP, {179, 0, 0, 0}, rs_app_bgp},
+    {RS_APP_SMB, RS_L4_TCP, {445, 139, 0, 0}, rs_app_smb},
+    {RS_APP_RDP, RS_L4_TCP, {3389, 0, 0, 0}, rs_app_rdp},
+    {RS_APP_MYSQL, RS_L4_TCP, {3306, 0, 0, 0}, rs_app_mysql},
+    {RS_APP_POSTGRESQL, RS_L4_TCP, {5432, 0, 0, 0}, rs_app_postgresql},
+    {RS_APP_REDIS, RS_L4_TCP, {6379, 0, 0, 0}, rs_app_redis},
+    {RS_APP_SIP, RS_L4_TCP | RS_L4_UDP, {5060, 5061, 0, 0}, rs_app_sip},
+    {RS_APP_RTSP, RS_L4_TCP, {554, 8554, 0, 0}, rs_app_rtsp},
+    {RS_APP_FTP, RS_L4_TCP, {21, 0, 0, 0}, rs_app_ftp},
+    {RS_APP_SMTP, RS_L4_TCP, {25, 587, 0, 0}, rs_app_smtp},
+    {RS_APP_POP3, RS_L4_TCP, {110, 0, 0, 0}, rs_app_pop3},
+    {RS_APP_IMAP, RS_L4_TCP, {143, 0, 0, 0}, rs_app_imap},
+    {RS_APP_KRB, RS_L4_TCP | RS_L4_UDP, {88, 0, 0, 0}, rs_app_krb},
+    {RS_APP_LDAP, RS_L4_TCP | RS_L4_UDP, {389, 3268, 0, 0}, rs_app_ldap},
+    {RS_APP_SNMP, RS_L4_UDP, {161, 162, 0, 0}, rs_app_snmp},
+    {RS_APP_DNS, RS_L4_TCP | RS_L4_UDP, {53, 5353, 5355, 137}, rs_app_dns},
+    {RS_APP_NTP, RS_L4_UDP, {123, 0, 0, 0}, rs_app_ntp},
+    {RS_APP_SYSLOG, RS_L4_TCP | RS_L4_UDP, {514, 601, 0, 0}, rs_app_syslog},
+    {RS_APP_VXLAN, RS_L4_UDP, {4789, 0, 0, 0}, rs_app_vxlan},
+    {RS_APP_GENEVE, RS_L4_UDP, {6081, 0, 0, 0}, rs_app_geneve},
+    {RS_APP_TEREDO, RS_L4_UDP, {3544, 0, 0, 0}, rs_app_teredo},
+    {RS_APP_AYIYA, RS_L4_UDP, {5072, 0, 0, 0}, rs_app_ayiya},
+    {RS_APP_MODBUS, RS_L4_TCP, {502, 0, 0, 0}, rs_app_modbus},
+    {RS_APP_TELNET, RS_L4_TCP, {23, 0, 0, 0}, rs_app_telnet},
+};
+const size_t rs_appid_registry_len = sizeof rs_appid_registry / sizeof rs_appid_registry[0];
+
+/* The candidate set is a 32-bit mask. */
+_Static_assert(sizeof rs_appid_registry / sizeof rs_appid_registry[0] <= 32,
+               "registry larger than rs_appid_flow.cand");
+_Static_assert(sizeof(struct rs_appid_flow) <= 32, "per-flow App-ID state must stay small");
+_Static_assert(RS_APPID_REASM_BYTES <= UINT16_MAX, "reassembly lengths are 16-bit");
+
+const char *
+rs_app_name(enum rs_app app, uint8_t l4)
+{
+    int tcp = l4 == 6;
+    switch (app) {
+    case RS_APP_HTTP: return "http";
+    case RS_APP_SSL: return "ssl";
+    case RS_APP_DNS: return "dns";
+    case RS_APP_SSH: return "ssh";
+    case RS_APP_SMTP: return "smtp";
+    case RS_APP_POP3: return "pop3";
+    case RS_APP_IMAP: return "imap";
+    case RS_APP_FTP: return "ftp";
+    case RS_APP_QUIC: return "quic";
+    case RS_APP_NTP: return "ntp";
+    case RS_APP_DHCP: return "dhcp";
+    case RS_APP_SIP: return "sip";
+    case RS_APP_RDP: return "rdp";
+    case RS_APP_SMB: return "smb";
+    case RS_APP_LDAP: return tcp ? "ldap_tcp" : "ldap_udp";
+    case RS_APP_KRB: return tcp ? "krb_tcp" : "krb";
+    case RS_APP_SNMP: return "snmp";
+    case RS_APP_SYSLOG: return tcp ? "syslog_tcp" : "syslog";
+    case RS_APP_MYSQL: return "mysql";
+    case RS_APP_POSTGRESQL: return "postgresql";
+    case RS_APP_REDIS: return "redis";
+    case RS_APP_MQTT: return "mqtt";
+    case RS_APP_BITTORRENT: return "bittorrent";
+    case RS_APP_BGP: return "bgp";
+    case RS_APP_TELNET: return "telnet";
+    case RS_APP_RTSP: return "rtsp";
+    case RS_APP_VXLAN: return "vxlan";
+    case RS_APP_GENEVE: return "geneve";
+    case RS_APP_TEREDO: return "teredo";
+    case RS_APP_AYIYA: return "ayiya";
+    case RS_APP_MODBUS: return "modbus";
+    case RS_APP_NONE:
+    case RS_APP__COUNT:
+        break;
+    }
+    return "";
+}
+
+/* ---- side stores ---- */
+
+struct reasm {
+    uint32_t next_seq[2];  /* TCP sequence number just past the kept bytes */
+    uint16_t len[2];
+    uint8_t live[2];       /* this direction is being kept */
+    uint8_t at_cap[2];     /* no more of this direction can be kept */
+    uint8_t buf[2][RS_APPID_REASM_BYTES];
+};
+
+struct slab {
+    void *v;               /* entries */
+    uint32_t *free_idx;    /* stack of free entry indices */
+    size_t n_free;
+    size_t used;           /* entries ever handed out (high-water mark) */
+    size_t cap;            /* allocated entries */
+    size_t max;            /* hard cap */
+    size_t esize;
+    size_t live;
+};
+
+struct rs_appid {
+    struct slab names;
+    struct slab reasm;
+    struct rs_appid_info scratch;
+    int scratch_dirty;
+    struct rs_appid_stats st;
+};
+
+static uint32_t
+slab_get(struct slab *s)
+{
+    if (s->n_free) {
+        s->live++;
+        return s->free_idx[--s->n_free];
+    }
+    if (s->used == s->cap) {
+        if (s->cap >= s->max)
+            return UINT32_MAX;
+        size_t ncap = s->cap ? s->cap * 2 : 16;
+        if (ncap > s->max)
+            ncap = s->max;
+        void *nv = realloc(s->v, ncap * s->esize);
+        if (!nv)
+            return UINT32_MAX;
+        s->v = nv;
+        uint32_t *nf = realloc(s->free_idx, ncap * sizeof *nf);
+        if (!nf)
+            return UINT32_MAX;
+        s->free_idx = nf;
+        s->cap = ncap;
+    }
+    s->live++;
+    return (uint32_t)s->used++;
+}
+
+static void
+slab_put(struct slab *s, uint32_t idx)
+{
+    s->free_idx[s->n_free++] = idx;
+    s->live--;
+}
+
+static void *
+slab_at(const struct slab *s, uint32_t idx)
+{
+    return (char *)s->v + (size_t)idx * s->esize;
+}
+
+struct rs_appid *
+rs_appid_new(size_t max_names, size_t max_reasm)
+{
+    struct rs_appid *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->names.esize = sizeof(struct rs_appid_info);
+    a->names.max = max_names ? max_names : 1000000;
+    a->reasm.esize = sizeof(struct reasm);
+    a->reasm.max = max_reasm ? max_reasm : 4096;
+    if (a->names.max > UINT32_MAX - 1)
+        a->names.max = UINT32_MAX - 1;
+    if (a->reasm.max > UINT32_MAX - 1)
+        a->reasm.max = UINT32_MAX - 1;
+    return a;
+}
+
+void
+rs_appid_free(struct rs_appid *a)
+{
+    if (!a)
+        return;
+    free(a->names.v);
+    free(a->names.free_idx);
+    free(a->reasm.v);
+    free(a->reasm.free_idx);
+    free(a);
+}
+
+static void
+drop_reasm(struct rs_appid *a, struct rs_appid_flow *af)
+{
+    if (af->reasm) {
+        slab_put(&a->reasm, af->reasm - 1);
+        af->reasm = 0;
+    }
+}
+
+void
+rs_appid_release(struct rs_appid *a, struct rs_appid_flow *af)
+{
+    drop_reasm(a, af);
+    if (af->names) {
+        slab_put(&a->names, af->names - 1);
+        af->names = 0;
+    }
+    af->state = RS_APPID_DONE;
+}
+
+const struct rs_appid_info *
+rs_appid_info(const struct rs_appid *a, const struct rs_appid_flow *af)
+{
+    if (!a || !af->names)
+        return NULL;
+    return slab_at(&a->names, af->names - 1);
+}
+
+size_t
+rs_appid_format(const struct rs_appid_flow *af, uint8_t l4, char *buf, size_t len)
+{
+    if (!len)
+        return 0;
+    buf[0] = '\0';
+    if (!af->app)
+        return 0;
+    const char *n1 = rs_app_name((enum rs_app)af->app, l4);
+    const char *n2 = af->app2 ? rs_app_name((enum rs_app)af->app2, l4) : "";
+    size_t l1 = strlen(n1), l2 = strlen(n2);
+    if (l1 + (l2 ? l2 + 1 : 0) >= len)
+        l2 = 0; /* never cut a name: drop the second rather than garble the first */
+    if (l1 >= len)
+        return 0;
+    memcpy(buf, n1, l1);
+    size_t n = l1;
+    if (l2) {
+        buf[n++] = ',';
+        memcpy(buf + n, n2, l2);
+        n += l2;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+void
+rs_appid_stats(const struct rs_appid *a, struct rs_appid_stats *out)
+{
+    *out = a->st;
+    out->live_names = a->names.live;
+    out->live_reasm = a->reasm.live;
+}
+
+/* ---- the look ---- */
+
+static uint32_t
+initial_cand(uint8_t l4)
+{
+    unsigned want = l4 == 6 ? RS_L4_TCP : RS_L4_UDP;
+    uint32_t m = 0;
+    for (size_t i = 0; i < rs_appid_registry_len; i++)
+        if (rs_appid_registry[i].l4 & want)
+            m |= 1u << i;
+    return m;
+}
+
+static int
+hinted(const struct rs_appid_dissector *d, const uint16_t port[2])
+{
+    for (int k = 0; k < 4 && d->ports[k]; k++)
+        if (d->ports[k] == port[0] || d->ports[k] == port[1])
+            return 1;
+    return 0;
+}
+
+/*
+ * Shows `in` to the candidates in `*cand` (port-hinted ones first). Returns
+ * the index of the first MATCH, or -1. NO answers clear their bit; marks are
+ * updated in `*marks`.
+ */
+static int
+run_dissectors(struct rs_appid_in *in, uint32_t *cand, uint32_t *marks, struct rs_appid_out *out)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < rs_appid_registry_len; i++) {
+            uint32_t bit = 1u << i;
+            if (!(*cand & bit))
+                continue;
+            const struct rs_appid_dissector *d = &rs_appid_registry[i];
+            if (hinted(d, in->port) != (pass == 0))
+                continue;
+            in->mark = (*marks & bit) != 0;
+            out->set_mark = 0;
+            out->follow = 0;
+            out->also = 0;
+            enum rs_appid_verdict v = d->fn(in, out);
+            if (out->set_mark)
+                *marks |= bit;
+            if (v == RS_APPID_MATCH)
+                return (int)i;
+            if (v == RS_APPID_NO)
+                *cand &= ~bit;
+        }
+    }
+    return -1;
+}
+
+static void
+finish(struct rs_appid *a, struct rs_appid_flow *af, int matched)
+{
+    af->state = RS_APPID_DONE;
+    af->follow = 0;
+    drop_reasm(a, af);
+    if (matched)
+        a->st.matched++;
+    else
+        a->st.gave_up++;
+}
+
+/* Keeps names found in the scratch area (when the flow has no entry yet). */
+static void
+keep_names(struct rs_appid *a, struct rs_appid_flow *af, struct rs_appid_out *out)
+{
+    if (!out->found_name || af->names)
+        return;
+    uint32_t idx = slab_get(&a->names);
+    if (idx == UINT32_MAX) {
+        a->st.names_full++;
+        return;
+    }
+    memcpy(slab_at(&a->names, idx), &a->scratch, sizeof a->scratch);
+    af->names = idx + 1;
+}
+
+static inline int
+seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+
+void
+rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_layer *l, int side,
+              int flipped, const uint16_t port[2])
+{
+    if (af->state != RS_APPID_LOOKING)
+        return;
+    if (l->proto != 6 && l->proto != 17) {
+        af->state = RS_APPID_DONE;
+        return;
+    }
+    size_t len = l->payload_caplen;
+    if (!len || !l->payload)
+        return;
+    int tcp = l->proto == 6;
+    int abs = (side ^ flipped) & 1; /* state is kept by the side first seen */
+    if (!af->cand && !af->follow)
+        af->cand = initial_cand(l->proto);
+    if (af->pkts[abs] >= RS_APPID_MAX_PKTS) {
+        finish(a, af, af->app != 0);
+        return;
+    }
+    a->st.fed++;
+
+    struct rs_appid_in in;
+    memset(&in, 0, sizeof in);
+    in.l4 = l->proto;
+    in.side = (uint8_t)(side & 1);
+    in.port[0] = port[0];
+    in.port[1] = port[1];
+    in.seg = l->payload;
+    in.seg_len = len;
+    in.data = l->payload;
+    in.len = len;
+    in.peer_seen = af->pkts[!abs] != 0;
+    in.following = af->follow != 0;
+    int cut = l->payload_caplen < l->payload_len; /* snaplen: the stream has a hole here */
+
+    struct reasm *r = af->reasm ? slab_at(&a->reasm, af->reasm - 1) : NULL;
+    uint32_t seq = 0;
+    if (tcp) {
+        seq = l->u.tcp.seq + ((l->u.tcp.flags & RS_TCP_SYN) ? 1u : 0u);
+        if (af->pkts[abs]) {
+            /* A later segment of this direction: only an in-order extension of
+             * the kept prefix can be shown. */
+            if (!r || !r->live[abs] || r->at_cap[abs]) {
+                finish(a, af, af->app != 0);
+                return;
+            }
+            uint32_t next = r->next_seq[abs];
+            uint32_t end = seq + (uint32_t)l->payload_len;
+            if (!seq_before(next, end))
+                return; /* retransmission of bytes already kept */
+            if (seq_before(next, seq)) {
+                a->st.reasm_gap++;
+                finish(a, af, af->app != 0);
+                return;
+            }
+            size_t skip = (size_t)(next - seq);
+            size_t room = RS_APPID_REASM_BYTES - r->len[abs];
+            size_t n = skip < len ? len - skip : 0;
+            if (n > room)
+                n = room;
+            memcpy(r->buf[abs] + r->len[abs], l->payload + skip, n);
+            r->len[abs] = (uint16_t)(r->len[abs] + n);
+            r->next_seq[abs] = next + (uint32_t)n;
+            if (n < len - skip || cut || r->len[abs] == RS_APPID_REASM_BYTES)
+                r->at_cap[abs] = 1;
+            in.data = r->buf[abs];
+            in.len = r->len[abs];
+            in.seg = l->payload + skip;
+            in.seg_len = len - skip;
+            in.at_cap = r->at_cap[abs];
+        } else {
+            in.at_cap = (uint8_t)cut;
+        }
+    }
+    af->pkts[abs]++;
+    in.pkt = af->pkts[abs];
+    uint32_t b = (uint32_t)af->bytes[abs] + (uint32_t)len;
+    af->bytes[abs] = (uint16_t)(b > UINT16_MAX ? UINT16_MAX : b);
+
+    /* Names go straight to the flow's entry when it has one. */
+    struct rs_appid_out out;
+    memset(&out, 0, sizeof out);
+    if (af->names) {
+        out.info = slab_at(&a->names, af->names - 1);
+    } else {
+        if (a->scratch_dirty)
+            memset(&a->scratch, 0, sizeof a->scratch);
+        a->scratch_dirty = 0;
+        out.info = &a->scratch;
+    }
+
+    if (af->follow) {
+        /* Matched already: only the matching dissector looks on. */
+        const struct rs_appid_dissector *d = &rs_appid_registry[af->follow - 1];
+        uint32_t bit = 1u << (af->follow - 1);
+        in.mark = (af->marks & bit) != 0;
+        enum rs_appid_verdict v = d->fn(&in, &out);
+        if (out.set_mark)
+            af->marks |= bit;
+        if (out.also)
+            af->app2 = out.also;
+        if (out.found_name)
+            a->scratch_dirty = 1;
+        keep_names(a, af, &out);
+        if (v != RS_APPID_NEED_MORE)
+            finish(a, af, 1);
+    } else {
+        int m = run_dissectors(&in, &af->cand, &af->marks, &out);
+        if (out.found_name)
+            a->scratch_dirty = 1;
+        if (m >= 0) {
+            af->app = (uint8_t)rs_appid_registry[m].app;
+            if (out.also)
+                af->app2 = out.also;
+            keep_names(a, af, &out);
+            if (out.follow) {
+                af->follow = (uint8_t)(m + 1);
+                af->cand = 1u << m;
+            } else {
+                finish(a, af, 1);
+                return;
+            }
+        } else if (!af->cand) {
+            finish(a, af, 0);
+            return;
+        }
+    }
+    if (af->state != RS_APPID_LOOKING || !tcp)
+        return;
+
+    /* Still looking: keep this direction's first segment for the next one. */
+    if (!af->reasm) {
+        uint32_t idx = slab_get(&a->reasm);
+        if (idx == UINT32_MAX) {
+            a->st.reasm_full++;
+            return; /* the next segment of this direction ends the look */
+        }
+        af->reasm = idx + 1;
+        r = slab_at(&a->reasm, idx);
+        memset(r, 0, offsetof(struct reasm, buf));
+    }
+    if (!r->live[abs]) {
+        size_t n = len < RS_APPID_REASM_BYTES ? len : RS_APPID_REASM_BYTES;
+        memcpy(r->buf[abs], l->payload, n);
+        r->len[abs] = (uint16_t)n;
+        r->next_seq[abs] = seq + (uint32_t)n;
+        r->live[abs] = 1;
+        r->at_cap[abs] = (uint8_t)(n < len || cut || n == RS_APPID_REASM_BYTES);
+    }
+}
+
+/* ---- standalone use (tests, fuzzing) ---- */
+
+enum rs_appid_verdict
+rs_appid_dissect(enum rs_app app, const uint8_t *data, size_t len, uint8_t l4, int side,
+                 const uint16_t port[2], struct rs_appid_info *info, enum rs_app *matched)
+{
+    struct rs_appid_info scratch;
+    struct rs_appid_in in;
+    struct rs_appid_out out;
+    memset(&in, 0, sizeof in);
+    memset(&out, 0, sizeof out);
+    if (!info) {
+        memset(&scratch, 0, sizeof scratch);
+        info = &scratch;
+    }
+    out.info = info;
+    in.data = in.seg = data;
+    in.len = in.seg_len = len;
+    in.l4 = l4;
+    in.side = (uint8_t)(side & 1);
+    in.pkt = 1;
+    in.port[0] = port[0];
+    in.port[1] = port[1];
+    if (matched)
+        *matched = RS_APP_NONE;
+    unsigned want = l4 == 6 ? RS_L4_TCP : RS_L4_UDP;
+    if (app != RS_APP_NONE) {
+        for (size_t i = 0; i < rs_appid_registry_len; i++) {
+            const struct rs_appid_dissector *d = &rs_appid_registry[i];
+            if (d->app != app)
+                continue;
+            if (!(d->l4 & want))
+                return RS_APPID_NO;
+            enum rs_appid_verdict v = d->fn(&in, &out);
+            if (v == RS_APPID_MATCH && matched)
+                *matched = app;
+            return v;
+        }
+        return RS_APPID_NO;
+    }
+    uint32_t cand = initial_cand(l4), marks = 0;
+    int m = run_dissectors(&in, &cand, &marks, &out);
+    if (m >= 0) {
+        if (matched)
+            *matched = rs_appid_registry[m].app;
+        return RS_APPID_MATCH;
+    }
+    return cand ? RS_APPID_NEED_MORE : RS_APPID_NO;
+}
