@@ -100,15 +100,15 @@ struct rs_lab_row {
 struct rs_lab_report {
     struct rs_lab_row *rows; /* in scenario table order */
     size_t n_rows;
-    size_t n_failed;           /* rows with ok == 0 */
-    size_t n_scenarios;        /* scenarios run */
-    uint64_t packets;          /* frames captured (and analysed) */
-    uint64_t dropped;          /* dropped by the kernel for lack of buffer space */
-    uint64_t if_dropped;       /* dropped by the interface */
-    int capture_truncated;     /* the capture ended before the lab's last packet */
-    double seconds;            /* wall time of the socket part */
-    char timeouts[160];        /* the timers used, rs_timeouts_parse syntax */
-    char filter[256];          /* the BPF filter the capture used */
+    size_t n_failed;       /* rows with ok == 0 */
+    size_t n_scenarios;    /* scenarios run */
+    uint64_t packets;      /* frames captured (and analysed) */
+    uint64_t dropped;      /* dropped by the kernel for lack of buffer space */
+    uint64_t if_dropped;   /* dropped by the interface */
+    int capture_truncated; /* the capture ended before the lab's last packet */
+    double seconds;        /* wall time of the socket part */
+    char timeouts[160];    /* the timers used, rs_timeouts_parse syntax */
+    char filter[256];      /* the BPF filter the capture used */
 };
 
 /*
@@ -148,10 +148,10 @@ enum rs_send_outcome {
 const char *rs_send_outcome_name(enum rs_send_outcome o); /* "reset-sent", "refused", ... */
 
 struct rs_send_rst_opts {
-    const char *host;            /* name or address literal */
-    const char *port;            /* number or service name */
-    int family;                  /* 0: whatever the name resolves to first; 4 or 6 */
-    const void *payload;         /* sent once connected; NULL: nothing */
+    const char *host;    /* name or address literal */
+    const char *port;    /* number or service name */
+    int family;          /* 0: whatever the name resolves to first; 4 or 6 */
+    const void *payload; /* sent once connected; NULL: nothing */
     size_t payload_len;
     unsigned after_ms;           /* wait this long (reading) before the reset */
     unsigned connect_timeout_ms; /* 0: 5000 */
@@ -164,12 +164,12 @@ struct rs_send_rst_result {
     enum rs_send_outcome outcome;
     char local[64]; /* "127.0.0.1:41234" or "[::1]:41234"; "" before connecting */
     char peer[64];
-    double connect_ms;      /* SYN to established */
+    double connect_ms; /* SYN to established */
     uint64_t bytes_sent;
     uint64_t bytes_received;
-    int peer_fin;           /* the peer closed its side (FIN) while we waited */
-    double peer_reset_ms;   /* PEER_RESET: when, after connecting */
-    char detail[160];       /* strerror text of the failure, or "" */
+    int peer_fin;         /* the peer closed its side (FIN) while we waited */
+    double peer_reset_ms; /* PEER_RESET: when, after connecting */
+    char detail[160];     /* strerror text of the failure, or "" */
 };
 
 /*
@@ -209,10 +209,10 @@ struct rs_serve_conn {
 };
 
 struct rs_serve_rst_opts {
-    const char *listen;       /* "ADDR:PORT", "[V6ADDR]:PORT" or "PORT"; NULL: 127.0.0.1:8080 */
+    const char *listen; /* "ADDR:PORT", "[V6ADDR]:PORT" or "PORT"; NULL: 127.0.0.1:8080 */
     enum rs_serve_mode mode;
-    unsigned count;           /* exit after this many connections; 0: until *stop */
-    unsigned request_wait_ms; /* how long to wait for a request; 0: 5000 */
+    unsigned count;              /* exit after this many connections; 0: until *stop */
+    unsigned request_wait_ms;    /* how long to wait for a request; 0: 5000 */
     volatile sig_atomic_t *stop; /* polled at least every 200 ms; may be NULL */
     void (*on_listen)(const char *addr, void *user);
     void (*on_conn)(const struct rs_serve_conn *c, void *user);

@@ -126,8 +126,7 @@ print_table(const struct rs_lab_report *r, int cause)
             snprintf(got, sizeof got, "-");
         printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w_scn, row->scenario, (int)w_role,
                row->role[0] ? row->role : "-", (int)w_exp, exp, (int)w_got, got, (int)w_hist,
-               row->found && row->rec.history[0] ? row->rec.history : "-",
-               row->ok ? "ok" : "FAIL");
+               row->found && row->rec.history[0] ? row->rec.history : "-", row->ok ? "ok" : "FAIL");
         if (!row->ok) {
             if (row->found) {
                 char c[80], s[80];
@@ -245,11 +244,11 @@ rs_cli_lab(int argc, char **argv)
             return RS_EXIT_USAGE;
         }
     }
-    for (int i = optind; i < argc; i++)
+    for (int i = optind; i < argc; i++) {
         if (rs_lab_scenario_find(argv[i]) < 0)
-            return rs_cli_usage_error("lab: unknown scenario '%s' (rstscope lab --list shows "
-                                      "them)",
+            return rs_cli_usage_error("lab: unknown scenario '%s' (see rstscope lab --list)",
                                       argv[i]);
+    }
     o.scenarios = (const char *const *)(argv + optind);
     o.n_scenarios = (size_t)(argc - optind);
 
@@ -275,20 +274,20 @@ rs_cli_lab(int argc, char **argv)
     else
         print_table(r, o.check_cause);
     FILE *sum = jsonl ? stderr : stdout;
+    uint64_t dropped = r->dropped + r->if_dropped;
     fprintf(sum,
             "\n%zu scenario%s, %zu session%s checked: %zu as expected, %zu not. %llu packets "
             "captured on %s in %.1f s, %llu dropped.\n",
             r->n_scenarios, r->n_scenarios == 1 ? "" : "s", r->n_rows, r->n_rows == 1 ? "" : "s",
-            r->n_rows - r->n_failed, r->n_failed,
-            (unsigned long long)r->packets, o.iface ? o.iface : "lo", r->seconds,
-            (unsigned long long)(r->dropped + r->if_dropped));
+            r->n_rows - r->n_failed, r->n_failed, (unsigned long long)r->packets,
+            o.iface ? o.iface : "lo", r->seconds, (unsigned long long)dropped);
     fprintf(sum, "Analysed with --timeouts=%s\n", r->timeouts);
     if (o.dump_path)
         fprintf(sum, "Capture kept in %s: rstscope analyze --timeouts=%s %s\n", o.dump_path,
                 r->timeouts, o.dump_path);
-    if (r->dropped || r->if_dropped)
+    if (dropped)
         fprintf(stderr, "rstscope: lab: the kernel dropped %llu packets; results may be wrong\n",
-                (unsigned long long)(r->dropped + r->if_dropped));
+                (unsigned long long)dropped);
     if (r->capture_truncated)
         fprintf(stderr, "rstscope: lab: the capture ended before the lab's last packet arrived\n");
     int status = r->n_failed ? LAB_EXIT_MISMATCH : RS_EXIT_OK;
@@ -462,14 +461,15 @@ rs_cli_send_rst(int argc, char **argv)
         printf("sent %llu of %zu bytes\n", (unsigned long long)res.bytes_sent, o.payload_len);
     printf("received %llu bytes%s\n", (unsigned long long)res.bytes_received,
            res.peer_fin ? "; the server closed its side (FIN)" : "");
-    if (res.outcome == RS_SEND_PEER_RESET)
+    if (res.outcome == RS_SEND_PEER_RESET) {
         printf("peer-reset: the server reset the connection %.1f ms after it was established; "
                "no reset sent by us (a firewall logs tcp-rst-from-server)\n",
                res.peer_reset_ms);
-    else
+    } else {
         printf("reset-sent: closed with SO_LINGER {1,0}; the RST goes from %s to %s (a firewall "
                "logs tcp-rst-from-client)\n",
                res.local, res.peer);
+    }
     return fflush(stdout) == 0 ? RS_EXIT_OK : RS_EXIT_OUTPUT;
 }
 
@@ -572,10 +572,11 @@ rs_cli_serve_rst(int argc, char **argv)
             break;
         case OPT_MODE: {
             int m = rs_serve_mode_parse(optarg);
-            if (m < 0)
+            if (m < 0) {
                 return rs_cli_usage_error("serve-rst: unknown --mode '%s' (immediate, "
                                           "after-request, unread, partial-response)",
                                           optarg);
+            }
             o.mode = (enum rs_serve_mode)m;
             break;
         }

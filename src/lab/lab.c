@@ -43,7 +43,7 @@
 #include "lab/lab_int.h"
 #include "lab/scenario.h"
 
-#define TICK_NET 250                 /* 127.R.250.x carries the end-of-capture tick */
+#define TICK_NET 250                  /* 127.R.250.x carries the end-of-capture tick */
 #define MAX_CAPTURE_BYTES (64u << 20) /* the lab makes < 1 MB; a cap against surprises */
 #define MARKER_WAIT_MS 3000
 #define LAB_SNAPLEN 4096
@@ -104,8 +104,7 @@ labels_from_def(const struct rs_lab_sess_def *d, struct rs_lab_labels *l)
 }
 
 int
-rs_lab_scenario_expect(size_t scenario, size_t i, const char **role,
-                       struct rs_lab_labels *expect)
+rs_lab_scenario_expect(size_t scenario, size_t i, const char **role, struct rs_lab_labels *expect)
 {
     if (scenario >= rs_lab_n_scns || i >= rs_lab_scn_n_sess(&rs_lab_scns[scenario]))
         return RS_ERR_USAGE;
@@ -162,7 +161,7 @@ struct cap_pkt {
 struct capthread {
     struct rs_capture *cap;
     _Atomic int64_t marker_ts; /* realtime ns stamped before the tick; 0 until then */
-    _Atomic int done; /* the thread has finished */
+    _Atomic int done;          /* the thread has finished */
     struct cap_pkt *pk;
     size_t n, n_cap;
     uint8_t *data;
@@ -371,9 +370,8 @@ matches(const struct rs_lab_ctx *x, const struct rs_lab_sess_def *d, const struc
                same_addr(&r->server, x->cli) && r->client_port == (v6 ? 1 : 3) &&
                r->server_port == (v6 ? 4 : 3);
     }
-    return r->proto == d->proto && same_addr(&r->client, x->cli) &&
-           same_addr(&r->server, x->srv) && r->client_port == x->cport[d->cport] &&
-           r->server_port == x->sport;
+    return r->proto == d->proto && same_addr(&r->client, x->cli) && same_addr(&r->server, x->srv) &&
+           r->client_port == x->cport[d->cport] && r->server_port == x->sport;
 }
 
 static void
@@ -456,7 +454,8 @@ build_report(struct run *run, const struct rs_lab_opts *o, struct recs *recs,
             char c[64], s[64];
             rs_addr_format(&recs->v[j].client, c, sizeof c);
             rs_addr_format(&recs->v[j].server, s, sizeof s);
-            snprintf(row->note, sizeof row->note, "an undeclared session: %s %s port %u -> %s port %u",
+            snprintf(row->note, sizeof row->note,
+                     "an undeclared session: %s %s port %u -> %s port %u",
                      rs_proto_name(recs->v[j].proto), c, recs->v[j].client_port, s,
                      recs->v[j].server_port);
         }
@@ -480,8 +479,8 @@ analyse(struct run *run, const struct rs_lab_opts *o, const struct capthread *t,
     if (!e)
         return err ? err->code : RS_ERR_NOMEM;
     for (size_t i = 0; i < t->n; i++) {
-        struct rs_packet p = {t->pk[i].ts, t->pk[i].caplen, t->pk[i].len, t->pk[i].linktype,
-                              (uint64_t)i + 1, t->data + t->pk[i].off};
+        struct rs_packet p = {t->pk[i].ts,       t->pk[i].caplen, t->pk[i].len,
+                              t->pk[i].linktype, (uint64_t)i + 1, t->data + t->pk[i].off};
         rs_engine_packet(e, &p);
     }
     rs_engine_finish(e);
@@ -504,10 +503,11 @@ select_scenarios(struct run *run, const struct rs_lab_opts *o, struct rs_error *
     }
     for (size_t i = 0; i < o->n_scenarios; i++) {
         int k = rs_lab_scenario_find(o->scenarios[i]);
-        if (k < 0)
+        if (k < 0) {
             return rs_error_set(err, RS_ERR_USAGE,
                                 "unknown scenario '%s' (rstscope lab --list shows them)",
                                 o->scenarios[i]);
+        }
         run->sel[k] = 1;
     }
     return 0;
@@ -592,19 +592,20 @@ open_capture(const struct rs_lab_opts *o, const char *filter, struct rs_capture 
     struct rs_error cerr = {0};
     struct rs_capture *c = rs_capture_open_live(iface, &copts, &cerr);
     if (!c) {
-        if (cerr.code == RS_ERR_PERM)
+        if (cerr.code == RS_ERR_PERM) {
             return rs_error_set(err, RS_ERR_PERM,
                                 "the lab captures its own traffic on %s and needs CAP_NET_RAW: "
                                 "run it as root (sudo rstscope lab), or grant the capability "
                                 "once: sudo setcap cap_net_raw,cap_net_admin+eip $(which "
                                 "rstscope)",
                                 iface);
+        }
         return rs_error_set(err, cerr.code ? cerr.code : RS_ERR_INPUT, "%s", cerr.msg);
     }
     if (o->dump_path && rs_capture_dump_to(c, o->dump_path, &cerr) != 0) {
         rs_capture_close(c);
-        return rs_error_set(err, cerr.code == RS_ERR_USAGE ? RS_ERR_USAGE : RS_ERR_OUTPUT,
-                            "%s: %s", o->dump_path, cerr.msg);
+        return rs_error_set(err, cerr.code == RS_ERR_USAGE ? RS_ERR_USAGE : RS_ERR_OUTPUT, "%s: %s",
+                            o->dump_path, cerr.msg);
     }
     *out = c;
     return 0;
@@ -641,7 +642,7 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
     struct run *run = calloc(1, sizeof *run);
     struct rs_lab_report *rep = calloc(1, sizeof *rep);
     struct capthread t = {0};
-    int rc = 0, thread_started = 0, lock_fd = -1;
+    int rc = 0, lock_fd = -1;
     pthread_t th;
     if (!run || !rep) {
         rc = rs_error_set(err, RS_ERR_NOMEM, "out of memory");
@@ -655,8 +656,8 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
         goto out;
     snprintf(rep->timeouts, sizeof rep->timeouts, "%s", timeouts);
     for (size_t k = 0; k < rs_lab_n_scns; k++) {
-        if (run->sel[k] && timer_wait(run, rs_lab_scns[k].timers) >
-                               (rs_time_ns)MAX_TIMER_WAIT_MS * 1000000) {
+        if (run->sel[k] &&
+            timer_wait(run, rs_lab_scns[k].timers) > (rs_time_ns)MAX_TIMER_WAIT_MS * 1000000) {
             rc = rs_error_set(err, RS_ERR_USAGE,
                               "scenario '%s' would have to wait out a timer longer than %d s; "
                               "keep tcp, tcp-init, udp and icmp short",
@@ -669,11 +670,12 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
         rc = rs_error_set(err, RS_ERR_INTERNAL, "no free port range for the lab on loopback");
         goto out;
     }
-    for (size_t k = 0; k < rs_lab_n_scns; k++)
+    for (size_t k = 0; k < rs_lab_n_scns; k++) {
         if (run->sel[k]) {
             ctx_init(run, k);
             rep->n_scenarios++;
         }
+    }
     build_filter(run, rep->filter, sizeof rep->filter);
 
     if ((rc = open_capture(&o, rep->filter, &t.cap, err)) != 0)
@@ -682,7 +684,6 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
         rc = rs_error_set(err, RS_ERR_INTERNAL, "cannot start the capture thread");
         goto out;
     }
-    thread_started = 1;
 
     int64_t t0 = rs_lab_mono_ns();
     run_scripts(run);
@@ -696,7 +697,6 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
         rs_capture_stop(t.cap);
     }
     pthread_join(th, NULL);
-    thread_started = 0;
 
     struct rs_capture_stats st;
     if (rs_capture_stats(t.cap, &st, NULL) == 0) {
@@ -733,10 +733,6 @@ rs_lab_run(const struct rs_lab_opts *opts, struct rs_lab_report **out, struct rs
     *out = rep;
     rep = NULL;
 out:
-    if (thread_started) {
-        rs_capture_stop(t.cap);
-        pthread_join(th, NULL);
-    }
     rs_capture_close(t.cap);
     if (run) {
         for (size_t k = 0; k < rs_lab_n_scns; k++)

@@ -24,10 +24,10 @@
 
 /* One session a scenario declares. */
 struct rs_lab_sess_def {
-    const char *role;   /* "" when it is the scenario's only session */
-    uint8_t proto;      /* 6 or 17; 1 or 58: the ICMP port unreachable the server host sent */
-    uint8_t cport;      /* which of the scenario's client ports (0..RS_LAB_MAX_CPORTS-1) */
-    uint8_t nth;        /* 0: first session on that tuple, 1: the next one (tcp-reuse) */
+    const char *role; /* "" when it is the scenario's only session */
+    uint8_t proto;    /* 6 or 17; 1 or 58: the ICMP port unreachable the server host sent */
+    uint8_t cport;    /* which of the scenario's client ports (0..RS_LAB_MAX_CPORTS-1) */
+    uint8_t nth;      /* 0: first session on that tuple, 1: the next one (tcp-reuse) */
     const char *end_reason;
     const char *app;
     const char *conn_state;
@@ -40,8 +40,8 @@ struct rs_lab_ctx;
 struct rs_lab_scn {
     const char *name;
     const char *summary;
-    int family;        /* 4 or 6 */
-    unsigned timers;   /* RS_LAB_TMR_* */
+    int family;      /* 4 or 6 */
+    unsigned timers; /* RS_LAB_TMR_* */
     int (*run)(struct rs_lab_ctx *x);
     struct rs_lab_sess_def sess[RS_LAB_MAX_SESS];
 };
@@ -50,14 +50,14 @@ struct rs_lab_scn {
 struct rs_lab_ctx {
     const struct rs_lab_scn *scn;
     int family;
-    char cli[48]; /* client address literal */
-    char srv[48]; /* server address literal */
-    uint16_t sport;                     /* server port; a script may change it (udp-dns) */
-    uint16_t cport[RS_LAB_MAX_CPORTS];  /* client ports, bound explicitly */
-    int defer[RS_LAB_MAX_DEFER];        /* fds to close only after the capture ended */
+    char cli[48];                      /* client address literal */
+    char srv[48];                      /* server address literal */
+    uint16_t sport;                    /* server port; a script may change it (udp-dns) */
+    uint16_t cport[RS_LAB_MAX_CPORTS]; /* client ports, bound explicitly */
+    int defer[RS_LAB_MAX_DEFER];       /* fds to close only after the capture ended */
     size_t n_defer;
-    uint32_t rng;                       /* payload generator state */
-    char note[256];                     /* first thing that went wrong, "" if none */
+    uint32_t rng;   /* payload generator state */
+    char note[256]; /* first thing that went wrong, "" if none */
 };
 
 extern const struct rs_lab_scn rs_lab_scns[];

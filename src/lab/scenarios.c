@@ -30,8 +30,7 @@
 
 /* ---- helpers: each returns -1 after writing the note ---- */
 
-static int
-fail(struct rs_lab_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct rs_lab_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct rs_lab_ctx *x, const char *fmt, ...)
@@ -577,8 +576,8 @@ udp_client(struct rs_lab_ctx *x, unsigned j)
 
 /* Receives one datagram on an unconnected socket and answers the sender. */
 static int
-udp_answer(struct rs_lab_ctx *x, int s, uint8_t *buf, size_t cap, size_t *len,
-           const uint8_t *reply, size_t reply_len)
+udp_answer(struct rs_lab_ctx *x, int s, uint8_t *buf, size_t cap, size_t *len, const uint8_t *reply,
+           size_t reply_len)
 {
     struct sockaddr_storage from;
     socklen_t fl = sizeof from;
@@ -608,8 +607,8 @@ udp_recv(struct rs_lab_ctx *x, int c, const char *what)
 static int
 scn_udp_dns(struct rs_lab_ctx *x)
 {
-    static const uint8_t question[] = {3,   'l', 'a', 'b', 8,   'r', 's', 't', 's', 'c', 'o',
-                                       'p', 'e', 4,   't', 'e', 's', 't', 0,   0,   1,   0,   1};
+    static const uint8_t question[] = {3,   'l', 'a', 'b', 8,   'r', 's', 't', 's', 'c', 'o', 'p',
+                                       'e', 4,   't', 'e', 's', 't', 0,   0,   1,   0,   1};
     int s = -1, c = -1, rc = -1;
     uint8_t q[64], r[96], in[512];
     size_t qlen = 0, rlen = 0, n;
@@ -693,12 +692,14 @@ out:
 
 #define ONE(er, app, cs, by, cause)                                                                \
     {                                                                                              \
-        {"", 6, 0, 0, er, app, cs, by, cause}                                                      \
+        {                                                                                          \
+            "", 6, 0, 0, er, app, cs, by, cause                                                    \
+        }                                                                                          \
     }
 
 const struct rs_lab_scn rs_lab_scns[] = {
-    {"fin", "request and response, then FIN from the client and FIN from the server", 4, 0,
-     scn_fin, ONE("tcp-fin", "insufficient-data", "SF", "", "")},
+    {"fin", "request and response, then FIN from the client and FIN from the server", 4, 0, scn_fin,
+     ONE("tcp-fin", "insufficient-data", "SF", "", "")},
     {"client-rst",
      "server streams a response; the client closes with SO_LINGER {1,0} after 3 KB: RST", 4, 0,
      scn_client_rst,
@@ -739,10 +740,18 @@ const struct rs_lab_scn rs_lab_scns[] = {
     {"aged-out", "one byte each way, then idle past the tcp timer with the sockets open", 4,
      RS_LAB_TMR_TCP_EST, scn_aged_out, ONE("aged-out", "insufficient-data", "S1", "", "")},
     /* app: "dns" once src/appid identifies DNS. */
-    {"udp-dns", "a DNS query and its answer from the lab's own responder (port 53 if free)", 4,
-     RS_LAB_TMR_UDP, scn_udp_dns, {{"", 17, 0, 0, "aged-out", "unknown-udp", "SF", "", ""}}},
-    {"unknown-udp", "three rounds of opaque datagrams each way", 4, RS_LAB_TMR_UDP,
-     scn_unknown_udp, {{"", 17, 0, 0, "aged-out", "unknown-udp", "SF", "", ""}}},
+    {"udp-dns",
+     "a DNS query and its answer from the lab's own responder (port 53 if free)",
+     4,
+     RS_LAB_TMR_UDP,
+     scn_udp_dns,
+     {{"", 17, 0, 0, "aged-out", "unknown-udp", "SF", "", ""}}},
+    {"unknown-udp",
+     "three rounds of opaque datagrams each way",
+     4,
+     RS_LAB_TMR_UDP,
+     scn_unknown_udp,
+     {{"", 17, 0, 0, "aged-out", "unknown-udp", "SF", "", ""}}},
     {"udp-unreachable",
      "a datagram to a closed port: the kernel answers ICMP port unreachable",
      4,

@@ -133,15 +133,15 @@ connect_any(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res, un
         res->outcome = outcome_of(e);
         snprintf(res->detail, sizeof res->detail, "%s", strerror(e));
         const char *name = rs_send_outcome_name(res->outcome);
-        if (res->outcome == RS_SEND_TIMEOUT)
+        if (res->outcome == RS_SEND_TIMEOUT) {
             rs_error_set(err, RS_ERR_INPUT, "%s: %s: %s within %u ms", name, where,
                          outcome_text(res->outcome), timeout_ms);
-        else if (res->outcome == RS_SEND_ERROR)
-            rs_error_set(err, RS_ERR_INPUT, "%s: %s: connect failed: %s", name, where,
-                         strerror(e));
-        else
+        } else if (res->outcome == RS_SEND_ERROR) {
+            rs_error_set(err, RS_ERR_INPUT, "%s: %s: connect failed: %s", name, where, strerror(e));
+        } else {
             rs_error_set(err, RS_ERR_INPUT, "%s: %s: %s (%s)", name, where,
                          outcome_text(res->outcome), strerror(e));
+        }
     }
     freeaddrinfo(ai);
     return fd;
@@ -187,8 +187,7 @@ wait_and_read(int fd, int64_t t_conn, int64_t deadline, struct rs_send_rst_resul
 }
 
 int
-rs_send_rst(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res,
-            struct rs_error *err)
+rs_send_rst(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res, struct rs_error *err)
 {
     memset(res, 0, sizeof *res);
     res->outcome = RS_SEND_ERROR;

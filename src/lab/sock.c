@@ -144,7 +144,7 @@ rs_lab_socket(int family, int type, const struct rs_lab_ep *local)
     if (local && bind(fd, (const struct sockaddr *)&local->ss, local->len) != 0)
         goto err;
     return fd;
-err: {
+err : {
     int e = errno;
     close(fd);
     errno = e;

@@ -51,10 +51,10 @@ test_table_has_every_spec_scenario(void **state)
 {
     (void)state;
     static const char *const required[] = {
-        "fin",           "client-rst",      "server-rst",        "server-close-unread",
-        "refused",       "syn-timeout",     "handshake-only",    "insufficient-data",
-        "unknown-tcp",   "fin-then-rst",    "tcp-reuse",         "aged-out",
-        "udp-dns",       "unknown-udp",     "udp-unreachable",   "fin-v6",
+        "fin",           "client-rst",   "server-rst",      "server-close-unread",
+        "refused",       "syn-timeout",  "handshake-only",  "insufficient-data",
+        "unknown-tcp",   "fin-then-rst", "tcp-reuse",       "aged-out",
+        "udp-dns",       "unknown-udp",  "udp-unreachable", "fin-v6",
         "client-rst-v6", "refused-v6",
     };
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
@@ -193,9 +193,9 @@ test_ep_parse(void **state)
     assert_int_equal(rs_lab_ep_parse(&ep, ":0", &err), 0);
     assert_int_equal(rs_lab_ep_port(&ep), 0);
 
-    static const char *const bad[] = {"::1:80", "localhost:80", "1.2.3.4:70000", "[::1]80",
-                                      "[::1]:",  "1.2.3.4:",     "",              "[::1",
-                                      "1.2.3.4:-1"};
+    static const char *const bad[] = {"::1:80",  "localhost:80", "1.2.3.4:70000",
+                                      "[::1]80", "[::1]:",       "1.2.3.4:",
+                                      "",        "[::1",         "1.2.3.4:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err.msg[0] = '\0';
         assert_int_not_equal(rs_lab_ep_parse(&ep, bad[i], &err), 0);
@@ -326,7 +326,7 @@ got_listen(const char *addr, void *user)
 {
     struct served *s = user;
     const char *colon = strrchr(addr, ':');
-    atomic_store(&s->port, colon ? atoi(colon + 1) : -1);
+    atomic_store(&s->port, colon ? (int)strtol(colon + 1, NULL, 10) : -1);
 }
 
 static void
