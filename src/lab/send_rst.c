@@ -128,6 +128,13 @@ connect_any(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res, un
             break;
         }
         int e = errno;
+        if (e == ECONNRESET || e == EPIPE) {
+            /* The handshake completed and the server reset before we looked
+             * (a server that aborts on accept, on loopback): connected, then reset. */
+            res->connect_ms = ms_since(t0);
+            res->outcome = RS_SEND_PEER_RESET;
+            break;
+        }
         close(fd);
         fd = -1;
         res->outcome = outcome_of(e);
@@ -200,6 +207,7 @@ rs_send_rst(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res, st
     if (fd < 0)
         return err && err->code == RS_ERR_USAGE ? RS_ERR_USAGE : RS_ERR_INPUT;
     int64_t t_conn = rs_lab_mono_ns();
+    int peer_reset = res->outcome == RS_SEND_PEER_RESET;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -210,8 +218,7 @@ rs_send_rst(const struct rs_send_rst_opts *o, struct rs_send_rst_result *res, st
     if (o->on_connect)
         o->on_connect(res->local, res->peer, res->connect_ms, o->user);
 
-    int peer_reset = 0;
-    if (o->payload && o->payload_len) {
+    if (!peer_reset && o->payload && o->payload_len) {
         ssize_t n = rs_lab_send_all(fd, o->payload, o->payload_len, (int)timeout);
         if (n > 0)
             res->bytes_sent = (uint64_t)n;
