@@ -43,8 +43,9 @@
 #include "lab/lab_int.h"
 #include "lab/scenario.h"
 
-#define TICK_NET 250                  /* 127.R.250.x carries the end-of-capture tick */
-#define MAX_CAPTURE_BYTES (64u << 20) /* the lab makes < 1 MB; a cap against surprises */
+#define TICK_NET 250                             /* 127.R.250.x carries the end-of-capture tick */
+#define TICK_TEXT "rstscope lab: end of capture" /* the tick's payload */
+#define MAX_CAPTURE_BYTES (64u << 20)            /* the lab makes < 1 MB; a cap against surprises */
 #define MARKER_WAIT_MS 3000
 #define LAB_SNAPLEN 4096
 /* Port slots: P = SLOT_FIRST + i * SLOT_SIZE, below Linux's ephemeral range (32768-). */
@@ -330,7 +331,8 @@ send_tick(const struct run *run)
     int r = rs_lab_socket(AF_INET, SOCK_DGRAM, &dst);
     int s = rs_lab_socket(AF_INET, SOCK_DGRAM, &src);
     if (s >= 0)
-        (void)sendto(s, "tick", 4, 0, (const struct sockaddr *)&dst.ss, dst.len);
+        (void)sendto(s, TICK_TEXT, sizeof TICK_TEXT - 1, 0, (const struct sockaddr *)&dst.ss,
+                     dst.len);
     rs_lab_close(s);
     rs_lab_close(r);
 }

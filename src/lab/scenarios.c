@@ -11,8 +11,7 @@
  * The expectations (the table at the end) are the labels SPEC §3 and Zeek's
  * conn_state give the packets these scripts make on Linux; docs/lab.md says
  * why for each. When the engine disagrees, the engine is to be fixed, not
- * the table. To update an expectation (e.g. app "dns" once src/appid knows
- * DNS), edit the one line of its scenario.
+ * the table. To update an expectation, edit the one line of its session.
  */
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -739,13 +738,13 @@ const struct rs_lab_scn rs_lab_scns[] = {
       {"second", 6, 0, 1, "tcp-fin", "insufficient-data", "SF", "", ""}}},
     {"aged-out", "one byte each way, then idle past the tcp timer with the sockets open", 4,
      RS_LAB_TMR_TCP_EST, scn_aged_out, ONE("aged-out", "insufficient-data", "S1", "", "")},
-    /* app: "dns" once src/appid identifies DNS. */
+    /* app: Zeek's service name; the App-ID dissector matches the DNS message itself. */
     {"udp-dns",
      "a DNS query and its answer from the lab's own responder (port 53 if free)",
      4,
      RS_LAB_TMR_UDP,
      scn_udp_dns,
-     {{"", 17, 0, 0, "aged-out", "unknown-udp", "SF", "", ""}}},
+     {{"", 17, 0, 0, "aged-out", "dns", "SF", "", ""}}},
     {"unknown-udp",
      "three rounds of opaque datagrams each way",
      4,
