@@ -24,9 +24,10 @@
  *
  * Names follow Zeek's `service` column (lowercased analyzer tags: "http",
  * "ssl", "dns", "ldap_tcp", "krb_tcp", "syslog_tcp", ...); where Zeek has no
- * analyzer the protocol's common lowercase name ("bgp", "rtsp"). A second
- * service found on top of the first (TLS after STARTTLS, or the TLS inside
- * QUIC) is appended the way Zeek lists it: "smtp,ssl", "quic,ssl".
+ * analyzer the protocol's common lowercase name ("bgp", "rtsp"). Services
+ * found on top of the first (TLS after STARTTLS, the TLS inside QUIC,
+ * Kerberos inside an LDAP SASL bind) are appended the way Zeek lists them:
+ * "smtp,ssl", "quic,ssl", "ldap_tcp,krb,gssapi".
  */
 #ifndef RSTSCOPE_APPID_H
 #define RSTSCOPE_APPID_H
@@ -103,9 +104,21 @@ struct rs_appid_flow {
     uint8_t pkts[2];   /* payload packets looked at, by first-seen side */
     uint8_t state;     /* enum rs_appid_state */
     uint8_t app;       /* enum rs_app identified, 0 none */
-    uint8_t app2;      /* enum rs_app found on top of it (ssl), 0 none */
+    uint8_t also;      /* RS_APPID_ALSO_* services found on top of it (ssl, krb, ...) */
     uint8_t follow;    /* 1 + registry index still wanting bytes after a match */
+    uint8_t follow_pkts; /* payload packets seen while following */
 };
+
+/* Services Zeek lists after the first one ("smtp,ssl", "ldap_tcp,krb,gssapi"). */
+#define RS_APPID_ALSO_SSL 0x01u
+#define RS_APPID_ALSO_KRB 0x02u
+#define RS_APPID_ALSO_GSSAPI 0x04u
+#define RS_APPID_ALSO_NTLM 0x08u
+#define RS_APPID_ALSO_SMTP 0x10u
+
+/* After a match, a dissector may follow the session this many more payload
+ * packets (both directions) for a name or a TLS upgrade. */
+#define RS_APPID_FOLLOW_PKTS 24
 
 /* What dissectors find besides the protocol. Strings are NUL-terminated,
  * printable ASCII only (other bytes are replaced by '?'), possibly cut. */

@@ -1,7 +1,8 @@
 /*
  * app_geneve.c - Geneve (RFC 8926 §3.4) on port 6081: version 0, option
- * length in 4-byte words, a protocol type (Ethernet 0x6558, IPv4, IPv6),
- * and the options within the datagram.
+ * length in 4-byte words, a protocol type (an EtherType: 0x6558 for
+ * Ethernet, or the payload's own such as IPv4 or ARP), and the options
+ * within the datagram.
  */
 #include "appid/appid_int.h"
 
@@ -16,5 +17,5 @@ rs_app_geneve(const struct rs_appid_in *in, struct rs_appid_out *out)
     unsigned ptype = (unsigned)p[2] << 8 | p[3];
     if (ver != 0 || 8u + optlen > in->len)
         return RS_APPID_NO;
-    return ptype == 0x6558 || ptype == 0x0800 || ptype == 0x86dd ? RS_APPID_MATCH : RS_APPID_NO;
+    return ptype >= 0x0600 ? RS_APPID_MATCH : RS_APPID_NO; /* an EtherType (IEEE 802.3 §3.2.6) */
 }

@@ -2,7 +2,7 @@
  * app_http.c - HTTP/1.x (RFC 9112).
  *
  * Client: a request line `method SP request-target SP HTTP/x.y CRLF`
- * (RFC 9112 §3). The version at the end is what tells HTTP from RTSP and SIP,
+ * (RFC 9112 §3), or HTTP/0.9's `GET SP path CRLF` (RFC 1945 §4.1). The version at the end is what tells HTTP from RTSP and SIP,
  * which share methods (OPTIONS, SUBSCRIBE, ...), so the whole line must be
  * seen; a long line cut by the look limit still matches on an HTTP-only
  * method. Server: a status line `HTTP/x.y SP 3DIGIT` (RFC 9112 §4).
@@ -80,7 +80,7 @@ connect_tunnel(const struct rs_appid_in *in, struct rs_appid_out *out)
             if (v == RS_APPID_NEED_MORE && !in->at_cap)
                 return RS_APPID_NEED_MORE;
             if (v == RS_APPID_MATCH) {
-                out->also = RS_APP_SSL;
+                out->also |= RS_APPID_ALSO_SSL;
                 if (scratch.sni[0] && !out->info->sni[0]) {
                     memcpy(out->info->sni, scratch.sni, sizeof scratch.sni);
                     out->found_name = 1;
@@ -123,10 +123,15 @@ request(const struct rs_appid_in *in, struct rs_appid_out *out)
         if (mi >= HTTP_ONLY_METHODS || mi == 5)
             return RS_APPID_NO;
     } else {
-        /* The line must end in SP HTTP/x.y (RFC 9112 §3). */
+        /* The line must end in SP HTTP/x.y (RFC 9112 §3), or be an HTTP/0.9
+         * Simple-Request: "GET" SP Request-URI CRLF (RFC 1945 §4.1). */
         size_t L = (size_t)ll;
-        if (L < mlen + 1 + 9 || in->data[L - 9] != ' ' || !http_version_at(in->data + L - 8, 8))
-            return RS_APPID_NO;
+        if (L < mlen + 1 + 9 || in->data[L - 9] != ' ' ||
+            !http_version_at(in->data + L - 8, 8)) {
+            if (mi != 0 || L <= mlen || in->data[mlen] != '/' ||
+                memchr(in->data + mlen, ' ', L - mlen) != NULL)
+                return RS_APPID_NO;
+        }
     }
     struct rs_appid_info *info = out->info;
     if (!info->http_method[0]) {

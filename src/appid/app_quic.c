@@ -138,7 +138,7 @@ rs_app_quic(const struct rs_appid_in *in, struct rs_appid_out *out)
         if (in->side == 0)
             gquic_sni(in->data, in->len, out);
     } else if (in->side == 0 && initial) {
-        out->also = RS_APP_SSL;
+        out->also |= RS_APPID_ALSO_SSL;
     }
     return RS_APPID_MATCH;
 }

@@ -203,6 +203,42 @@ rs_appid_tls_records(const uint8_t *p, size_t n, int side, struct rs_appid_out *
     return RS_APPID_MATCH;
 }
 
+/* A record header of any content type (RFC 8446 §5.1: change_cipher_spec
+ * 20, alert 21, handshake 22, application_data 23) with a 3.x version and a
+ * legal length. Returns 1 valid, 0 not, -1 too short to tell. */
+static int
+record_header(const uint8_t *p, size_t n, size_t *rlen)
+{
+    if (n < 5)
+        return n == 0 || (p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 3) &&
+                          (n < 3 || p[2] <= 4))
+                   ? -1
+                   : 0;
+    *rlen = (size_t)p[3] << 8 | p[4];
+    return p[0] >= 20 && p[0] <= 23 && p[1] == 3 && p[2] <= 4 && *rlen >= 1 &&
+           *rlen <= TLS_MAX_RECORD;
+}
+
+/*
+ * A session picked up after its handshake (nDPI does this too): the first
+ * bytes are a TLS record, and a second record header follows where the first
+ * ends whenever the bytes reach that far.
+ */
+static enum rs_appid_verdict
+midstream(const struct rs_appid_in *in)
+{
+    size_t rlen = 0, rlen2 = 0;
+    int r = record_header(in->data, in->len, &rlen);
+    if (r <= 0)
+        return r < 0 && !in->at_cap ? RS_APPID_NEED_MORE : RS_APPID_NO;
+    if (in->data[0] == TLS_HANDSHAKE)
+        return RS_APPID_NO; /* a handshake record must start with a hello (above) */
+    if (5 + rlen >= in->len)
+        return RS_APPID_MATCH;
+    r = record_header(in->data + 5 + rlen, in->len - 5 - rlen, &rlen2);
+    return r != 0 ? RS_APPID_MATCH : RS_APPID_NO;
+}
+
 enum rs_appid_verdict
 rs_app_ssl(const struct rs_appid_in *in, struct rs_appid_out *out)
 {
@@ -220,5 +256,7 @@ rs_app_ssl(const struct rs_appid_in *in, struct rs_appid_out *out)
     if (v == RS_APPID_MATCH && in->side == 0 && !complete && !in->at_cap && in->len >= 6 &&
         !(in->data[0] & 0x80))
         out->follow = 1;
+    if (v == RS_APPID_NO)
+        return midstream(in);
     return v;
 }

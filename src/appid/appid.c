@@ -245,19 +245,30 @@ rs_appid_format(const struct rs_appid_flow *af, uint8_t l4, char *buf, size_t le
     buf[0] = '\0';
     if (!af->app)
         return 0;
+    /* Zeek's order of confirmation; Kerberos inside GSSAPI is "krb" on any
+     * transport (the GSSAPI analyzer hands it to KRB, not KRB_TCP). */
+    static const struct {
+        uint8_t bit;
+        const char *name;
+    } also[] = {{RS_APPID_ALSO_SSL, "ssl"},
+                {RS_APPID_ALSO_KRB, "krb"},
+                {RS_APPID_ALSO_GSSAPI, "gssapi"},
+                {RS_APPID_ALSO_NTLM, "ntlm"},
+                {RS_APPID_ALSO_SMTP, "smtp"}};
     const char *n1 = rs_app_name((enum rs_app)af->app, l4);
-    const char *n2 = af->app2 ? rs_app_name((enum rs_app)af->app2, l4) : "";
-    size_t l1 = strlen(n1), l2 = strlen(n2);
-    if (l1 + (l2 ? l2 + 1 : 0) >= len)
-        l2 = 0; /* never cut a name: drop the second rather than garble the first */
-    if (l1 >= len)
+    size_t n = strlen(n1);
+    if (n >= len)
         return 0;
-    memcpy(buf, n1, l1);
-    size_t n = l1;
-    if (l2) {
+    memcpy(buf, n1, n);
+    for (size_t i = 0; i < sizeof also / sizeof also[0]; i++) {
+        if (!(af->also & also[i].bit))
+            continue;
+        size_t k = strlen(also[i].name);
+        if (n + 1 + k >= len)
+            break; /* never cut a name: drop the rest rather than garble one */
         buf[n++] = ',';
-        memcpy(buf + n, n2, l2);
-        n += l2;
+        memcpy(buf + n, also[i].name, k);
+        n += k;
     }
     buf[n] = '\0';
     return n;
@@ -375,8 +386,16 @@ rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_laye
     int abs = (side ^ flipped) & 1; /* state is kept by the side first seen */
     if (!af->cand && !af->follow)
         af->cand = initial_cand(l->proto);
-    if (af->pkts[abs] >= RS_APPID_MAX_PKTS) {
-        finish(a, af, af->app != 0);
+    if (af->follow) {
+        /* Matched: the followers (names, TLS upgrades) only read the client. */
+        if (++af->follow_pkts > RS_APPID_FOLLOW_PKTS) {
+            finish(a, af, 1);
+            return;
+        }
+        if (side != 0)
+            return;
+    } else if (af->pkts[abs] >= RS_APPID_MAX_PKTS) {
+        finish(a, af, 0);
         return;
     }
     a->st.fed++;
@@ -459,8 +478,7 @@ rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_laye
         enum rs_appid_verdict v = d->fn(&in, &out);
         if (out.set_mark)
             af->marks |= bit;
-        if (out.also)
-            af->app2 = out.also;
+        af->also |= out.also;
         if (out.found_name)
             a->scratch_dirty = 1;
         keep_names(a, af, &out);
@@ -472,8 +490,7 @@ rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_laye
             a->scratch_dirty = 1;
         if (m >= 0) {
             af->app = (uint8_t)rs_appid_registry[m].app;
-            if (out.also)
-                af->app2 = out.also;
+            af->also |= out.also;
             keep_names(a, af, &out);
             if (out.follow) {
                 af->follow = (uint8_t)(m + 1);

@@ -47,7 +47,7 @@ struct rs_appid_out {
     struct rs_appid_info *info;
     uint8_t set_mark;
     uint8_t follow;      /* on MATCH: keep showing me this session */
-    uint8_t also;        /* enum rs_app found on top (ssl after STARTTLS) */
+    uint8_t also;        /* RS_APPID_ALSO_* found on top (ssl after STARTTLS) */
     uint8_t found_name;  /* something was written to info */
 };
 
@@ -138,7 +138,7 @@ enum rs_appid_verdict rs_appid_tls_records(const uint8_t *p, size_t n, int side,
                                            struct rs_appid_out *out, int *complete);
 
 /* Follower for protocols that upgrade to TLS in place (appid_starttls.c):
- * MATCH with out->also = RS_APP_SSL once a client segment starts with a
+ * MATCH with RS_APPID_ALSO_SSL in out->also once a client segment starts with a
  * ClientHello, NEED_MORE until then. */
 enum rs_appid_verdict rs_appid_follow_tls(const struct rs_appid_in *in, struct rs_appid_out *out);
 

@@ -18,7 +18,7 @@ rs_appid_follow_tls(const struct rs_appid_in *in, struct rs_appid_out *out)
     struct rs_appid_out tls = {0};
     tls.info = out->info;
     if (rs_appid_tls_records(in->seg, in->seg_len, 0, &tls, &complete) == RS_APPID_MATCH) {
-        out->also = RS_APP_SSL;
+        out->also |= RS_APPID_ALSO_SSL;
         out->found_name |= tls.found_name;
         return RS_APPID_MATCH;
     }

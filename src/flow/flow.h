@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rstscope/appid.h>
 #include <rstscope/common.h>
 
 #define RS_NIL UINT32_MAX
@@ -179,6 +180,7 @@ struct rs_flow {
     uint64_t pkts[2], ip_bytes[2], bytes[2];
     uint64_t missed_bytes;
     uint64_t payload_pkts[2];  /* packets carrying payload (App-ID threshold) */
+    struct rs_appid_flow appid; /* application identification (appid.h); names live outside */
 
     char history[64];
     uint8_t hist_len;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rstscope/appid.h>
 #include <rstscope/engine.h>
 
 #include "flow/flow.h"
@@ -36,6 +37,7 @@ struct rs_engine {
     struct rs_tcp_timing tm;
     struct rs_verdict_ctx vctx;
     struct rs_hosts *hosts;
+    struct rs_appid *appid; /* App-ID registry and its side stores */
     rs_time_ns now;
     uint64_t next_id;
     uint64_t cur_pkt_no;
@@ -172,7 +174,9 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
     e->dec = rs_decoder_new(&e->cfg.decode);
     e->ft = rs_flow_table_new(e->cfg.max_sessions, e->cfg.hash_seed);
     e->hosts = calloc(1, sizeof *e->hosts);
-    if (!e->dec || !e->ft || !e->hosts) {
+    e->appid = rs_appid_new(e->cfg.max_sessions, 0);
+    if (!e->dec || !e->ft || !e->hosts || !e->appid) {
+        rs_appid_free(e->appid);
         free(e->hosts);
         rs_decoder_free(e->dec);
         rs_flow_table_free(e->ft);
@@ -196,6 +200,7 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
     e->vctx.seed = e->cfg.hash_seed;
     e->hosts->seed = e->cfg.hash_seed;
     e->vctx.hosts = e->hosts;
+    e->vctx.appid = e->appid;
     e->vctx.appid_min_pkts = e->cfg.appid_min_pkts;
     e->vctx.appid_min_bytes = e->cfg.appid_min_bytes;
     e->st.first_ts = INT64_MAX;
@@ -210,6 +215,7 @@ rs_engine_free(struct rs_engine *e)
     rs_decoder_free(e->dec);
     rs_flow_table_free(e->ft);
     free(e->hosts);
+    rs_appid_free(e->appid);
     free(e);
 }
 
@@ -224,6 +230,7 @@ emit(struct rs_engine *e, uint32_t idx, int timed_out)
     e->st.records++;
     if (e->fn)
         e->fn(&rec, e->user);
+    rs_appid_release(e->appid, &f->appid);
     rs_flow_release(e->ft, idx);
 }
 
@@ -502,6 +509,11 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
             te->ttl_max = ttl;
     }
     te->last_ip_id = l->ip_id;
+
+    /* App-ID: one compare once the session is identified or given up. */
+    if (f->appid.state == RS_APPID_LOOKING && l->payload_caplen && (proto == 6 || proto == 17) &&
+        !bad_csum)
+        rs_appid_feed(e->appid, &f->appid, l, side, f->flipped, f->port);
 
     compute_due(e, f);
     rs_flow_schedule(e->ft, idx);

@@ -164,7 +164,14 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
         r->client_bytes = f->bytes[RS_ORIG];
         r->server_bytes = f->bytes[RS_RESP];
     }
-    snprintf(r->app, sizeof r->app, "%s", app_state(ctx, f));
+    /* An identified protocol wins over the App-ID states (SPEC §2-§3). */
+    if (!rs_appid_format(&f->appid, f->proto, r->app, sizeof r->app))
+        snprintf(r->app, sizeof r->app, "%s", app_state(ctx, f));
+    const struct rs_appid_info *ai = rs_appid_info(ctx->appid, &f->appid);
+    if (ai) {
+        memcpy(r->sni, ai->sni, sizeof r->sni);
+        memcpy(r->http_host, ai->http_host, sizeof r->http_host);
+    }
     memcpy(r->history, f->history, sizeof r->history);
     r->history[sizeof r->history - 1] = '\0';
     r->client_pkts = f->pkts[RS_ORIG];
