@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
@@ -232,6 +233,16 @@ struct ctx {
     char who[8];               /* "client" / "server" */
     char peer[8];
 };
+
+static void
+utc_time(rs_time_ns t, char *buf, size_t len)
+{
+    time_t sec = (time_t)(t / RS_NS_PER_SEC);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%03d", (int)((t % RS_NS_PER_SEC) / 1000000));
+}
 
 static double
 secs(rs_time_ns t)
@@ -573,12 +584,14 @@ rule_unread(struct ctx *c)
     cause(c, "abort_unread_data", conf);
     SAY("The %s's data (last in packet %llu) was acknowledged but never answered, and the %s "
         "reset the connection without a FIN in packet %llu: it closed the socket with unread "
-        "data in its receive buffer, which makes the kernel send RST instead of FIN (RFC 1122 "
-        "4.2.2.13, RFC 2525 2.17).",
+        "data in its receive buffer (or aborted with SO_LINGER 0), which makes the kernel send "
+        "RST instead of FIN (RFC 1122 4.2.2.13, RFC 2525 2.17).",
         c->peer, (unsigned long long)pe->last_data_pkt, c->who, (unsigned long long)c->r->pkt);
+    char when[32];
+    utc_time(c->r->ts, when, sizeof when);
     HINT("The %s application closed without reading what the %s sent (error path, timeout, or "
-         "a protocol mismatch); check its logs around %.3f s into the session.",
-         c->who, c->peer, secs(c->r->ts - c->f->first_ts));
+         "a protocol mismatch); check its logs at %s UTC.",
+         c->who, c->peer, when);
     return 1;
 }
 
