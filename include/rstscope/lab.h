@@ -176,9 +176,11 @@ struct rs_send_rst_result {
  * Connects to host:port (trying each resolved address until one answers),
  * sends the payload, waits opts->after_ms reading whatever arrives, then
  * closes with SO_LINGER {1, 0}. Returns 0 once connected (outcome
- * RESET_SENT or PEER_RESET); RS_ERR_INPUT when no connection could be made
- * (outcome REFUSED, UNREACHABLE, TIMEOUT, RESOLVE or ERROR; err says which
- * address failed how); RS_ERR_USAGE for a bad port or family.
+ * RESET_SENT or PEER_RESET; a RST that lands before the connect completes
+ * counts as PEER_RESET); RS_ERR_INPUT when no connection could be made
+ * (outcome REFUSED, UNREACHABLE, TIMEOUT, RESOLVE or ERROR; err's message
+ * starts with rs_send_outcome_name and names the address that failed);
+ * RS_ERR_USAGE for a bad port or family.
  */
 int rs_send_rst(const struct rs_send_rst_opts *opts, struct rs_send_rst_result *res,
                 struct rs_error *err);

@@ -34,15 +34,15 @@ static const char lab_usage[] =
     "run past their (shortened) timers.\n"
     "\n"
     "options:\n"
-    "  -w FILE             keep the capture as a pcap file; analyse it again with\n"
-    "                      rstscope analyze --timeouts=" RS_LAB_TIMEOUTS "\n"
+    "  -w FILE             keep the capture as a pcap file; analysing it with the\n"
+    "                      lab's timers (the command is printed after the table)\n"
+    "                      gives the same labels\n"
     "  --list              list the scenarios, what each does and the labels it\n"
     "                      must produce, and exit\n"
     "  --format=FMT        table (default) or jsonl (one object per session)\n"
-    "  --timeouts=LIST     timers for the analysis (default as above); the\n"
-    "                      expectations assume the default\n"
+    "  --timeouts=LIST     timers for the analysis (default " RS_LAB_TIMEOUTS ");\n"
+    "                      the expectations assume the default\n"
     "  --check-cause       also check rst_cause (SPEC 6) against the expectation\n"
-    "  -i IFACE            capture interface (default lo)\n"
     "  -h, --help          this help\n"
     "\n"
     "Capturing needs CAP_NET_RAW: run as root, or once:\n"
@@ -211,13 +211,10 @@ rs_cli_lab(int argc, char **argv)
     struct rs_lab_opts o = {0};
     int jsonl = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "w:i:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'w':
             o.dump_path = optarg;
-            break;
-        case 'i':
-            o.iface = optarg;
             break;
         case OPT_LIST:
             print_list();
