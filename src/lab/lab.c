@@ -8,8 +8,9 @@
  *    each IPv4 session is known by its addresses alone and two labs running
  *    at once (parallel CI jobs) neither collide nor see each other. IPv6
  *    has only ::1 on loopback, so its scenarios are told apart by ports:
- *    server port P+k, client ports P+200+4k.., with P random below the
- *    ephemeral range. The capture filter covers exactly these.
+ *    server port P+k, client ports P+200+4k.., where P starts a 300-port
+ *    slot below the ephemeral range, picked at random and reserved for the
+ *    run (pick_slot). The capture filter covers exactly these.
  *  - Capture. A thread reads the live capture and copies every packet into
  *    memory while the main thread runs the scripts; reading concurrently is
  *    what keeps the kernel buffer from overflowing (drops are reported).
@@ -17,8 +18,8 @@
  *    the main thread stamps the time and sends one last "tick" datagram
  *    (on 127.R.250.x); the thread stops once it has read a packet stamped
  *    at or after that time, i.e. after the kernel handed over everything
- *    sent before. (It cannot wait for a quiet read timeout: libpcap 1.10's
- *    Linux reader keeps polling through timeouts in immediate mode.)
+ *    sent before: exact, and no idle period to wait out. Should the marker
+ *    never show up, the main thread stops the capture after 3 s.
  *  - Timers. Scenarios whose ending is a timer (aged-out, S0, UDP) run
  *    first; the tick is sent only once their timers have run out on packet
  *    time, so the analysis sees them expire within the capture (SPEC §3).
