@@ -2,8 +2,8 @@
  * app_syslog.c - syslog over UDP (RFC 5426, RFC 3164) and TCP (RFC 6587).
  *
  * A message starts with PRI: "<" 1-3 digits ">" with a value of at most 191
- * and no leading zero (RFC 5424 §6.2.1), followed by a printable character
- * (the RFC 5424 VERSION or an RFC 3164 timestamp/tag). Over TCP a message
+ * and no leading zero (RFC 5424 §6.2.1), followed by printable header text
+ * (the RFC 5424 VERSION and TIMESTAMP or an RFC 3164 timestamp/tag). Over TCP a message
  * may be preceded by its octet count and a space (RFC 6587 §3.4.1).
  */
 #include "appid/appid_int.h"
@@ -29,9 +29,15 @@ pri(struct rs_cur *c)
     }
     if (k == 1 || v > 191)
         return RS_APPID_NO;
-    if (!rs_cur_peek_u8(c, k + 1, &ch))
-        return RS_APPID_NEED_MORE;
-    return ch >= 0x20 && ch < 0x7f ? RS_APPID_MATCH : RS_APPID_NO;
+    /* The header after PRI is text (RFC 5424 §6.2: VERSION SP TIMESTAMP ...;
+     * RFC 3164 §4.1.2: TIMESTAMP SP HOSTNAME): up to 8 printable bytes. */
+    size_t n = 0;
+    while (n < 8 && rs_cur_peek_u8(c, k + 1 + n, &ch)) {
+        if (ch < 0x20 || ch > 0x7e)
+            return RS_APPID_NO;
+        n++;
+    }
+    return n == 8 ? RS_APPID_MATCH : RS_APPID_NEED_MORE;
 }
 
 enum rs_appid_verdict
@@ -41,7 +47,10 @@ rs_app_syslog(const struct rs_appid_in *in, struct rs_appid_out *out)
     struct rs_cur c = rs_cur_make(in->data, in->len);
     if (in->l4 == 17) {
         enum rs_appid_verdict v = pri(&c);
-        return v == RS_APPID_NEED_MORE ? RS_APPID_NO : v; /* a datagram is whole */
+        /* A datagram is whole: a short message whose text all printed is fine. */
+        if (v == RS_APPID_NEED_MORE)
+            return in->len >= 5 && in->data[in->len - 1] >= 0x20 ? RS_APPID_MATCH : RS_APPID_NO;
+        return v;
     }
     uint8_t ch = 0;
     if (rs_cur_peek_u8(&c, 0, &ch) && ch >= '1' && ch <= '9') {
