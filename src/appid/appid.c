@@ -434,20 +434,21 @@ rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_laye
                 finish(a, af, af->app != 0);
                 return;
             }
+            /* New bytes start `skip` into the segment; with a snaplen cut
+             * they may not be captured at all (skip >= len). */
             size_t skip = (size_t)(next - seq);
+            size_t fresh = skip < len ? len - skip : 0;
             size_t room = RS_APPID_REASM_BYTES - r->len[abs];
-            size_t n = skip < len ? len - skip : 0;
-            if (n > room)
-                n = room;
-            memcpy(r->buf[abs] + r->len[abs], l->payload + skip, n);
+            size_t n = fresh < room ? fresh : room;
+            memcpy(r->buf[abs] + r->len[abs], l->payload + (fresh ? skip : 0), n);
             r->len[abs] = (uint16_t)(r->len[abs] + n);
             r->next_seq[abs] = next + (uint32_t)n;
-            if (n < len - skip || cut || r->len[abs] == RS_APPID_REASM_BYTES)
+            if (n < fresh || fresh == 0 || cut || r->len[abs] == RS_APPID_REASM_BYTES)
                 r->at_cap[abs] = 1;
             in.data = r->buf[abs];
             in.len = r->len[abs];
-            in.seg = l->payload + skip;
-            in.seg_len = len - skip;
+            in.seg = l->payload + (fresh ? skip : len);
+            in.seg_len = fresh;
             in.at_cap = r->at_cap[abs];
         } else {
             in.at_cap = (uint8_t)cut;

@@ -652,6 +652,42 @@ test_limits_and_gaps(void **state)
     rs_appid_free(a);
 }
 
+/* A retransmission that overlaps the kept bytes and was cut by snaplen so
+ * that none of its new bytes were captured (found by fuzz_appid). */
+static void
+test_snaplen_cut_overlap(void **state)
+{
+    (void)state;
+    struct rs_appid *a = rs_appid_new(0, 0);
+    struct rs_appid_flow f;
+    memset(&f, 0, sizeof f);
+    const uint16_t port[2] = {50010, 25};
+    struct rs_layer l;
+    memset(&l, 0, sizeof l);
+    l.proto = TCP;
+    l.u.tcp.flags = RS_TCP_ACK;
+    l.u.tcp.seq = 7;
+    l.payload = (const uint8_t *)smtp_greet;
+    l.payload_len = l.payload_caplen = (uint32_t)strlen(smtp_greet);
+    rs_appid_feed(a, &f, &l, 1, 0, port); /* matched; following for STARTTLS */
+    assert_int_equal(f.app, RS_APP_SMTP);
+    l.u.tcp.seq = 100;
+    l.payload = (const uint8_t *)smtp_ehlo;
+    l.payload_len = l.payload_caplen = 10;
+    rs_appid_feed(a, &f, &l, 0, 0, port);
+    uint8_t *cut = malloc(4);
+    assert_non_null(cut);
+    memcpy(cut, smtp_ehlo, 4);
+    l.payload = cut;
+    l.payload_caplen = 4; /* seq 100, 40 bytes on the wire, 4 captured */
+    l.payload_len = 40;
+    if (f.state == RS_APPID_LOOKING)
+        rs_appid_feed(a, &f, &l, 0, 0, port);
+    free(cut);
+    rs_appid_release(a, &f);
+    rs_appid_free(a);
+}
+
 static void
 test_udp_teredo_needs_both_directions(void **state)
 {
@@ -695,6 +731,7 @@ main(void)
         cmocka_unit_test(test_server_first_and_starttls),
         cmocka_unit_test(test_http_host_in_second_segment),
         cmocka_unit_test(test_limits_and_gaps),
+        cmocka_unit_test(test_snaplen_cut_overlap),
         cmocka_unit_test(test_udp_teredo_needs_both_directions),
         cmocka_unit_test(test_quic_names),
     };
