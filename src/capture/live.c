@@ -93,6 +93,11 @@ rs_capture_open_live(const char *iface, const struct rs_capture_opts *opts, stru
     pcap_set_promisc(in->p, opts && opts->promisc);
     pcap_set_timeout(in->p, timeout);
     pcap_set_immediate_mode(in->p, 1);
+    /* In immediate mode the kernel ring is sized from the buffer size, not the
+     * snaplen: the default (2 MiB) holds only a handful of 256 KiB slots and
+     * bursts on loopback overflow it. 32 MiB rides out a burst of ~100 full
+     * frames; pcap_stats reports any drop that still happens. */
+    pcap_set_buffer_size(in->p, 32 << 20);
     /* Not every platform has ns stamps; then they stay us and are scaled. */
     pcap_set_tstamp_precision(in->p, PCAP_TSTAMP_PRECISION_NANO);
     int rc = pcap_activate(in->p);

@@ -363,6 +363,12 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         sport = dport = 0;
     }
     int bad_csum = (l->csum & (RS_CSUM_L4_BAD)) != 0;
+    /* With the PAN-OS profile a packet with a wrong checksum is dropped before
+     * it can touch any session (a firewall discards it). Zeek instead looks the
+     * session up first (it may even start or reuse one) and only then drops
+     * the segment, leaving a 'C' in the history: the zeek profile keeps that. */
+    if (bad_csum && e->cfg.profile != RS_PROFILE_ZEEK && (proto == 6 || proto == 17))
+        return 0;
 
     uint32_t h = rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
     int side = RS_ORIG;
