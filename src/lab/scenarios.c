@@ -26,6 +26,7 @@
 #include "lab/scenario.h"
 
 #define STEP_MS 2000 /* ceiling for any one wait */
+#define ABORT_PAUSE_MS 300
 
 /* ---- helpers: each returns -1 after writing the note ---- */
 
@@ -485,6 +486,31 @@ out:
 }
 
 /*
+ * The client asks, reads the whole response, then closes with SO_LINGER
+ * {1, 0}: an abortive close after a completed exchange, as connection pools
+ * and proxies do. The server, waiting for the next request, gets the RST.
+ */
+static int
+scn_abortive_close(struct rs_lab_ctx *x)
+{
+    int l = -1, c = -1, a = -1, rc = -1;
+    if ((l = srv_listen(x, 8)) < 0 || (c = cli_connect(x, 0)) < 0 || (a = srv_accept(x, l)) < 0 ||
+        exchange(x, c, a) < 0)
+        goto out;
+    rs_lab_sleep_ms(ABORT_PAUSE_MS);
+    rs_lab_abort(c);
+    c = -1;
+    if (step_reset(x, a, "server wait for the client's RST") < 0)
+        goto out;
+    rc = 0;
+out:
+    rs_lab_close(c);
+    rs_lab_close(a);
+    rs_lab_close(l);
+    return rc;
+}
+
+/*
  * Two connections from the same client port, 50 ms apart. The server closes
  * first, so the TIME-WAIT state is on the server; Linux accepts a new SYN on
  * a TIME-WAIT tuple when its ISN is beyond the old connection's sequence
@@ -729,6 +755,10 @@ const struct rs_lab_scn rs_lab_scns[] = {
      "server answers and closes (FIN); the client sends more; the server's kernel resets", 4, 0,
      scn_fin_then_rst,
      ONE("tcp-rst-from-server", "insufficient-data", "RSTR", "server", "data_after_close")},
+    {"abortive-close",
+     "request and full response, then the client closes with SO_LINGER {1,0}: RST", 4, 0,
+     scn_abortive_close,
+     ONE("tcp-rst-from-client", "insufficient-data", "RSTO", "client", "abortive_close")},
     {"tcp-reuse",
      "two connections from the same client port 50 ms apart; the server closed first",
      4,

@@ -10,10 +10,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 # --list and usage errors need no privilege.
 "$RSTSCOPE" lab --list >"$d/list" || fail "--list: exit $?"
 scenarios=$(awk '/^[^ ]/ {print $1}' "$d/list")
-[ "$(echo "$scenarios" | wc -l)" -ge 18 ] || fail "--list: too few scenarios: $scenarios"
+[ "$(echo "$scenarios" | wc -l)" -ge 19 ] || fail "--list: too few scenarios: $scenarios"
 for s in fin client-rst server-rst server-close-unread refused syn-timeout handshake-only \
-         insufficient-data unknown-tcp fin-then-rst tcp-reuse aged-out udp-dns unknown-udp \
-         udp-unreachable fin-v6 client-rst-v6 refused-v6; do
+         insufficient-data unknown-tcp fin-then-rst abortive-close tcp-reuse aged-out udp-dns \
+         unknown-udp udp-unreachable fin-v6 client-rst-v6 refused-v6; do
     echo "$scenarios" | grep -qx -- "$s" || fail "--list lacks $s"
 done
 "$RSTSCOPE" lab no-such-scenario >/dev/null 2>"$d/err"; rc=$?
