@@ -51,8 +51,17 @@ static const char analyze_usage[] =
     "  rstscope analyze --only=resets --explain big.pcapng\n"
     "  rstscope analyze --format=zeek --checksums=verify trace.pcap > conn.log\n";
 
-enum { OPT_FORMAT = 256, OPT_PROFILE, OPT_TIMEOUTS, OPT_CHECKSUMS, OPT_FILTER, OPT_ONLY,
-       OPT_EXPLAIN, OPT_MAXSESS, OPT_POLICY };
+enum {
+    OPT_FORMAT = 256,
+    OPT_PROFILE,
+    OPT_TIMEOUTS,
+    OPT_CHECKSUMS,
+    OPT_FILTER,
+    OPT_ONLY,
+    OPT_EXPLAIN,
+    OPT_MAXSESS,
+    OPT_POLICY
+};
 
 enum only { ONLY_ALL, ONLY_RESETS, ONLY_FAILED };
 
@@ -242,8 +251,8 @@ rs_cli_analyze(int argc, char **argv)
 
     struct rs_capture_opts copts = {0};
     copts.filter = filter;
-    struct rs_capture *cap =
-        rs_capture_open((const char *const *)(argv + optind), (size_t)(argc - optind), &copts, &err);
+    struct rs_capture *cap = rs_capture_open((const char *const *)(argv + optind),
+                                             (size_t)(argc - optind), &copts, &err);
     if (!cap) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         if (out != stdout)

@@ -27,14 +27,14 @@
 struct rs_flow_table {
     struct rs_flow **chunks;
     size_t n_chunks, chunks_cap;
-    uint32_t free_head;         /* free slot list through hnext */
-    size_t count, cap;          /* live flows, configured maximum */
+    uint32_t free_head; /* free slot list through hnext */
+    size_t count, cap;  /* live flows, configured maximum */
     uint32_t *buckets;
     uint32_t bucket_mask;
     uint64_t seed;
-    uint32_t chead, ctail;      /* creation order */
+    uint32_t chead, ctail; /* creation order */
     uint32_t wheel[RS_WHEEL_SLOTS];
-    int64_t cur_tick;           /* last tick processed, INT64_MIN before the first */
+    int64_t cur_tick; /* last tick processed, INT64_MIN before the first */
 };
 
 struct rs_flow *
@@ -161,7 +161,7 @@ grow_slab(struct rs_flow_table *t)
 {
     if (t->n_chunks == t->chunks_cap) {
         size_t nc = t->chunks_cap ? t->chunks_cap * 2 : 16;
-        struct rs_flow **c = realloc(t->chunks, nc * sizeof *c);
+        struct rs_flow **c = realloc(t->chunks, nc * sizeof(struct rs_flow *));
         if (!c)
             return -1;
         t->chunks = c;

@@ -193,8 +193,7 @@ update_history(struct rs_flow *f, int side, uint16_t flags, uint64_t rel_seq, ui
 }
 
 static void
-update_window(struct rs_flow *f, int side, uint32_t raw, uint32_t seq, uint32_t ack,
-              uint16_t flags)
+update_window(struct rs_flow *f, int side, uint32_t raw, uint32_t seq, uint32_t ack, uint16_t flags)
 {
     struct rs_tcp_end *e = &f->tcp[side];
     const struct rs_tcp_end *p = &f->tcp[!side];
@@ -263,11 +262,12 @@ cancel_timers(struct rs_flow *f)
 static void
 add_expire(struct rs_flow *f, rs_time_ns at)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         if (f->t_expire[i] == 0) {
             f->t_expire[i] = at;
             return;
         }
+    }
     f->t_expire[2] = at;
 }
 
@@ -340,8 +340,9 @@ state_machine(struct rs_flow *f, int *side_io, const struct rs_tcp_info *t, uint
         }
         if (rst) {
             set_state(f, side, RS_TCPS_RESET, tm);
-            int reject = is_orig ? p->state == RS_TCPS_ESTABLISHED
-                                 : (p->state == RS_TCPS_SYN_SENT || p->state == RS_TCPS_SYN_ACK_SENT);
+            int reject = is_orig
+                             ? p->state == RS_TCPS_ESTABLISHED
+                             : (p->state == RS_TCPS_SYN_SENT || p->state == RS_TCPS_SYN_ACK_SENT);
             (void)reject;
             *do_close = 1;
         }
@@ -648,19 +649,17 @@ rs_tcp_packet(struct rs_flow *f, int side, const struct rs_layer *l, rs_time_ns 
         }
     }
 
-    /* Zeek's update_last_seq. */
+    /* Zeek's update_last_seq: a SYN or RST jumping far, and anything after
+     * our own RST, are not trusted; a FIN right after the SYN always is (a
+     * > 2 GB transfer seen only by its SYN and FIN). */
     int32_t delta_last = rs_seq_delta(seq_end, e->last_seq);
-    if ((syn || rst) && (delta_last > TOO_LARGE_SEQ_DELTA || delta_last < -TOO_LARGE_SEQ_DELTA)) {
-        /* an outlandish jump on a SYN or RST: don't trust it */
-    } else if (fin && e->last_seq == e->start_seq + 1) {
+    int outlandish =
+        (syn || rst) && (delta_last > TOO_LARGE_SEQ_DELTA || delta_last < -TOO_LARGE_SEQ_DELTA);
+    int fin_after_syn = fin && e->last_seq == e->start_seq + 1;
+    if (!outlandish && (fin_after_syn || (e->state != RS_TCPS_RESET && delta_last > 0)))
         update_last(e, seq_end);
-    } else if (e->state == RS_TCPS_RESET) {
-        /* nothing after a RST is trusted */
-    } else if (delta_last > 0) {
-        update_last(e, seq_end);
-    } else if (len > 0) {
+    else if (!outlandish && e->state != RS_TCPS_RESET && len > 0)
         rs_hist_scaled(f, side, 'T', &e->rxmt_cnt, &e->rxmt_thr);
-    }
 
     int do_close;
     state_machine(f, &side, t, len, delta_last, now, tm, &do_close);
@@ -746,10 +745,10 @@ rs_tcp_zeek_due(const struct rs_flow *f, const struct rs_tcp_timing *tm)
         r->state != RS_TCPS_INACTIVE && (!o->did_close || !r->did_close) &&
         o->state != RS_TCPS_RESET && r->state != RS_TCPS_RESET)
         due = f->t_partial;
-    int closing = (o->did_close || r->did_close) &&
-                  ((o->did_close && r->did_close) || o->state == RS_TCPS_RESET ||
-                   r->state == RS_TCPS_RESET || o->state == RS_TCPS_INACTIVE ||
-                   r->state == RS_TCPS_INACTIVE);
+    int closing =
+        (o->did_close || r->did_close) &&
+        ((o->did_close && r->did_close) || o->state == RS_TCPS_RESET || r->state == RS_TCPS_RESET ||
+         o->state == RS_TCPS_INACTIVE || r->state == RS_TCPS_INACTIVE);
     int idle = r->state == RS_TCPS_INACTIVE && o->state == RS_TCPS_INACTIVE;
     if (closing || idle) {
         rs_time_ns after = f->last_ts + tm->linger;

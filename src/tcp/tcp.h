@@ -18,30 +18,30 @@
 
 /* Zeek's session timers (init-bare.zeek), nanoseconds. */
 struct rs_tcp_timing {
-    rs_time_ns attempt_delay;       /* tcp_attempt_delay: SYN unanswered */
-    rs_time_ns syn_timeout;         /* tcp_SYN_timeout: first ExpireTimer */
-    rs_time_ns session_timer;       /* tcp_session_timer: ExpireTimer period */
-    rs_time_ns linger;              /* tcp_connection_linger */
-    rs_time_ns close_delay;         /* tcp_close_delay */
-    rs_time_ns reset_delay;         /* tcp_reset_delay */
-    rs_time_ns partial_close_delay; /* tcp_partial_close_delay */
-    rs_time_ns inactivity_initial;  /* Zeek starts TCP sessions on udp_inactivity_timeout */
+    rs_time_ns attempt_delay;          /* tcp_attempt_delay: SYN unanswered */
+    rs_time_ns syn_timeout;            /* tcp_SYN_timeout: first ExpireTimer */
+    rs_time_ns session_timer;          /* tcp_session_timer: ExpireTimer period */
+    rs_time_ns linger;                 /* tcp_connection_linger */
+    rs_time_ns close_delay;            /* tcp_close_delay */
+    rs_time_ns reset_delay;            /* tcp_reset_delay */
+    rs_time_ns partial_close_delay;    /* tcp_partial_close_delay */
+    rs_time_ns inactivity_initial;     /* Zeek starts TCP sessions on udp_inactivity_timeout */
     rs_time_ns inactivity_established; /* tcp_inactivity_timeout */
 };
 
 /* RST acceptance classes (RFC 5961 §3.2). */
 enum rs_rst_accept {
-    RS_RST_EXACT = 1,       /* seq == RCV.NXT: resets the connection */
-    RS_RST_IN_WINDOW,       /* inside the window: challenge ACK (older stacks reset) */
-    RS_RST_OUT_OF_WINDOW,   /* ignored by the receiver */
-    RS_RST_SYN_SENT_OK,     /* in SYN-SENT, acks our SYN (RFC 9293 §3.10.7.3) */
-    RS_RST_UNKNOWN,         /* receiver state unknown: assume accepted */
+    RS_RST_EXACT = 1,     /* seq == RCV.NXT: resets the connection */
+    RS_RST_IN_WINDOW,     /* inside the window: challenge ACK (older stacks reset) */
+    RS_RST_OUT_OF_WINDOW, /* ignored by the receiver */
+    RS_RST_SYN_SENT_OK,   /* in SYN-SENT, acks our SYN (RFC 9293 §3.10.7.3) */
+    RS_RST_UNKNOWN,       /* receiver state unknown: assume accepted */
 };
 
 /* What happened to the session on this segment. */
 struct rs_tcp_result {
-    uint8_t counted;        /* reached the size counters (not a bad checksum) */
-    uint8_t rst_accept;     /* enum rs_rst_accept when the segment was a RST */
+    uint8_t counted;    /* reached the size counters (not a bad checksum) */
+    uint8_t rst_accept; /* enum rs_rst_accept when the segment was a RST */
 };
 
 /* Processes one segment from `side`. `bad_csum` drops it as Zeek does (only

@@ -22,8 +22,8 @@
 #include "tcp/tcp.h"
 #include "verdict/diagnose.h"
 
-#define MS(x) ((rs_time_ns)(x) * 1000000)
-#define SEC(x) ((rs_time_ns)(x) * 1000000000)
+#define MS(x) ((rs_time_ns)(x)*1000000)
+#define SEC(x) ((rs_time_ns)(x)*1000000000)
 
 /* Idle gaps after which middleboxes commonly drop state. */
 #define IDLE_MIDDLEBOX SEC(30)
@@ -137,8 +137,8 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
             }
         }
         if (len && !d->rst_payload_len && l->payload) {
-            size_t n = l->payload_caplen < RS_DIAG_RST_PAYLOAD ? l->payload_caplen
-                                                               : RS_DIAG_RST_PAYLOAD;
+            size_t n =
+                l->payload_caplen < RS_DIAG_RST_PAYLOAD ? l->payload_caplen : RS_DIAG_RST_PAYLOAD;
             memcpy(d->rst_payload, l->payload, n);
             d->rst_payload_len = (uint8_t)n;
         }
@@ -230,7 +230,7 @@ struct ctx {
     int x;                     /* its sender */
     rs_time_ns rtt_s, rtt_c;   /* round trips to the server and to the client */
     struct rs_record *rec;
-    char who[8];               /* "client" / "server" */
+    char who[8]; /* "client" / "server" */
     char peer[8];
 };
 
@@ -317,11 +317,13 @@ idle_answer(const struct ctx *c)
     const struct rs_rst_ev *r = c->r;
     if (r->trig_valid && r->trig_gap >= IDLE_MIDDLEBOX && r->ts - r->trig_ts < SEC(2))
         return 1;
-    if (r->gap >= IDLE_MIDDLEBOX)
-        for (int i = 0; i < c->d->nrst; i++)
+    if (r->gap >= IDLE_MIDDLEBOX) {
+        for (int i = 0; i < c->d->nrst; i++) {
             if (c->d->rst[i].side != r->side && c->d->rst[i].ts >= r->ts &&
                 c->d->rst[i].ts - r->ts < MS(50))
                 return 1;
+        }
+    }
     return 0;
 }
 
@@ -371,7 +373,7 @@ rule_burst(struct ctx *c)
         uint32_t spread = 0;
         for (int j = i + 1; j <= last; j++) {
             int32_t dd = rs_seq_delta(d->rst[j].seq, d->rst[i].seq);
-            uint32_t ad = dd < 0 ? (uint32_t)-(int64_t)dd : (uint32_t)dd;
+            uint32_t ad = dd < 0 ? (uint32_t) - (int64_t)dd : (uint32_t)dd;
             if (ad > spread)
                 spread = ad;
         }
@@ -465,8 +467,8 @@ rule_refused(struct ctx *c, const struct rs_hosts *hosts)
     cause(c, "refused_closed_port", r->seq == 0 ? RS_CONF_HIGH : RS_CONF_MEDIUM);
     SAY("The SYN (packet %llu) was answered by RST|ACK (packet %llu, seq %u, ack %u = ISN+1) "
         "after %.3f ms with no SYN-ACK: nothing listens on port %u, or the host refused it.",
-        (unsigned long long)d->syn_pkt, (unsigned long long)r->pkt, r->seq, r->ack,
-        msecs(delay), f->port[RS_RESP]);
+        (unsigned long long)d->syn_pkt, (unsigned long long)r->pkt, r->seq, r->ack, msecs(delay),
+        f->port[RS_RESP]);
     HINT("Check that the service runs and listens on port %u on the server (ss -ltn), and the "
          "address the client uses.",
          f->port[RS_RESP]);
@@ -509,8 +511,7 @@ rule_abandoned(struct ctx *c)
     SAY("The server answered with SYN-ACK (packet %llu) but the client never completed the "
         "handshake and reset it in packet %llu, %.3f ms later: a port scanner (SYN scan) or a "
         "cancelled connect.",
-        (unsigned long long)d->synack_pkt, (unsigned long long)r->pkt,
-        msecs(r->ts - d->synack_ts));
+        (unsigned long long)d->synack_pkt, (unsigned long long)r->pkt, msecs(r->ts - d->synack_ts));
     HINT("If this is not a scan, check the client for connect timeouts shorter than the RTT or "
          "an application that cancels connections.");
     return 1;
@@ -689,7 +690,7 @@ rule_idle(struct ctx *c)
     int mism = ttl_mismatch(c, r, &uh, &rh);
     /* RSTs to both sides within a few ms after a long silence. */
     if (r->gap >= IDLE_MIDDLEBOX) {
-        for (int i = 0; i < d->nrst; i++)
+        for (int i = 0; i < d->nrst; i++) {
             if (d->rst[i].side != r->side && d->rst[i].ts - r->ts < MS(50) &&
                 d->rst[i].ts >= r->ts) {
                 cause(c, "idle_timeout_middlebox", RS_CONF_HIGH);
@@ -702,6 +703,7 @@ rule_idle(struct ctx *c)
                      "periods, or enable TCP keepalives shorter than it.");
                 return 1;
             }
+        }
     }
     if (r->trig_valid && r->trig_gap >= IDLE_MIDDLEBOX && r->trig_pkt < r->pkt) {
         if (mism) {
@@ -710,8 +712,8 @@ rule_idle(struct ctx *c)
             SAY("After %.0f s idle, the first packet (%llu) was answered by a RST (packet %llu) "
                 "whose TTL puts it %d hops away, while the %s's packets come from %d hops: a "
                 "middlebox that dropped the idle session answered.",
-                secs(r->trig_gap), (unsigned long long)r->trig_pkt, (unsigned long long)r->pkt,
-                rh, c->who, uh);
+                secs(r->trig_gap), (unsigned long long)r->trig_pkt, (unsigned long long)r->pkt, rh,
+                c->who, uh);
             HINT("Raise the middlebox's TCP idle timeout, or enable keepalives shorter than it.");
             return 1;
         }
@@ -840,11 +842,12 @@ rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct r
     c->rec = rec;
     /* The deciding RST: the first one the receiver would accept. */
     c->ri = 0;
-    for (int i = 0; i < d->nrst; i++)
+    for (int i = 0; i < d->nrst; i++) {
         if (d->rst[i].accept != RS_RST_OUT_OF_WINDOW) {
             c->ri = i;
             break;
         }
+    }
     c->r = &d->rst[c->ri];
     c->x = c->r->side;
     snprintf(c->who, sizeof c->who, "%s", c->x == RS_ORIG ? "client" : "server");
@@ -890,16 +893,17 @@ rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct r
         rule_keepalive(c) || rule_retransmit(c) || rule_timewait(c) || rule_payload(c))
         goto flags_note;
     cause(c, "unclassified", RS_CONF_LOW);
-    if (!c->r->trig_valid && d->nrst == f->pkts[0] + f->pkts[1])
+    if (!c->r->trig_valid && d->nrst == f->pkts[0] + f->pkts[1]) {
         SAY("Packet %llu is a RST from %s with nothing else of the session in the capture: the "
             "connection began before the capture, or the RST is unsolicited (see summary for "
             "floods and backscatter).",
             (unsigned long long)c->r->pkt, c->who);
-    else
+    } else {
         SAY("Packet %llu: RST%s from the %s (seq %u, ack %u) %.3f s into the session; no known "
             "pattern matched.",
             (unsigned long long)c->r->pkt, (c->r->flags & RS_TCP_ACK) ? "|ACK" : "", c->who,
             c->r->seq, c->r->ack, secs(c->r->ts - f->first_ts));
+    }
     HINT("Look at the packets around %llu.", (unsigned long long)c->r->pkt);
 
 flags_note:
@@ -910,15 +914,14 @@ flags_note:
                  " Note: the RST's TTL puts its sender %d hops away, the %s's other packets %d: "
                  "it may not come from the %s.",
                  rh, c->who, uh, c->who);
-        rec->rst_confidence =
-            rec->rst_confidence == RS_CONF_HIGH ? RS_CONF_MEDIUM : RS_CONF_LOW;
+        rec->rst_confidence = rec->rst_confidence == RS_CONF_HIGH ? RS_CONF_MEDIUM : RS_CONF_LOW;
     }
     if ((rec->rst_flags & RS_RSTF_PAYLOAD) && strcmp(rec->rst_cause, "diag_payload_reset") != 0) {
         char text[RS_DIAG_RST_PAYLOAD * 4 + 1];
         escape_payload(d->rst_payload, d->rst_payload_len, text, sizeof text);
         size_t n = strlen(rec->explanation);
-        snprintf(rec->explanation + n, sizeof rec->explanation - n, " The RST carries text: \"%s\".",
-                 text);
+        snprintf(rec->explanation + n, sizeof rec->explanation - n,
+                 " The RST carries text: \"%s\".", text);
     }
     if (rec->rst_flags & RS_RSTF_EARLY_ARRIVAL) {
         size_t n = strlen(rec->explanation);

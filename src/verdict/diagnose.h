@@ -21,9 +21,9 @@
 
 struct rs_host_info {
     struct rs_addr addr;
-    uint8_t ttl;          /* TTL of a non-RST packet from this host */
+    uint8_t ttl; /* TTL of a non-RST packet from this host */
     uint8_t valid;
-    rs_time_ns rtt;       /* capture point -> host -> capture point, 0 unknown */
+    rs_time_ns rtt; /* capture point -> host -> capture point, 0 unknown */
 };
 
 struct rs_hosts {

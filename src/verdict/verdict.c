@@ -82,16 +82,15 @@ explain(const struct rs_flow *f, struct rs_record *r)
         int side = f->rst_dir;
         endpoint_text(f, side, who, sizeof who);
         endpoint_text(f, !side, peer, sizeof peer);
-        const char *acc = f->rst_accept == RS_RST_EXACT        ? "its sequence number was exact"
-                          : f->rst_accept == RS_RST_IN_WINDOW  ? "in window"
+        const char *acc = f->rst_accept == RS_RST_EXACT         ? "its sequence number was exact"
+                          : f->rst_accept == RS_RST_IN_WINDOW   ? "in window"
                           : f->rst_accept == RS_RST_SYN_SENT_OK ? "it acknowledged the SYN"
                                                                 : "receiver state unknown";
         snprintf(r->explanation, sizeof r->explanation,
                  "Packet %llu: the %s (%s) reset the session (%s) after %.3f s; %llu bytes from "
                  "the client and %llu from the server were unacknowledged.",
-                 (unsigned long long)f->rst_pkt_no, side == RS_ORIG ? "client" : "server", who,
-                 acc, (double)(f->rst_ts - f->first_ts) / 1e9,
-                 (unsigned long long)f->inflight[RS_ORIG],
+                 (unsigned long long)f->rst_pkt_no, side == RS_ORIG ? "client" : "server", who, acc,
+                 (double)(f->rst_ts - f->first_ts) / 1e9, (unsigned long long)f->inflight[RS_ORIG],
                  (unsigned long long)f->inflight[RS_RESP]);
         snprintf(r->hint, sizeof r->hint,
                  "Check the application or device at %s for why it aborted the connection.", who);
@@ -99,7 +98,9 @@ explain(const struct rs_flow *f, struct rs_record *r)
     }
     case RS_END_TCP_FIN:
         snprintf(r->explanation, sizeof r->explanation, "Closed with FIN by %s.",
-                 f->fin_sides == 3 ? "both sides" : (f->fin_sides & 1) ? "the client" : "the server");
+                 f->fin_sides == 3    ? "both sides"
+                 : (f->fin_sides & 1) ? "the client"
+                                      : "the server");
         break;
     case RS_END_TCP_REUSE:
         snprintf(r->explanation, sizeof r->explanation,
@@ -126,6 +127,7 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
     r->ts = f->first_ts;
     r->end_ts = f->last_ts;
     r->proto = f->proto;
+    r->first_flags = f->first_flags;
     r->client = f->addr[RS_ORIG];
     r->server = f->addr[RS_RESP];
     r->client_port = f->port[RS_ORIG];

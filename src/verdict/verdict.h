@@ -14,10 +14,10 @@ struct rs_hosts;
 struct rs_appid;
 
 struct rs_verdict_ctx {
-    uint64_t seed;             /* for uids */
+    uint64_t seed;                /* for uids */
     const struct rs_hosts *hosts; /* cross-session host facts for the diagnosis */
     const struct rs_appid *appid; /* names found by App-ID (sni, http_host) */
-    unsigned appid_min_pkts;   /* App-ID threshold (SPEC §3) */
+    unsigned appid_min_pkts;      /* App-ID threshold (SPEC §3) */
     unsigned appid_min_bytes;
 };
 

@@ -58,7 +58,8 @@ test_symmetric_hash_and_find(void **state)
     assert_int_equal(rs_flow_find(t, h2, &a, 1001, &b, 80, 6, &dir), RS_NIL);
     /* Seeds differ -> hashes differ (an adversary cannot aim at a bucket). */
     struct rs_flow_table *t2 = rs_flow_table_new(100, 43);
-    assert_int_not_equal(rs_flow_hash(t, &a, 1000, &b, 80, 6), rs_flow_hash(t2, &a, 1000, &b, 80, 6));
+    assert_int_not_equal(rs_flow_hash(t, &a, 1000, &b, 80, 6),
+                         rs_flow_hash(t2, &a, 1000, &b, 80, 6));
     rs_flow_table_free(t2);
     rs_flow_table_free(t);
 }
@@ -122,7 +123,7 @@ on_due(void *ctx, uint32_t idx)
     return 1;
 }
 
-#define S(x) ((rs_time_ns)(x) * RS_NS_PER_SEC)
+#define S(x) ((rs_time_ns)(x)*RS_NS_PER_SEC)
 
 static void
 test_wheel(void **state)

@@ -14,9 +14,14 @@
 #include "tcp/tcp.h"
 
 static const struct rs_tcp_timing tm = {
-    .attempt_delay = 5000000000, .syn_timeout = 5000000000, .session_timer = 6000000000,
-    .linger = 5000000000, .close_delay = 5000000000, .reset_delay = 5000000000,
-    .partial_close_delay = 3000000000, .inactivity_initial = 60000000000,
+    .attempt_delay = 5000000000,
+    .syn_timeout = 5000000000,
+    .session_timer = 6000000000,
+    .linger = 5000000000,
+    .close_delay = 5000000000,
+    .reset_delay = 5000000000,
+    .partial_close_delay = 3000000000,
+    .inactivity_initial = 60000000000,
     .inactivity_established = 300000000000,
 };
 
