@@ -43,6 +43,9 @@ struct rs_record {
     rs_time_ns ts;               /* first packet */
     rs_time_ns end_ts;           /* last packet */
     uint8_t proto;               /* IP protocol number (6, 17, 1, 58, ...) */
+    uint8_t first_flags;         /* TCP: flags (RS_TCP_*, low 8 bits) of the session's first
+                                  * packet, e.g. to tell an unsolicited RST|ACK (backscatter)
+                                  * from a bare RST; 0 otherwise. Not printed by the writers. */
     struct rs_addr client;
     struct rs_addr server;
     uint16_t client_port;        /* ICMP: type; responder side: Zeek's counterpart code */
