@@ -29,6 +29,15 @@ struct rs_writer_opts {
     int explain;        /* table: add explanation and hint lines */
     int color;          /* table: ANSI colour (the CLI decides: tty and no NO_COLOR) */
     rs_time_ns open_ts; /* zeek: time for the #open header (first packet time) */
+    /*
+     * Live output: every record reaches `out` before rs_writer_write returns
+     * (the FILE is flushed after each one, and after the headers at open).
+     * The table then prints each row at once with fixed column widths (a
+     * header before the first row; a cell wider than its column, such as an
+     * IPv6 endpoint, shifts the rest of its row) instead of aligning blocks
+     * of up to 1000 buffered rows.
+     */
+    int stream;
 };
 
 struct rs_writer;
@@ -40,6 +49,18 @@ int rs_writer_write(struct rs_writer *w, const struct rs_record *rec);
 /* Flushes (table: prints the aligned rows), writes trailers (zeek: #close),
  * frees the writer. Returns 0 or RS_ERR_OUTPUT if any write failed. */
 int rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err);
+
+/*
+ * Which sessions a command prints (SPEC §1 --only): all; resets (a RST
+ * ended the session, or hit it: rst_by or rst_flags set); failed (a RST
+ * ended it or rst_by is set, or it never got going: app incomplete,
+ * conn_state S0 or REJ). The same rules as `analyze --only`.
+ */
+enum rs_only { RS_ONLY_ALL = 0, RS_ONLY_RESETS, RS_ONLY_FAILED };
+/* Parses "all", "resets", "failed"; -1 if unknown. */
+int rs_only_parse(const char *name);
+/* 1 if `r` is printed under `only`. */
+int rs_only_match(enum rs_only only, const struct rs_record *r);
 
 /* The field table, in output order for jsonl/csv/table. */
 enum rs_field_type { RS_FT_STR, RS_FT_U64, RS_FT_TIME, RS_FT_DURATION, RS_FT_ADDR };

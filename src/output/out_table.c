@@ -8,6 +8,12 @@
  * widths (and its own header line) and buffering starts again, like vmstat
  * repeating its header.
  *
+ * In stream mode (live capture) a row is printed as soon as its session
+ * ends, so widths cannot be measured: fixed widths that fit IPv4 endpoints
+ * and every name rstscope writes are used instead, and a wider cell (an IPv6
+ * endpoint) shifts the rest of its row, as ps does. The header is printed
+ * once, before the first row.
+ *
  * Anything shown on a terminal that came from a packet (SNI, Host, RST
  * payload text in the explanation) could carry escape sequences that move the
  * cursor, retitle the window or worse. Every string cell is therefore reduced
@@ -58,6 +64,15 @@ static const struct {
 };
 /* clang-format on */
 
+/* Stream-mode widths (at least the title's): "2026-11-27 20:35:59.300",
+ * "255.255.255.255:65535", "tcp-rst-from-client", "insufficient-data",
+ * "RSTOS0"; the last column is never padded. */
+static const size_t stream_width[NCOLS] = {
+    [COL_TS] = 23,  [COL_PROTO] = 5,  [COL_CLIENT] = 21, [COL_SERVER] = 21,
+    [COL_END] = 19, [COL_APP] = 17,   [COL_STATE] = 6,   [COL_HISTORY] = 9,
+    [COL_PKTS] = 9, [COL_BYTES] = 11, [COL_RST_BY] = 6,  [COL_RST_CAUSE] = 0,
+};
+
 /* Widest cell: a history of 63 bytes all escaped is 252; addresses and
  * counters are far shorter. */
 #define CELL_MAX 320
@@ -70,7 +85,7 @@ static const struct {
 struct table_state {
     struct rs_record *rows; /* RS_TABLE_BLOCK_ROWS, allocated on first use */
     size_t n;
-    size_t blocks; /* blocks printed so far */
+    size_t blocks; /* blocks printed so far (stream mode: 1 once the header is out) */
 };
 
 static const char hexdig[] = "0123456789abcdef";
@@ -268,9 +283,38 @@ put_note(struct rs_writer *w, const char *label, const char *s, size_t n)
 }
 
 static void
+put_header(struct rs_writer *w, const size_t *width)
+{
+    for (int c = 0; c < NCOLS; c++)
+        put_cell(&w->ob, c, cols[c].title, strlen(cols[c].title), width[c], NULL);
+    rs_obuf_putc(&w->ob, '\n');
+    rs_writer_flush_line(w);
+}
+
+/* One row, and its why/hint lines with --explain. */
+static void
+put_row(struct rs_writer *w, const struct rs_record *r, const size_t *width)
+{
+    char buf[CELL_MAX];
+
+    for (int c = 0; c < NCOLS; c++) {
+        size_t n = cell(r, c, buf, sizeof buf);
+        const char *color = NULL;
+        if (c == COL_END && w->opts.color)
+            color = end_color(r->end_reason);
+        put_cell(&w->ob, c, buf, n, width[c], color);
+    }
+    rs_obuf_putc(&w->ob, '\n');
+    rs_writer_flush_line(w);
+    if (w->opts.explain) {
+        put_note(w, "  why: ", r->explanation, RS_STRLEN(r->explanation));
+        put_note(w, "  hint: ", r->hint, RS_STRLEN(r->hint));
+    }
+}
+
+static void
 flush_block(struct rs_writer *w, struct table_state *st)
 {
-    struct rs_obuf *b = &w->ob;
     size_t width[NCOLS];
     char buf[CELL_MAX];
 
@@ -286,30 +330,28 @@ flush_block(struct rs_writer *w, struct table_state *st)
         }
 
     if (st->blocks > 0)
-        rs_obuf_putc(b, '\n');
-    for (int c = 0; c < NCOLS; c++)
-        put_cell(b, c, cols[c].title, strlen(cols[c].title), width[c], NULL);
-    rs_obuf_putc(b, '\n');
-    rs_writer_flush_line(w);
-
-    for (size_t i = 0; i < st->n; i++) {
-        const struct rs_record *r = &st->rows[i];
-        for (int c = 0; c < NCOLS; c++) {
-            size_t n = cell(r, c, buf, sizeof buf);
-            const char *color = NULL;
-            if (c == COL_END && w->opts.color)
-                color = end_color(r->end_reason);
-            put_cell(b, c, buf, n, width[c], color);
-        }
-        rs_obuf_putc(b, '\n');
-        rs_writer_flush_line(w);
-        if (w->opts.explain) {
-            put_note(w, "  why: ", r->explanation, RS_STRLEN(r->explanation));
-            put_note(w, "  hint: ", r->hint, RS_STRLEN(r->hint));
-        }
-    }
+        rs_obuf_putc(&w->ob, '\n');
+    put_header(w, width);
+    for (size_t i = 0; i < st->n; i++)
+        put_row(w, &st->rows[i], width);
     st->n = 0;
     st->blocks++;
+}
+
+static void
+stream_row(struct rs_writer *w, struct table_state *st, const struct rs_record *rec)
+{
+    size_t width[NCOLS];
+
+    for (int c = 0; c < NCOLS; c++) {
+        size_t t = strlen(cols[c].title);
+        width[c] = stream_width[c] > t ? stream_width[c] : t;
+    }
+    if (st->blocks == 0) {
+        put_header(w, width);
+        st->blocks = 1;
+    }
+    put_row(w, rec, width);
 }
 
 static int
@@ -327,6 +369,10 @@ table_write(struct rs_writer *w, const struct rs_record *rec)
 {
     struct table_state *st = w->state;
 
+    if (w->opts.stream) {
+        stream_row(w, st, rec);
+        return 0;
+    }
     if (!st->rows) {
         st->rows = malloc(RS_TABLE_BLOCK_ROWS * sizeof *st->rows);
         if (!st->rows)

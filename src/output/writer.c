@@ -80,6 +80,16 @@ rs_writer_flush_line(struct rs_writer *w)
     w->ob.len = 0;
 }
 
+/* Stream mode: hand what stdio holds to the file now, so that a reader
+ * (tail -f, a pipe) sees each record as its session ends. */
+static void
+flush_out(struct rs_writer *w)
+{
+    errno = 0;
+    if (fflush(w->out) != 0 || ferror(w->out))
+        note_failure(w, errno);
+}
+
 int
 rs_format_parse(const char *name)
 {
@@ -158,6 +168,8 @@ rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
                      rc == RS_ERR_NOMEM ? "out of memory" : "internal error");
         goto err;
     }
+    if (w->opts.stream)
+        flush_out(w);
     return w;
 
 err:
@@ -175,6 +187,8 @@ rs_writer_write(struct rs_writer *w, const struct rs_record *rec)
     int rc = w->ops->write(w, rec);
     if (rc != 0)
         return rc;
+    if (w->opts.stream)
+        flush_out(w);
     if (w->ob.oom)
         return RS_ERR_NOMEM;
     return w->failed ? RS_ERR_OUTPUT : 0;
@@ -191,9 +205,7 @@ rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err)
 
     /* The caller keeps the FILE, but a full disk is typically only seen when
      * its buffer is flushed, so flush it here where it can still be reported. */
-    errno = 0;
-    if (fflush(w->out) != 0 || ferror(w->out))
-        note_failure(w, errno);
+    flush_out(w);
 
     int oom = w->ob.oom;
     int failed = w->failed;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1144,6 +1146,172 @@ test_table_empty(void **state)
     free(out);
 }
 
+/* Stream mode (live): each row is out as soon as it is written, under one
+ * header, with fixed columns; a wider cell shifts only its own row. */
+static void
+test_table_stream(void **state)
+{
+    (void)state;
+    struct cap c;
+    struct rs_error err = {0};
+    struct rs_record r;
+    struct rs_writer_opts opts = {0};
+    opts.stream = 1;
+    opts.explain = 1;
+    cap_open(&c);
+    struct rs_writer *w = rs_writer_open(RS_FMT_TABLE, c.f, &opts, &err);
+    assert_non_null(w);
+    assert_int_equal(c.len, 0); /* no header before the first row */
+
+    rec_v4(&r);
+    assert_int_equal(rs_writer_write(w, &r), 0);
+    /* No fflush by the test: the writer flushed. header, row, why, hint */
+    assert_int_equal(count_lines(c.buf), 4);
+    rec_v6(&r);
+    SET(r.explanation, "");
+    assert_int_equal(rs_writer_write(w, &r), 0);
+    assert_int_equal(count_lines(c.buf), 5);
+    rec_v4(&r);
+    r.end_reason = RS_END_OPEN;
+    SET(r.rst_cause, "");
+    SET(r.explanation, "");
+    SET(r.hint, "");
+    assert_int_equal(rs_writer_write(w, &r), 0);
+    assert_int_equal(count_lines(c.buf), 6);
+    assert_int_equal(rs_writer_close(w, T0, &err), 0);
+    cap_close(&c);
+    assert_int_equal(count_lines(c.buf), 6); /* close adds nothing */
+
+    char *hdr = get_line(c.buf, 0);
+    assert_memory_equal(hdr, "ts ", 3);
+    size_t headers = 0;
+    for (const char *p = c.buf; (p = strstr(p, "ts ")) != NULL; p++)
+        if (p == c.buf || p[-1] == '\n')
+            headers++;
+    assert_int_equal(headers, 1);
+    /* Fixed widths: the IPv4 rows line up with the header. */
+    static const char *const titles[] = {"proto", "client",  "server", "end_reason", "app",
+                                         "state", "history", "rst_by", "rst_cause"};
+    for (size_t i = 1; i <= 5; i += 4) {
+        char *l = get_line(c.buf, i);
+        for (size_t t = 0; t < sizeof titles / sizeof titles[0]; t++) {
+            size_t at = col_start(hdr, titles[t]);
+            assert_true(strlen(l) > at);
+            assert_memory_equal(l + at - 2, "  ", 2);
+            assert_true(l[at] != ' ');
+        }
+        assert_true(l[strlen(l) - 1] != ' ');
+        free(l);
+    }
+    char *l = get_line(c.buf, 5);
+    assert_non_null(strstr(l, "  open  "));
+    free(l);
+    l = get_line(c.buf, 2);
+    assert_string_equal(l, "  why: Server reset after the response (packet 7).");
+    free(l);
+    /* The IPv6 row is wider: its cells come later, separated all the same. */
+    l = get_line(c.buf, 4);
+    assert_memory_equal(l, "2023-11-14 22:13:25.123  udp    [2001:db8::1]:40000  ", 53);
+    assert_non_null(strstr(l, "  [2001:db8::53]:53  "));
+    assert_non_null(strstr(l, "  aged-out  "));
+    free(l);
+    free(hdr);
+    cap_free(&c);
+}
+
+/* Stream mode flushes the FILE after each record (and the headers at open),
+ * for every format: a reader of the file sees each record at once. */
+static void
+test_stream_flush(void **state)
+{
+    (void)state;
+    static const enum rs_format fmts[] = {RS_FMT_JSONL, RS_FMT_CSV, RS_FMT_ZEEK};
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        char path[] = "/tmp/rstscope-test-output-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        assert_non_null(f);
+        struct rs_error err = {0};
+        struct rs_writer_opts opts = {0};
+        opts.stream = 1;
+        opts.open_ts = T0;
+        struct rs_writer *w = rs_writer_open(fmts[i], f, &opts, &err);
+        assert_non_null(w);
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        off_t after_open = sb.st_size;
+        if (fmts[i] != RS_FMT_JSONL)
+            assert_true(after_open > 0); /* csv and zeek headers are out */
+        struct rs_record r;
+        rec_v4(&r);
+        assert_int_equal(rs_writer_write(w, &r), 0);
+        assert_int_equal(stat(path, &sb), 0);
+        assert_true(sb.st_size > after_open);
+        off_t one = sb.st_size;
+        rec_v6(&r);
+        assert_int_equal(rs_writer_write(w, &r), 0);
+        assert_int_equal(stat(path, &sb), 0);
+        assert_true(sb.st_size > one);
+        assert_int_equal(rs_writer_close(w, T0, &err), 0);
+        fclose(f);
+        unlink(path);
+    }
+    /* A write failure shows at the record that hit it, not only at close. */
+    FILE *full = fopen("/dev/full", "w");
+    if (!full)
+        skip();
+    struct rs_error err = {0};
+    struct rs_writer_opts opts = {0};
+    opts.stream = 1;
+    struct rs_writer *w = rs_writer_open(RS_FMT_TABLE, full, &opts, &err);
+    assert_non_null(w);
+    struct rs_record r;
+    rec_v4(&r);
+    assert_int_equal(rs_writer_write(w, &r), RS_ERR_OUTPUT);
+    assert_int_equal(rs_writer_close(w, T0, &err), RS_ERR_OUTPUT);
+    fclose(full);
+}
+
+static void
+test_only(void **state)
+{
+    (void)state;
+    assert_int_equal(rs_only_parse("all"), RS_ONLY_ALL);
+    assert_int_equal(rs_only_parse("resets"), RS_ONLY_RESETS);
+    assert_int_equal(rs_only_parse("failed"), RS_ONLY_FAILED);
+    assert_int_equal(rs_only_parse("Resets"), -1);
+    assert_int_equal(rs_only_parse(""), -1);
+    assert_int_equal(rs_only_parse(NULL), -1);
+
+    struct rs_record r;
+    rec_v6(&r); /* a DNS exchange that aged out: no reset, not failed */
+    assert_true(rs_only_match(RS_ONLY_ALL, &r));
+    assert_false(rs_only_match(RS_ONLY_RESETS, &r));
+    assert_false(rs_only_match(RS_ONLY_FAILED, &r));
+    r.rst_flags = RS_RSTF_OUT_OF_WINDOW; /* hit by a RST that did not end it */
+    assert_true(rs_only_match(RS_ONLY_RESETS, &r));
+    assert_false(rs_only_match(RS_ONLY_FAILED, &r));
+    rec_v6(&r);
+    SET(r.conn_state, "S0");
+    assert_false(rs_only_match(RS_ONLY_RESETS, &r));
+    assert_true(rs_only_match(RS_ONLY_FAILED, &r));
+    SET(r.conn_state, "REJ");
+    assert_true(rs_only_match(RS_ONLY_FAILED, &r));
+    SET(r.conn_state, "SF");
+    SET(r.app, "incomplete");
+    assert_true(rs_only_match(RS_ONLY_FAILED, &r));
+    rec_v4(&r); /* tcp-rst-from-server */
+    assert_true(rs_only_match(RS_ONLY_RESETS, &r));
+    assert_true(rs_only_match(RS_ONLY_FAILED, &r));
+    r.end_reason = RS_END_TCP_FIN;
+    r.rst_flags = 0;
+    assert_true(rs_only_match(RS_ONLY_RESETS, &r)); /* rst_by still says server */
+    r.rst_by = RS_RST_BY_NONE;
+    assert_false(rs_only_match(RS_ONLY_RESETS, &r));
+    assert_false(rs_only_match(RS_ONLY_FAILED, &r));
+}
+
 /* ---- failures ----------------------------------------------------------- */
 
 static void
@@ -1222,7 +1390,8 @@ main(void)
         cmocka_unit_test(test_table),         cmocka_unit_test(test_table_explain_color),
         cmocka_unit_test(test_table_blocks),  cmocka_unit_test(test_table_empty),
         cmocka_unit_test(test_write_failure), cmocka_unit_test(test_failure_small_output),
-        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_open_errors),   cmocka_unit_test(test_table_stream),
+        cmocka_unit_test(test_stream_flush),  cmocka_unit_test(test_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
