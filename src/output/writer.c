@@ -80,8 +80,9 @@ rs_writer_flush_line(struct rs_writer *w)
     w->ob.len = 0;
 }
 
-/* Stream mode: hand what stdio holds to the file now, so that a reader
- * (tail -f, a pipe) sees each record as its session ends. */
+/* Hands what stdio holds to the file, noting a failure: at close, and in
+ * stream mode after each record, so that a reader (tail -f, a pipe) sees
+ * each record as its session ends. */
 static void
 flush_out(struct rs_writer *w)
 {
