@@ -18,6 +18,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  analyze FILE...     one record per session (table, jsonl, csv, zeek)\n"
+    "  summary FILE...     counts, top resetting hosts, resets over time, floods\n"
     "  lab [SCENARIO...]   reproduce every ending with real sockets on loopback\n"
     "  send-rst HOST PORT  connect, optionally send, then abort with a RST\n"
     "  serve-rst           a server that resets its clients in several ways\n"
@@ -56,6 +57,8 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "analyze") == 0)
         return rs_cli_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return rs_cli_summary(argc - 1, argv + 1);
     if (strcmp(cmd, "lab") == 0)
         return rs_cli_lab(argc - 1, argv + 1);
     if (strcmp(cmd, "send-rst") == 0)

@@ -1,0 +1,73 @@
+/*
+ * common_opts.c - the input options shared by the analysing commands
+ * (common_opts.h). The messages are analyze's, word for word.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/common_opts.h"
+
+void
+rs_cli_input_init(struct rs_cli_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->profile = -1;
+}
+
+int
+rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg)
+{
+    switch (c) {
+    case RS_CLI_OPT_PROFILE:
+        if (strcmp(arg, "panos") == 0)
+            in->profile = RS_PROFILE_PANOS;
+        else if (strcmp(arg, "zeek") == 0)
+            in->profile = RS_PROFILE_ZEEK;
+        else
+            return rs_cli_usage_error("unknown --profile '%s' (panos, zeek)", arg);
+        return 0;
+    case RS_CLI_OPT_TIMEOUTS:
+        in->timeouts = arg;
+        return 0;
+    case RS_CLI_OPT_CHECKSUMS:
+        if (strcmp(arg, "verify") == 0)
+            in->verify_checksums = 1;
+        else if (strcmp(arg, "ignore") == 0)
+            in->verify_checksums = 0;
+        else
+            return rs_cli_usage_error("unknown --checksums '%s' (verify, ignore)", arg);
+        return 0;
+    case RS_CLI_OPT_FILTER:
+        in->filter = arg;
+        return 0;
+    case RS_CLI_OPT_MAXSESS: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 10);
+        if (errno || *end || v == 0 || v > 100000000ULL)
+            return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
+        in->max_sessions = (size_t)v;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+int
+rs_cli_input_config(const struct rs_cli_input *in, enum rs_profile default_profile,
+                    struct rs_engine_config *cfg, struct rs_capture_opts *copts)
+{
+    struct rs_error err = {0};
+    rs_engine_config_default(cfg, in->profile < 0 ? default_profile : (enum rs_profile)in->profile);
+    cfg->decode.verify_checksums = in->verify_checksums;
+    if (in->max_sessions)
+        cfg->max_sessions = in->max_sessions;
+    if (in->timeouts && rs_timeouts_parse(&cfg->timeouts, in->timeouts, &err) != 0)
+        return rs_cli_usage_error("%s", err.msg);
+    memset(copts, 0, sizeof *copts);
+    copts->filter = in->filter;
+    return RS_EXIT_OK;
+}

@@ -1,0 +1,76 @@
+/*
+ * common_opts.h - the input options every analysing command takes (SPEC §1):
+ * --profile, --timeouts, --checksums, --filter, --max-sessions. One parser,
+ * so the commands accept the same spellings and print the same messages.
+ *
+ *   static const struct option longopts[] = { RS_CLI_INPUT_LONGOPTS, ... };
+ *   struct rs_cli_input in;
+ *   rs_cli_input_init(&in);
+ *   while ((c = getopt_long(...)) != -1) {
+ *       int st = rs_cli_input_opt(&in, c, optarg);
+ *       if (st > 0) return st;         // usage error, already printed
+ *       if (st == 0) continue;         // handled
+ *       switch (c) { ...command's own options... }
+ *   }
+ *   rs_cli_input_config(&in, default_profile, &ecfg, &copts);
+ */
+#ifndef RS_CLI_COMMON_OPTS_H
+#define RS_CLI_COMMON_OPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include <rstscope/capture.h>
+#include <rstscope/engine.h>
+
+/* getopt_long values; above any short option and the commands' own (256..). */
+enum {
+    RS_CLI_OPT_PROFILE = 0x1000,
+    RS_CLI_OPT_TIMEOUTS,
+    RS_CLI_OPT_CHECKSUMS,
+    RS_CLI_OPT_FILTER,
+    RS_CLI_OPT_MAXSESS,
+};
+
+#define RS_CLI_INPUT_LONGOPTS                                                                      \
+    {"profile", required_argument, NULL, RS_CLI_OPT_PROFILE},                                      \
+        {"timeouts", required_argument, NULL, RS_CLI_OPT_TIMEOUTS},                                \
+        {"checksums", required_argument, NULL, RS_CLI_OPT_CHECKSUMS},                              \
+        {"filter", required_argument, NULL, RS_CLI_OPT_FILTER},                                    \
+    {                                                                                              \
+        "max-sessions", required_argument, NULL, RS_CLI_OPT_MAXSESS                                \
+    }
+
+/* The same options' help lines, for a command's usage text. */
+#define RS_CLI_INPUT_HELP                                                                          \
+    "  --profile=P         panos (default) or zeek: which timers and session rules\n"              \
+    "  --timeouts=LIST     override timers, e.g. tcp=600,udp=10 (seconds); names:\n"               \
+    "                      tcp, tcp-init, tcp-handshake, tcp-half-closed,\n"                       \
+    "                      tcp-time-wait, udp, icmp, other\n"                                      \
+    "  --checksums=MODE    ignore (default): count every packet; verify: drop\n"                   \
+    "                      packets whose IPv4/TCP/UDP checksum is wrong, as Zeek does\n"           \
+    "  --filter=BPF        only packets matching this pcap-filter(7) expression\n"                 \
+    "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"                 \
+    "                      full, the oldest session is ended early and counted\n"
+
+struct rs_cli_input {
+    int profile; /* enum rs_profile, or -1 when not given */
+    int verify_checksums;
+    const char *timeouts; /* NULL: profile defaults */
+    const char *filter;   /* NULL: none */
+    size_t max_sessions;  /* 0: the engine's default */
+};
+
+void rs_cli_input_init(struct rs_cli_input *in);
+
+/* Handles one getopt_long result: 0 handled, -1 not an input option,
+ * RS_EXIT_USAGE (message printed) for a bad value. */
+int rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg);
+
+/* Fills the engine and capture configuration (profile defaults to
+ * `default_profile` when not given). RS_EXIT_OK, or RS_EXIT_USAGE with the
+ * message printed (bad --timeouts). */
+int rs_cli_input_config(const struct rs_cli_input *in, enum rs_profile default_profile,
+                        struct rs_engine_config *cfg, struct rs_capture_opts *copts);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * summary.c - `rstscope summary`: argv -> config, capture -> engine ->
+ * aggregate (rstscope/summary.h) -> text or JSON, statuses -> exit codes.
+ * No analysis and no counting happens here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rstscope/capture.h>
+#include <rstscope/engine.h>
+#include <rstscope/summary.h>
+
+#include "cli/cli.h"
+#include "cli/common_opts.h"
+
+static const char summary_usage[] =
+    "usage: rstscope summary [options] FILE...\n"
+    "\n"
+    "Reads pcap or pcapng captures ('-' = stdin; several files are merged in time\n"
+    "order), analyses every session as 'rstscope analyze' does, and prints one\n"
+    "aggregate view instead of one record per session:\n"
+    "  - totals: packets, sessions, the capture's time span;\n"
+    "  - sessions by end reason, by app and by reset cause (with what each cause\n"
+    "    means); these counts equal a count of analyze's records;\n"
+    "  - the servers (address:port) and clients (address) with the most resets\n"
+    "    and their reset rate (sessions ended by a RST / TCP sessions);\n"
+    "  - resets over time as a sparkline of per-minute buckets (merged into 5,\n"
+    "    10, 30 min, 1 h, ... buckets for captures longer than a week, and into\n"
+    "    several buckets per character to fit --width);\n"
+    "  - unsolicited RSTs (sessions made only of RSTs from one side: no SYN, no\n"
+    "    data) and the findings they make:\n"
+    "      rst_flood        >= 100 unsolicited RSTs to one address, or >= 20 at\n"
+    "                       >= 10 per second on average;\n"
+    "      rst_backscatter  unsolicited RST|ACKs to one address from >= 20\n"
+    "                       different hosts: its address was spoofed in SYNs\n"
+    "                       sent to them (SYN flood or reflection);\n"
+    "  - decode problems, capture damage, and any cap that was reached.\n"
+    "Memory stays bounded on any input; counts are exact unless 'Limits' says\n"
+    "a table was full.\n"
+    "\n"
+    "options:\n"
+    "  --format=FMT        text (default): for a terminal, with a UTF-8 sparkline;\n"
+    "                      json: one object holding every number the text shows\n"
+    "  --top=N             rows per ranking (apps, servers, clients, findings);\n"
+    "                      default 10\n"
+    "  --width=N           sparkline characters at most (default 60)\n" RS_CLI_INPUT_HELP
+    "  -o, --output=FILE   write the summary to FILE instead of stdout\n"
+    "  -q, --quiet         accepted for symmetry with analyze (damage notes are\n"
+    "                      still printed on stderr)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 ok (also for a truncated or partly damaged capture: what\n"
+    "could be read is summarised and the damage reported), 1 usage, 2 input\n"
+    "error, 3 output error, 4 internal error.\n"
+    "\n"
+    "examples:\n"
+    "  rstscope summary examples/loopback-resets.pcap\n"
+    "  rstscope summary --format=json --top=50 day1.pcap day2.pcap > summary.json\n"
+    "  rstscope summary --filter='tcp port 443' --width=120 edge.pcapng\n"
+    "\n"
+    "See docs/summary.md for every JSON key.\n";
+
+enum { OPT_FORMAT = 256, OPT_TOP, OPT_WIDTH };
+
+static int
+parse_count(const char *arg, const char *name, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || v == 0 || v > max || arg[0] == '-')
+        return rs_cli_usage_error("--%s wants a number from 1 to %zu", name, max);
+    *out = (size_t)v;
+    return 0;
+}
+
+int
+rs_cli_summary(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        RS_CLI_INPUT_LONGOPTS,
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"width", required_argument, NULL, OPT_WIDTH},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct rs_cli_input in;
+    rs_cli_input_init(&in);
+    int format = RS_SUMMARY_TEXT;
+    const char *outpath = NULL;
+    struct rs_summary_write_opts wopts = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        int st = rs_cli_input_opt(&in, c, optarg);
+        if (st > 0)
+            return st;
+        if (st == 0)
+            continue;
+        switch (c) {
+        case OPT_FORMAT:
+            format = rs_summary_format_parse(optarg);
+            if (format < 0)
+                return rs_cli_usage_error("unknown --format '%s' (text, json)", optarg);
+            break;
+        case OPT_TOP:
+            if (parse_count(optarg, "top", 100000, &wopts.top) != 0)
+                return RS_EXIT_USAGE;
+            break;
+        case OPT_WIDTH:
+            if (parse_count(optarg, "width", 10000, &wopts.width) != 0)
+                return RS_EXIT_USAGE;
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 'q':
+            break;
+        case 'h':
+            fputs(summary_usage, stdout);
+            return RS_EXIT_OK;
+        default:
+            fputs("Try 'rstscope summary --help'.\n", stderr);
+            return RS_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return rs_cli_usage_error("summary needs at least one capture file ('-' for stdin)");
+
+    struct rs_engine_config cfg;
+    struct rs_capture_opts copts;
+    int st = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
+    if (st != RS_EXIT_OK)
+        return st;
+
+    FILE *out = stdout;
+    if (outpath && strcmp(outpath, "-") != 0) {
+        out = fopen(outpath, "w");
+        if (!out) {
+            fprintf(stderr, "rstscope: cannot write %s: %s\n", outpath, strerror(errno));
+            return RS_EXIT_OUTPUT;
+        }
+    }
+    struct rs_error err = {0};
+    const char *const *paths = (const char *const *)(argv + optind);
+    size_t npaths = (size_t)(argc - optind);
+    struct rs_capture *cap = rs_capture_open(paths, npaths, &copts, &err);
+    if (!cap) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        if (out != stdout)
+            fclose(out);
+        return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+    }
+    struct rs_summary *sum = rs_summary_new(NULL, &err);
+    struct rs_engine *eng = sum ? rs_engine_new(&cfg, rs_summary_on_record, sum, &err) : NULL;
+    if (!eng) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        rs_summary_free(sum);
+        rs_capture_close(cap);
+        if (out != stdout)
+            fclose(out);
+        return RS_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < npaths; i++)
+        rs_summary_add_input(sum, paths[i]);
+
+    struct rs_packet pkt;
+    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET)
+        rs_engine_packet(eng, &pkt);
+    rs_engine_finish(eng);
+
+    struct rs_engine_stats est;
+    rs_engine_stats(eng, &est);
+    rs_summary_set_engine_stats(sum, &est);
+    const char *notes[RS_SUMMARY_MAX_NOTES];
+    size_t nd = rs_capture_damage(cap, notes, RS_SUMMARY_MAX_NOTES);
+    for (size_t i = 0; i < nd && i < RS_SUMMARY_MAX_NOTES; i++) {
+        fprintf(stderr, "rstscope: %s\n", notes[i]);
+        rs_summary_add_note(sum, notes[i]);
+    }
+    for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
+        rs_summary_add_note(sum, ""); /* counted as dropped */
+
+    int status = RS_EXIT_OK;
+    if (rs_summary_write(sum, (enum rs_summary_format)format, out, &wopts, &err) != 0) {
+        fprintf(stderr, "rstscope: %s\n", err.msg);
+        status = err.code == RS_ERR_NOMEM ? RS_EXIT_INTERNAL : RS_EXIT_OUTPUT;
+    }
+    if (out != stdout) {
+        if (fclose(out) != 0 && status == RS_EXIT_OK) {
+            fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
+            status = RS_EXIT_OUTPUT;
+        }
+    } else if (fflush(stdout) != 0 && status == RS_EXIT_OK) {
+        fprintf(stderr, "rstscope: writing output: %s\n", strerror(errno));
+        status = RS_EXIT_OUTPUT;
+    }
+    rs_engine_free(eng);
+    rs_summary_free(sum);
+    rs_capture_close(cap);
+    return status;
+}
