@@ -151,6 +151,8 @@ input_offset(const struct rs_input *in)
 {
     if (in->done && in->size)
         return in->size;
+    if (in->mapped)
+        return in->mm.off;
     if (in->kind == RS_IN_PCAPNG && in->ng.fp)
         return in->ng.offset;
     if (in->kind == RS_IN_PCAP && in->p && in->seekable) {
@@ -236,6 +238,11 @@ rs_capture_stats(struct rs_capture *c, struct rs_capture_stats *st, struct rs_er
 void
 rs_input_release(struct rs_input *in)
 {
+    if (in->mapped) {
+        in->offset = in->mm.off;
+        rs_mm_close(&in->mm);
+        in->mapped = 0;
+    }
     if (in->p) {
         if (in->seekable) {
             long pos = ftell(pcap_file(in->p));

@@ -55,6 +55,36 @@ int rs_ng_next(struct rs_ng *r, struct rs_packet *pkt);
 
 void rs_ng_close(struct rs_ng *r);
 
+/* ---- memory-mapped classic pcap (mmap.c) ---- */
+
+struct rs_mm {
+    const uint8_t *base; /* the whole file, read-only */
+    uint64_t size;
+    uint64_t off;        /* next record header */
+    uint64_t populated;  /* page tables filled up to here */
+    uint64_t discarded;  /* pages dropped below here */
+    int swapped;         /* file byte order differs from this host's */
+    int ns;              /* nanosecond magic */
+    int64_t frac_ns;     /* ns per fraction unit: 1 or 1000 */
+    uint32_t snaplen;    /* as libpcap adjusts it */
+    uint32_t linktype;
+    char err[160];
+};
+
+/*
+ * Maps the classic pcap file open on fd, whose header starts at byte
+ * `start`. 0: mapped, read it with rs_mm_next; 1: this file is for libpcap
+ * (not a regular file, a format variant the fast path does not model, or
+ * mmap failed), nothing held. The fd may be closed afterwards.
+ */
+int rs_mm_open(struct rs_mm *m, int fd, uint64_t start);
+
+/* 1: packet in *pkt (number not set; data valid until rs_mm_close);
+ * 0: clean end; -1: damage, m->err says why in libpcap's words. */
+int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
+
+void rs_mm_close(struct rs_mm *m);
+
 /* ---- replayed stream (replay.c) ---- */
 
 /*
@@ -79,6 +109,8 @@ struct rs_input {
     const char *format;
     pcap_t *p; /* RS_IN_PCAP, RS_IN_LIVE */
     struct rs_ng ng;
+    int mapped;       /* RS_IN_PCAP read by the mmap fast path (mm), not libpcap */
+    struct rs_mm mm;
     int seekable; /* ftell works on the stream */
     int is_stdin;
     int ts_scale; /* nanoseconds per libpcap fraction unit: 1 or 1000 */

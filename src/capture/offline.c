@@ -1,9 +1,10 @@
 /*
  * offline.c - opening capture files and merging them in time order.
  *
- * Opening sniffs the 4-byte magic itself, for two reasons: to send pcapng to
- * our own reader (see pcapng.c for why) and to say plainly what a non-capture
- * is (libpcap only says "unknown file format"). Classic pcap goes to libpcap
+ * Opening sniffs the 4-byte magic itself, for three reasons: to send pcapng to
+ * our own reader (see pcapng.c for why), classic pcap files to the mmap fast
+ * path (mmap.c), and to say plainly what a non-capture is (libpcap only says
+ * "unknown file format"). Classic pcap that the fast path declines goes to libpcap
  * with nanosecond precision requested, so microsecond files arrive scaled to
  * ns. A regular file is rewound before libpcap reads it; a pipe is wrapped
  * so that the magic is replayed (replay.c).
@@ -122,9 +123,22 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
         return 0;
     }
 
-    /* libpcap: rewind if we can, else replay the magic in front of the pipe. */
     in->kind = RS_IN_PCAP;
     in->format = pcapng ? "pcapng" : ns ? "pcap-ns" : "pcap";
+    /* Classic pcap in a regular file: the mmap fast path (mmap.c), unless
+     * it declines this variant of the format. stdin stays with libpcap,
+     * which leaves the stream where a reader expects it. */
+    if (!pcapng && start >= 0 && !in->is_stdin && !(opts && opts->pcap_via_libpcap) &&
+        rs_mm_open(&in->mm, fd, (uint64_t)start) == 0) {
+        in->mapped = 1;
+        in->seekable = 1;
+        in->ts_scale = 1;
+        in->linktype = in->mm.linktype;
+        in->offset = in->mm.off;
+        fclose(fp); /* the mapping outlives the descriptor */
+        return 0;
+    }
+    /* libpcap: rewind if we can, else replay the magic in front of the pipe. */
     FILE *lf = fp;
     if (start >= 0 && fseek(fp, start, SEEK_SET) == 0) {
         in->seekable = 1;
@@ -250,7 +264,13 @@ input_read(struct rs_capture *c, struct rs_input *in)
 {
     while (!in->done) {
         struct rs_packet *pkt = &in->cur;
-        if (in->kind == RS_IN_PCAPNG) {
+        if (in->mapped) {
+            int st = rs_mm_next(&in->mm, pkt);
+            if (st < 0)
+                rs_capture_damage_input(c, in, in->mm.err);
+            if (st <= 0)
+                break;
+        } else if (in->kind == RS_IN_PCAPNG) {
             int st = rs_ng_next(&in->ng, pkt);
             if (st < 0)
                 rs_capture_damage_input(c, in, in->ng.err);

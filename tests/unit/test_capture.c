@@ -2,7 +2,8 @@
  * test_capture.c - reading captures: open errors, the time-ordered merge,
  * stdin (file and pipe), damage (truncation, impossible caplen, corrupt
  * pcapng blocks), pcapng with interfaces of different link types, filters
- * that keep frame numbers, and live capture on loopback (skipped without
+ * that keep frame numbers, the mmap fast path against libpcap packet by
+ * packet, and live capture on loopback (skipped without
  * CAP_NET_RAW).
  *
  * Capture files are written here byte by byte, so each test shows exactly
@@ -914,6 +915,204 @@ make_frame(int tcp, enum rs_craft_link link, uint8_t *f, size_t cap)
     return rs_craft_udp(&u, f, cap);
 }
 
+/* ---- the mmap fast path against libpcap ---- */
+
+/*
+ * Reads `path` through the mmap fast path and through libpcap (with the
+ * same filter) and requires the very same stream: packets, bytes, lengths,
+ * times, link types, frame numbers, damage notes word for word, and the
+ * final file info. Returns 1 when compared, 0 when both refused to open.
+ */
+static int
+compare_mmap_with_libpcap(const char *path, const char *filter)
+{
+    struct rs_error ea, eb;
+    struct rs_capture_opts fast = {.filter = filter};
+    struct rs_capture_opts slow = {.filter = filter, .pcap_via_libpcap = 1};
+    struct rs_capture *a = open1(path, &fast, &ea);
+    struct rs_capture *b = open1(path, &slow, &eb);
+    if (!a || !b) {
+        assert_null(a);
+        assert_null(b);
+        assert_string_equal(ea.msg, eb.msg);
+        return 0;
+    }
+    struct rs_packet pa, pb;
+    int ra, rb;
+    do {
+        ra = rs_capture_next(a, &pa);
+        rb = rs_capture_next(b, &pb);
+        assert_int_equal(ra, rb);
+        if (ra != RS_CAPTURE_PACKET)
+            break;
+        assert_int_equal(pa.ts, pb.ts);
+        assert_int_equal(pa.caplen, pb.caplen);
+        assert_int_equal(pa.len, pb.len);
+        assert_int_equal(pa.linktype, pb.linktype);
+        assert_int_equal(pa.number, pb.number);
+        if (pa.caplen)
+            assert_memory_equal(pa.data, pb.data, pa.caplen);
+    } while (1);
+    size_t na = rs_capture_damage(a, NULL, 0);
+    assert_int_equal(na, rs_capture_damage(b, NULL, 0));
+    for (size_t i = 0; i < na && i < 16; i++)
+        assert_string_equal(note(a, i), note(b, i));
+    struct rs_capture_file_info fa, fb;
+    rs_capture_file_info(a, 0, &fa);
+    rs_capture_file_info(b, 0, &fb);
+    assert_string_equal(fa.format, fb.format);
+    assert_int_equal(fa.linktype, fb.linktype);
+    assert_int_equal(fa.records, fb.records);
+    assert_int_equal(fa.packets, fb.packets);
+    assert_int_equal(fa.damaged, fb.damaged);
+    assert_int_equal(fa.offset, fb.offset);
+    rs_capture_close(a);
+    rs_capture_close(b);
+    return 1;
+}
+
+/* Every way a classic file can be odd, in both byte orders and precisions. */
+static void
+test_mmap_matches_libpcap_crafted(void **state)
+{
+    (void)state;
+    uint8_t big[300000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7 + 3);
+    uint8_t tcp[100];
+    size_t tn = make_frame(1, RS_CRAFT_LINK_ETHERNET, tcp, sizeof tcp);
+    int n = 0;
+    for (int big_endian = 0; big_endian < 2; big_endian++) {
+        for (int ns = 0; ns < 2; ns++) {
+            uint32_t magic = ns ? 0xa1b23c4d : 0xa1b2c3d4;
+            struct buf b = {0};
+            /* Plain records, odd times (top bit set in seconds and fraction). */
+            pcap_header(&b, big_endian, magic, 65535, 1);
+            pcap_record(&b, big_endian, 1, 999999, 0, 0, NULL, 0);
+            pcap_record(&b, big_endian, 0xffffffffu, 999999999, (uint32_t)tn, 1514, tcp, tn);
+            pcap_record(&b, big_endian, 0x7fffffff, 0xfffffff0u, sizeof frame_a, 60, frame_a,
+                        sizeof frame_a);
+            pcap_record(&b, big_endian, 2000000000u, 12, 70000, 70000, big, 70000);
+            n += compare_mmap_with_libpcap(save("mm-plain.pcap", &b), NULL);
+            n += compare_mmap_with_libpcap(save("mm-plain.pcap", &b), "tcp");
+            /* Every prefix of the file: truncated header, data, file header. */
+            for (size_t cut = 0; cut < b.n && cut < 200; cut++) {
+                struct buf c = {b.p, cut, b.n};
+                n += compare_mmap_with_libpcap(save("mm-cut.pcap", &c), NULL);
+            }
+            struct buf c = {b.p, b.n - 1, b.n};
+            n += compare_mmap_with_libpcap(save("mm-cut.pcap", &c), NULL);
+            free(b.p);
+
+            /* snaplen 50: bigger records are cut; cut files around the cut. */
+            b = (struct buf){0};
+            pcap_header(&b, big_endian, magic, 50, 1);
+            pcap_record(&b, big_endian, 5, 1, 100, 100, big, 100);
+            pcap_record(&b, big_endian, 6, 1, 262144, 262144, big, 262144);
+            pcap_record(&b, big_endian, 7, 1, sizeof frame_a, 60, frame_a, sizeof frame_a);
+            n += compare_mmap_with_libpcap(save("mm-snap.pcap", &b), NULL);
+            size_t cuts[] = {24 + 16 + 30, 24 + 16 + 50, 24 + 16 + 99, 24 + 116 + 16 + 10,
+                             24 + 116 + 16 + 262143};
+            for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+                struct buf d = {b.p, cuts[i], b.n};
+                n += compare_mmap_with_libpcap(save("mm-snapcut.pcap", &d), NULL);
+            }
+            free(b.p);
+
+            /* caplen above 262144: damage; snaplen 0 and above the maximum. */
+            for (int k = 0; k < 3; k++) {
+                uint32_t snaps[] = {0, 1000000, 65535};
+                b = (struct buf){0};
+                pcap_header(&b, big_endian, magic, snaps[k], 1);
+                pcap_record(&b, big_endian, 1, 0, (uint32_t)tn, (uint32_t)tn, tcp, tn);
+                pcap_record(&b, big_endian, 2, 0, 262145, 262145, big, 262145);
+                n += compare_mmap_with_libpcap(save("mm-huge.pcap", &b), NULL);
+                free(b.p);
+            }
+
+            /* Variants the fast path hands to libpcap: old version, Kuznetzov,
+             * link types 12/14, foreign-order NFLOG, an unknown link type. */
+            uint32_t lts[] = {12, 14, 239, 147, 101, 276, 0};
+            for (size_t i = 0; i < sizeof lts / sizeof lts[0]; i++) {
+                b = (struct buf){0};
+                pcap_header(&b, big_endian, magic, 65535, lts[i]);
+                pcap_record(&b, big_endian, 1, 0, sizeof frame_b, sizeof frame_b, frame_b,
+                            sizeof frame_b);
+                n += compare_mmap_with_libpcap(save("mm-lt.pcap", &b), NULL);
+                free(b.p);
+            }
+            b = (struct buf){0};
+            pcap_header(&b, big_endian, magic, 65535, 1);
+            b.p[big_endian ? 7 : 6] = 2; /* version 2.2: caplen and len swapped */
+            pcap_record(&b, big_endian, 1, 0, 60, sizeof frame_a, frame_a, sizeof frame_a);
+            n += compare_mmap_with_libpcap(save("mm-v22.pcap", &b), NULL);
+            free(b.p);
+        }
+    }
+    /* Kuznetzov's modified format (24-byte records). */
+    struct buf k = {0};
+    pcap_header(&k, 0, 0xa1b2cd34, 65535, 1);
+    pcap_record(&k, 0, 1, 0, sizeof frame_a, sizeof frame_a, NULL, 0);
+    put(&k, "\0\0\0\0\0\0\0\0", 8);
+    put(&k, frame_a, sizeof frame_a);
+    n += compare_mmap_with_libpcap(save("mm-kuz.pcap", &k), NULL);
+    free(k.p);
+    assert_true(n > 400);
+}
+
+static int
+is_classic_pcap(const char *path)
+{
+    uint8_t m[4];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t got = fread(m, 1, 4, f);
+    fclose(f);
+    if (got != 4)
+        return 0;
+    uint32_t v = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+    return v == 0xa1b2c3d4u || v == 0xa1b23c4du || v == 0xd4c3b2a1u || v == 0x4d3cb2a1u ||
+           v == 0xa1b2cd34u || v == 0x34cdb2a1u;
+}
+
+static int
+compare_mmap_tree(const char *dir, int depth)
+{
+    int n = 0;
+    DIR *d = depth < 6 ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            n += compare_mmap_tree(path, depth + 1);
+        else if (S_ISREG(st.st_mode) && st.st_size < (off_t)64 * 1024 * 1024 &&
+                 is_classic_pcap(path))
+            n += compare_mmap_with_libpcap(path, NULL);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Every classic pcap of the shared corpus, both paths (skipped without it). */
+static void
+test_mmap_matches_libpcap_on_corpus(void **state)
+{
+    (void)state;
+    int compared = compare_mmap_tree("../shared/corpus", 0);
+    print_message("compared %d classic pcap files, mmap against libpcap\n", compared);
+    if (compared == 0)
+        skip();
+}
+
 static void
 test_filter_keeps_frame_numbers(void **state)
 {
@@ -1322,6 +1521,8 @@ main(void)
         cmocka_unit_test(test_pcapng_nflog_swapped),
         cmocka_unit_test(test_pcapng_damage),
         cmocka_unit_test(test_pcapng_matches_libpcap_on_corpus),
+        cmocka_unit_test(test_mmap_matches_libpcap_crafted),
+        cmocka_unit_test(test_mmap_matches_libpcap_on_corpus),
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_open_stream_fmemopen),
