@@ -322,12 +322,13 @@ flush_block(struct rs_writer *w, struct table_state *st)
         return;
     for (int c = 0; c < NCOLS; c++)
         width[c] = strlen(cols[c].title);
-    for (size_t i = 0; i < st->n; i++)
+    for (size_t i = 0; i < st->n; i++) {
         for (int c = 0; c < NCOLS; c++) {
             size_t n = cell(&st->rows[i], c, buf, sizeof buf);
             if (n > width[c])
                 width[c] = n;
         }
+    }
 
     if (st->blocks > 0)
         rs_obuf_putc(&w->ob, '\n');
