@@ -17,6 +17,7 @@
 #include <rstscope/output.h>
 
 #include "cli/cli.h"
+#include "cli/common_opts.h"
 
 static const char live_usage[] =
     "usage: rstscope live -i IFACE [options]\n"
@@ -30,20 +31,10 @@ static const char live_usage[] =
     "\n"
     "options:\n"
     "  -i, --interface=IFACE  capture on IFACE (eth0, lo, any, ...)\n"
-    "  --filter=BPF        only packets matching this pcap-filter(7) expression\n"
-    "                      (set in the kernel)\n"
     "  --format=FMT        table (default on a terminal), jsonl (default otherwise),\n"
-    "                      csv, zeek (a Zeek conn.log)\n"
-    "  --profile=P         panos (default) or zeek: which timers and session rules;\n"
-    "                      --format=zeek implies zeek unless --profile is given\n"
-    "  --timeouts=LIST     override timers, e.g. tcp=600,udp=10 (seconds); names:\n"
-    "                      tcp, tcp-init, tcp-handshake, tcp-half-closed,\n"
-    "                      tcp-time-wait, udp, icmp, other\n"
-    "  --checksums=MODE    ignore (default) or verify (drop packets whose\n"
-    "                      checksum is wrong; NIC offload makes many look wrong)\n"
+    "                      csv, zeek (a Zeek conn.log; implies --profile=zeek)\n" RS_CLI_INPUT_HELP
     "  --only=WHICH        all (default), resets, failed\n"
     "  --explain           table: add each session's explanation and hint\n"
-    "  --max-sessions=N    cap on sessions held at once (default 1000000)\n"
     "  --promisc           put the interface in promiscuous mode\n"
     "  -o, --output=FILE   write records to FILE instead of stdout (each one is\n"
     "                      flushed as it is written)\n"
@@ -63,17 +54,7 @@ static const char live_usage[] =
     "  sudo rstscope live -i eth0 --only=resets --explain\n"
     "  sudo rstscope live -i any --filter 'tcp port 443' --format=jsonl -o resets.jsonl\n";
 
-enum {
-    OPT_FORMAT = 256,
-    OPT_PROFILE,
-    OPT_TIMEOUTS,
-    OPT_CHECKSUMS,
-    OPT_FILTER,
-    OPT_ONLY,
-    OPT_EXPLAIN,
-    OPT_MAXSESS,
-    OPT_PROMISC,
-};
+enum { OPT_FORMAT = 256, OPT_ONLY, OPT_EXPLAIN, OPT_PROMISC };
 
 struct live_run {
     struct rs_live *live;
@@ -187,14 +168,10 @@ rs_cli_live(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"interface", required_argument, NULL, 'i'},
+        RS_CLI_INPUT_LONGOPTS,
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"profile", required_argument, NULL, OPT_PROFILE},
-        {"timeouts", required_argument, NULL, OPT_TIMEOUTS},
-        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
-        {"filter", required_argument, NULL, OPT_FILTER},
         {"only", required_argument, NULL, OPT_ONLY},
         {"explain", no_argument, NULL, OPT_EXPLAIN},
-        {"max-sessions", required_argument, NULL, OPT_MAXSESS},
         {"promisc", no_argument, NULL, OPT_PROMISC},
         {"output", required_argument, NULL, 'o'},
         {"write", required_argument, NULL, 'w'},
@@ -202,14 +179,19 @@ rs_cli_live(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0, promisc = 0;
-    const char *iface = NULL, *timeouts = NULL, *filter = NULL, *outpath = NULL;
-    const char *dump = NULL;
+    int format = -1, explain = 0, quiet = 0, promisc = 0;
+    const char *iface = NULL, *outpath = NULL, *dump = NULL;
     enum rs_only only = RS_ONLY_ALL;
-    size_t max_sessions = 0;
+    struct rs_cli_input in;
+    rs_cli_input_init(&in);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:w:qh", longopts, NULL)) != -1) {
+        int st = rs_cli_input_opt(&in, c, optarg);
+        if (st > 0)
+            return st;
+        if (st == 0)
+            continue;
         switch (c) {
         case 'i':
             iface = optarg;
@@ -219,28 +201,6 @@ rs_cli_live(int argc, char **argv)
             if (format < 0)
                 return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek)",
                                           optarg);
-            break;
-        case OPT_PROFILE:
-            if (strcmp(optarg, "panos") == 0)
-                profile = RS_PROFILE_PANOS;
-            else if (strcmp(optarg, "zeek") == 0)
-                profile = RS_PROFILE_ZEEK;
-            else
-                return rs_cli_usage_error("unknown --profile '%s' (panos, zeek)", optarg);
-            break;
-        case OPT_TIMEOUTS:
-            timeouts = optarg;
-            break;
-        case OPT_CHECKSUMS:
-            if (strcmp(optarg, "verify") == 0)
-                verify = 1;
-            else if (strcmp(optarg, "ignore") == 0)
-                verify = 0;
-            else
-                return rs_cli_usage_error("unknown --checksums '%s' (verify, ignore)", optarg);
-            break;
-        case OPT_FILTER:
-            filter = optarg;
             break;
         case OPT_ONLY: {
             int o = rs_only_parse(optarg);
@@ -252,15 +212,6 @@ rs_cli_live(int argc, char **argv)
         case OPT_EXPLAIN:
             explain = 1;
             break;
-        case OPT_MAXSESS: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || v == 0 || v > 100000000ULL)
-                return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
-            max_sessions = (size_t)v;
-            break;
-        }
         case OPT_PROMISC:
             promisc = 1;
             break;
@@ -297,16 +248,13 @@ rs_cli_live(int argc, char **argv)
     int to_tty = (!outpath || strcmp(outpath, "-") == 0) && isatty(STDOUT_FILENO);
     if (format < 0)
         format = to_tty ? RS_FMT_TABLE : RS_FMT_JSONL;
-    if (profile < 0)
-        profile = format == RS_FMT_ZEEK ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS;
-    rs_engine_config_default(&lopts.engine, (enum rs_profile)profile);
-    lopts.engine.decode.verify_checksums = verify;
-    if (max_sessions)
-        lopts.engine.max_sessions = max_sessions;
-    if (timeouts && rs_timeouts_parse(&lopts.engine.timeouts, timeouts, &err) != 0)
-        return rs_cli_usage_error("%s", err.msg);
+    struct rs_capture_opts copts;
+    int st = rs_cli_input_config(&in, format == RS_FMT_ZEEK ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS,
+                                 &lopts.engine, &copts);
+    if (st != RS_EXIT_OK)
+        return st;
     lopts.iface = iface;
-    lopts.filter = filter;
+    lopts.filter = copts.filter;
     lopts.dump_path = dump;
     lopts.promisc = promisc;
 
@@ -328,12 +276,12 @@ rs_cli_live(int argc, char **argv)
             return RS_EXIT_OUTPUT;
         }
     }
-    struct rs_live_stats st;
-    rs_live_stats(run.live, &st);
+    struct rs_live_stats lst;
+    rs_live_stats(run.live, &lst);
     struct rs_writer_opts wopts = {0};
     wopts.explain = explain;
     wopts.color = format == RS_FMT_TABLE && isatty(fileno(out)) && !getenv("NO_COLOR");
-    wopts.open_ts = st.started;
+    wopts.open_ts = lst.started;
     wopts.stream = 1;
     run.w = rs_writer_open((enum rs_format)format, out, &wopts, &err);
     if (!run.w) {
@@ -350,7 +298,7 @@ rs_cli_live(int argc, char **argv)
         rs_live_stop(run.live);
     }
     if (!quiet)
-        print_start(iface, filter, &st);
+        print_start(iface, lopts.filter, &lst);
 
     int status = RS_EXIT_OK;
     if (rs_live_run(run.live, &err) != 0) {
@@ -361,9 +309,9 @@ rs_cli_live(int argc, char **argv)
     signal(SIGTERM, SIG_DFL);
     g_live = NULL;
 
-    rs_live_stats(run.live, &st);
+    rs_live_stats(run.live, &lst);
     struct rs_error werr = {0};
-    if (rs_writer_close(run.w, st.ended, &werr) != 0 || run.write_failed) {
+    if (rs_writer_close(run.w, lst.ended, &werr) != 0 || run.write_failed) {
         fprintf(stderr, "rstscope: %s\n", werr.msg[0] ? werr.msg : "write failed");
         status = RS_EXIT_OUTPUT;
     }
