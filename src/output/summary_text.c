@@ -211,11 +211,12 @@ section_unsolicited(const struct sum_view *v, FILE *out)
         char who[64];
         rs_addr_format(&f->victim, who, sizeof who);
         fprintf(out,
-                "  %-16s %s: %llu RSTs (%llu RST|ACK) from %s%llu hosts (%s%llu sending "
+                "  %-16s %s: %llu RSTs (%llu RST|ACK) from %s%llu host%s (%s%llu sending "
                 "RST|ACK), %.1f/s\n",
                 f->code, who, (unsigned long long)f->rsts, (unsigned long long)f->rst_acks,
                 f->sources_estimated ? "~" : "", (unsigned long long)f->sources,
-                f->sources_estimated ? "~" : "", (unsigned long long)f->ack_sources, f->rate);
+                f->sources == 1 ? "" : "s", f->sources_estimated ? "~" : "",
+                (unsigned long long)f->ack_sources, f->rate);
         fprintf(out, "      %s\n", v->explain[i]);
     }
     if (v->all_findings > v->n_findings)
