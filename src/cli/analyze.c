@@ -14,6 +14,7 @@
 #include <rstscope/output.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 static const char analyze_usage[] =
     "usage: rstscope analyze [options] FILE...\n"
@@ -39,7 +40,9 @@ static const char analyze_usage[] =
     "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"
     "                      full, the oldest session is ended early and counted\n"
     "  -o, --output=FILE   write records to FILE instead of stdout\n"
-    "  -q, --quiet         no summary line on stderr\n"
+    "  --progress          show a progress bar on stderr (default: when stderr is a\n"
+    "                      terminal and the input is 64 MiB or more)\n"
+    "  -q, --quiet         no progress bar, no summary line on stderr\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 ok (also for a truncated or partly damaged capture: what\n"
@@ -150,7 +153,7 @@ rs_cli_analyze(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0;
+    int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0, progress = -1;
     const char *timeouts = NULL, *filter = NULL, *outpath = NULL;
     enum only only = ONLY_ALL;
     size_t max_sessions = 0;
@@ -215,6 +218,7 @@ rs_cli_analyze(int argc, char **argv)
             quiet = 1;
             break;
         case 'P':
+            progress = 1;
             break;
         case 'h':
             fputs(analyze_usage, stdout);
@@ -281,10 +285,14 @@ rs_cli_analyze(int argc, char **argv)
         rs_capture_close(cap);
         return RS_EXIT_INTERNAL;
     }
+    struct rs_progress prog;
+    rs_progress_init(&prog, cap, quiet ? 0 : progress);
     while (rc == RS_CAPTURE_PACKET) {
         rs_engine_packet(eng, &pkt);
+        rs_progress_tick(&prog);
         rc = rs_capture_next(cap, &pkt);
     }
+    rs_progress_done(&prog);
     rs_engine_finish(eng);
 
     struct rs_engine_stats st;

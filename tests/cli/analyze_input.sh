@@ -55,6 +55,18 @@ fi
 # --only=resets keeps the two reset sessions
 "$RSTSCOPE" analyze --format=csv --only=resets "$d/good.pcap" >"$d/out" || fail "only"
 [ "$(wc -l <"$d/out")" -eq 3 ] || fail "--only=resets: want header + 2 rows"
+# --progress draws a bar on stderr; -q silences it
+mk many
+"$RSTSCOPE" analyze --format=jsonl --progress "$d/many.pcap" >/dev/null 2>"$d/err" || fail "progress: exit"
+grep -q '%' "$d/err" || fail "--progress drew nothing"
+"$RSTSCOPE" analyze --format=jsonl --progress -q "$d/many.pcap" >/dev/null 2>"$d/err" || fail "quiet: exit"
+[ ! -s "$d/err" ] || fail "-q still wrote to stderr: $(head -c 200 "$d/err")"
+
+# --max-sessions: the oldest session is ended early, still gets its record, and is counted
+"$RSTSCOPE" analyze --format=jsonl --max-sessions=1 "$d/good.pcap" >"$d/out" 2>"$d/err" || fail "max-sessions: exit"
+[ "$(wc -l <"$d/out")" -ge 3 ] || fail "max-sessions: records lost"
+grep -q 'ended early by --max-sessions' "$d/err" || fail "max-sessions: eviction not reported"
+
 # --checksums=verify on loopback traffic (the kernel leaves TCP checksums to the
 # NIC, so they are wrong in the capture): the panos profile drops those packets
 # before they touch a session; the zeek profile does what Zeek does (the session

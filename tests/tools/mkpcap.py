@@ -7,6 +7,7 @@ KIND: good        3 TCP sessions on Ethernet (fin, client rst, refused)
       bigcaplen   'good' plus a record whose caplen exceeds the snaplen
       linktype    one packet with an unknown link type (147)
       text        not a capture at all
+      many        'good' repeated 5000 times (70,000 packets, one tuple set)
 """
 import struct
 import sys
@@ -69,13 +70,13 @@ def sessions():
 
 
 def pcap(records, linktype=1, snaplen=65535):
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)]
     for ts, data, *rest in records:
         caplen = rest[0] if rest else len(data)
         sec = int(ts)
         usec = int(round((ts - sec) * 1e6))
-        out += struct.pack("<IIII", sec, usec, caplen, len(data)) + data
-    return out
+        out.append(struct.pack("<IIII", sec, usec, caplen, len(data)) + data)
+    return b"".join(out)
 
 
 def main():
@@ -91,6 +92,9 @@ def main():
         data = pcap(recs)
     elif kind == "linktype":
         data = pcap(sessions()[:1], linktype=147)
+    elif kind == "many":
+        base = sessions()
+        data = pcap([(t + i * 0.01, f) for i in range(5000) for t, f in base])
     elif kind == "text":
         data = b"hello, this is not a capture\n"
     else:
