@@ -8,11 +8,11 @@
  *
  * Offline input: one or more files ('-' is stdin, at most once), each a
  * classic pcap (microsecond or nanosecond magic, either byte order) or a
- * pcapng file. A classic pcap file (a regular file) is memory-mapped and
- * walked in place (src/capture/mmap.c), with libpcap's exact rules for
- * damaged records; stdin, pipes and rare variants of the format are read by
- * libpcap (`opts.pcap_via_libpcap` forces libpcap for every classic file,
- * for cross-checks). pcapng is read by rstscope's
+ * pcapng file. A classic pcap file (a regular file) is parsed in place in
+ * big blocks or one mapping (src/capture/mmap.c), with libpcap's exact
+ * rules for damaged records; stdin, pipes and rare variants of the format
+ * are read by libpcap (`opts.pcap_via_libpcap` forces libpcap for every
+ * classic file, for cross-checks). pcapng is read by rstscope's
  * own reader (src/capture/pcapng.c) because libpcap 1.10 gives up on a pcapng
  * file as soon as an interface has a link type or snapshot length different
  * from the first interface's ("an interface has a type 101 different from the
@@ -61,7 +61,8 @@ struct rs_capture_opts {
      */
     const char *filter;
     int pcapng_via_libpcap; /* read pcapng with libpcap (single link type only) */
-    int pcap_via_libpcap;   /* read classic pcap files with libpcap, not the mmap fast path */
+    int pcap_via_libpcap;   /* read classic pcap files with libpcap, not the fast path */
+    int pcap_mmap;          /* fast path: map the whole file instead of block reads */
     /* Live capture only. */
     int snaplen;    /* 0: RS_CAPTURE_SNAPLEN */
     int timeout_ms; /* 0: 100 */

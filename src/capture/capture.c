@@ -152,7 +152,7 @@ input_offset(const struct rs_input *in)
     if (in->done && in->size)
         return in->size;
     if (in->mapped)
-        return in->mm.off;
+        return rs_mm_offset(&in->mm);
     if (in->kind == RS_IN_PCAPNG && in->ng.fp)
         return in->ng.offset;
     if (in->kind == RS_IN_PCAP && in->p && in->seekable) {
@@ -239,7 +239,7 @@ void
 rs_input_release(struct rs_input *in)
 {
     if (in->mapped) {
-        in->offset = in->mm.off;
+        in->offset = rs_mm_offset(&in->mm);
         rs_mm_close(&in->mm);
         in->mapped = 0;
     }

@@ -55,14 +55,23 @@ int rs_ng_next(struct rs_ng *r, struct rs_packet *pkt);
 
 void rs_ng_close(struct rs_ng *r);
 
-/* ---- memory-mapped classic pcap (mmap.c) ---- */
+/* ---- classic pcap fast path (mmap.c) ---- */
 
 struct rs_mm {
-    const uint8_t *base; /* the whole file, read-only */
-    uint64_t size;
-    uint64_t off;        /* next record header */
+    /* The window: win[lo, hi) holds unread bytes; win[0] is at file offset win_off. */
+    const uint8_t *win;
+    size_t lo, hi;
+    uint64_t win_off;
+    int eof;             /* nothing more beyond hi */
+    /* block window */
+    int fd;              /* our own descriptor (dup), -1 when mapped */
+    uint8_t *buf;
+    /* mapped window */
+    const uint8_t *map;
+    uint64_t map_size;
     uint64_t populated;  /* page tables filled up to here */
     uint64_t discarded;  /* pages dropped below here */
+    /* the file */
     int swapped;         /* file byte order differs from this host's */
     int ns;              /* nanosecond magic */
     int64_t frac_ns;     /* ns per fraction unit: 1 or 1000 */
@@ -72,16 +81,20 @@ struct rs_mm {
 };
 
 /*
- * Maps the classic pcap file open on fd, whose header starts at byte
- * `start`. 0: mapped, read it with rs_mm_next; 1: this file is for libpcap
- * (not a regular file, a format variant the fast path does not model, or
- * mmap failed), nothing held. The fd may be closed afterwards.
+ * Takes the classic pcap file open on fd, whose header starts at byte
+ * `start`, reading it by blocks or (mapped != 0) through one mapping.
+ * 0: ready, read it with rs_mm_next; 1: this file is for libpcap (not a
+ * regular file, or a variant of the format the fast path does not model),
+ * nothing held. The caller keeps fd and may close it at once.
  */
-int rs_mm_open(struct rs_mm *m, int fd, uint64_t start);
+int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped);
 
-/* 1: packet in *pkt (number not set; data valid until rs_mm_close);
+/* 1: packet in *pkt (number not set; data valid until the next call);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */
 int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
+
+/* File offset of the next record. */
+uint64_t rs_mm_offset(const struct rs_mm *m);
 
 void rs_mm_close(struct rs_mm *m);
 
@@ -109,7 +122,7 @@ struct rs_input {
     const char *format;
     pcap_t *p; /* RS_IN_PCAP, RS_IN_LIVE */
     struct rs_ng ng;
-    int mapped;       /* RS_IN_PCAP read by the mmap fast path (mm), not libpcap */
+    int mapped;       /* RS_IN_PCAP read by the fast path (mm, mmap.c), not libpcap */
     struct rs_mm mm;
     int seekable; /* ftell works on the stream */
     int is_stdin;

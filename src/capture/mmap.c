@@ -1,19 +1,36 @@
 /*
- * mmap.c - the fast path for classic pcap files: the file is mapped and
- * walked in place, so a packet costs no read(2), no copy and no stdio.
+ * mmap.c - the fast path for classic pcap files: records are parsed in
+ * place in a window over the file, with no per-packet call into stdio.
  *
- * Why not always libpcap: pcap_next_ex costs about three times as much per
- * packet (an fread of the header, an fread of the data into its buffer),
- * which on a big capture is a good part of the whole analysis.
+ * Why not always libpcap: pcap_next_ex costs two freads per packet (header,
+ * then data copied into its buffer) with stdio's locking around each, which
+ * on a big capture is a good part of the whole analysis.
+ *
+ * Two windows, one parser:
+ *  - block (the default): pread(2) of 512 KiB at a time into one buffer
+ *    that is reused for the whole file; a record cut by the buffer's end is
+ *    moved to its start before the next read. The buffer is mapped once, so
+ *    the kernel only copies page-cache pages into it.
+ *  - mapped (opts.pcap_mmap): the whole file is mapped read-only,
+ *    MADV_SEQUENTIAL, populated a window ahead (MADV_POPULATE_READ) and
+ *    dropped behind (MADV_DONTNEED; the mapping is private and never
+ *    written, so a dropped page is simply re-read if touched), with the
+ *    next records prefetched.
+ * Why block reads by default: on the machines we measure on (virtual
+ * machines with shadow paging) the first touch of every newly mapped page
+ * traps to the hypervisor, which makes mapping a page cost more than copying
+ * it: on the 1M-packet bench capture (626 MB) the mapped walk costs about
+ * 0.4-0.55 s of CPU, the block reads 0.12 s (bench/micro shows both). On
+ * bare metal the two are close; the mapped window stays for such machines.
  *
  * What it must keep: every behaviour of the libpcap path, packet by packet
- * (tests/unit/test_capture.c compares both on crafted files and on the
- * shared corpus). The rules below are libpcap 1.10's sf-pcap.c:
+ * (tests/unit/test_capture.c compares all three readers on crafted files
+ * and on the shared corpus). The rules below are libpcap 1.10's sf-pcap.c:
  *  - record header: a clean end when no byte is left; fewer than 16 bytes is
  *    "truncated dump file; tried to read 16 header bytes, only got N";
  *  - the file's snapshot length is kept as written unless it is 0 or
  *    negative as an int (then 262144); a caplen above the link type's
- *    maximum (262144 for every type we map) is an error ("invalid packet
+ *    maximum (262144 for every type we take) is an error ("invalid packet
  *    capture length N, bigger than snaplen of S" or "... bigger than maximum
  *    of 262144" when the snapshot length is larger still); above the
  *    snapshot length but not the maximum, the record is cut to the snapshot
@@ -27,15 +44,10 @@
  * rs_mm_open says by returning 1: Kuznetzov's modified records, versions
  * other than 2.4 (caplen/len swapped in old files), link types whose
  * maximum snapshot differs or whose pseudo-header libpcap byte-swaps
- * (NFLOG and USB in a foreign byte order), pipes, and files that do not map.
- *
- * Memory: the mapping is read-only and private, so pages dropped with
- * MADV_DONTNEED behind the reader are simply re-read from the page cache if
- * touched again; the resident set stays at about one window however big
- * the file. Pages ahead are populated a window at a time (one system call
- * instead of a page fault per 64 KiB), and the next records are prefetched.
+ * (NFLOG and USB in a foreign byte order), and anything not a regular file.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -43,8 +55,9 @@
 
 #include "capture/capture_int.h"
 
-#define MM_WINDOW ((uint64_t)8 << 20) /* populate / discard granularity */
-#define MM_MAX_SNAPLEN 262144u         /* libpcap's MAXIMUM_SNAPLEN */
+#define MM_BLOCK ((size_t)512 * 1024)     /* block window; > the largest record */
+#define MM_WINDOW ((uint64_t)8 << 20)     /* mapped: populate / discard granularity */
+#define MM_MAX_SNAPLEN 262144u            /* libpcap's MAXIMUM_SNAPLEN */
 
 static uint32_t
 rd32(const uint8_t *p, int swapped)
@@ -94,20 +107,39 @@ mappable_linktype(uint32_t lt, int swapped)
     }
 }
 
+/* Reads up to n bytes at file offset off, retrying short reads; -1 on error. */
+static ssize_t
+pread_full(int fd, uint8_t *dst, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
 int
-rs_mm_open(struct rs_mm *m, int fd, uint64_t start)
+rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
 {
     memset(m, 0, sizeof *m);
+    m->fd = -1;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return 1;
     uint64_t size = (uint64_t)st.st_size;
     if (size < start || size - start < 24 || size > (uint64_t)SIZE_MAX)
         return 1;
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (base == MAP_FAILED)
+    uint8_t h[24];
+    if (pread_full(fd, h, sizeof h, start) != (ssize_t)sizeof h)
         return 1;
-    const uint8_t *h = (const uint8_t *)base + start;
     uint32_t magic;
     memcpy(&magic, h, 4);
     int swapped;
@@ -116,41 +148,57 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start)
     else if (__builtin_bswap32(magic) == 0xa1b2c3d4u || __builtin_bswap32(magic) == 0xa1b23c4du)
         swapped = 1;
     else
-        goto fallback; /* Kuznetzov's format, or not pcap at all */
+        return 1; /* Kuznetzov's format, or not pcap at all */
     int ns = (swapped ? __builtin_bswap32(magic) : magic) == 0xa1b23c4du;
     uint16_t major = rd16(h + 4, swapped), minor = rd16(h + 6, swapped);
     uint32_t snaplen = rd32(h + 16, swapped);
     uint32_t linktype = rd32(h + 20, swapped) & 0x03ffffffu; /* LT_LINKTYPE */
     if (major != 2 || minor != 4 || !mappable_linktype(linktype, swapped))
-        goto fallback;
-    m->base = base;
-    m->size = size;
-    m->off = start + 24;
+        return 1;
+    if (mapped) {
+        void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (base == MAP_FAILED)
+            return 1;
+        madvise(base, (size_t)size, MADV_SEQUENTIAL);
+        m->map = base;
+        m->map_size = size;
+        m->win = base;
+        m->win_off = 0;
+        m->lo = (size_t)(start + 24);
+        m->hi = (size_t)size;
+        m->eof = 1; /* the window is the whole file */
+    } else {
+        m->buf = malloc(MM_BLOCK);
+        if (!m->buf)
+            return 1;
+        m->fd = dup(fd);
+        if (m->fd < 0) {
+            free(m->buf);
+            m->buf = NULL;
+            return 1;
+        }
+        m->win = m->buf;
+        m->win_off = start + 24;
+    }
     m->swapped = swapped;
+    m->ns = ns;
     m->frac_ns = ns ? 1 : 1000;
     /* libpcap 1.10 keeps the header's snapshot length unless it is <= 0 as an int. */
     m->snaplen = (int32_t)snaplen <= 0 ? MM_MAX_SNAPLEN : snaplen;
     m->linktype = linktype;
-    m->ns = ns;
-    m->discarded = 0;
-    m->populated = 0;
-    madvise(base, (size_t)size, MADV_SEQUENTIAL);
     return 0;
-fallback:
-    munmap(base, (size_t)size);
-    return 1;
 }
 
-/* Populates the window after `off` and drops whole windows before `keep`. */
+/* Mapped window: populate ahead, drop behind. */
 static void
-mm_window(struct rs_mm *m, uint64_t off, uint64_t keep)
+map_window(struct rs_mm *m, uint64_t off)
 {
-    uint8_t *base = (uint8_t *)(uintptr_t)m->base;
-    if (off + MM_WINDOW > m->populated && m->populated < m->size) {
+    uint8_t *base = (uint8_t *)(uintptr_t)m->map;
+    if (off + MM_WINDOW > m->populated && m->populated < m->map_size) {
         uint64_t from = m->populated;
         uint64_t to = (off & ~(MM_WINDOW - 1)) + 2 * MM_WINDOW;
-        if (to > m->size)
-            to = m->size;
+        if (to > m->map_size)
+            to = m->map_size;
 #ifdef MADV_POPULATE_READ
         if (to > from)
             madvise(base + from, (size_t)(to - from), MADV_POPULATE_READ);
@@ -160,37 +208,59 @@ mm_window(struct rs_mm *m, uint64_t off, uint64_t keep)
 #endif
         m->populated = to;
     }
-    uint64_t drop = keep & ~(MM_WINDOW - 1);
+    uint64_t drop = off & ~(MM_WINDOW - 1);
     if (drop > m->discarded + MM_WINDOW) {
         madvise(base + m->discarded, (size_t)(drop - m->discarded), MADV_DONTNEED);
         m->discarded = drop;
     }
 }
 
+/*
+ * Makes at least `need` bytes available at win + lo, reading more when the
+ * window is a block; returns the bytes available (fewer only at the end of
+ * the file), or -1 on a read error (m->err set).
+ */
+static ssize_t
+fill(struct rs_mm *m, size_t need)
+{
+    if (m->hi - m->lo >= need || m->eof)
+        return (ssize_t)(m->hi - m->lo);
+    /* Keep the unread tail, then fill the rest of the block. */
+    size_t keep = m->hi - m->lo;
+    memmove(m->buf, m->buf + m->lo, keep);
+    m->win_off += m->lo;
+    m->lo = 0;
+    m->hi = keep;
+    ssize_t r = pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
+    if (r < 0) {
+        snprintf(m->err, sizeof m->err, "error reading dump file: %s", strerror(errno));
+        return -1;
+    }
+    m->hi += (size_t)r;
+    if (m->hi < MM_BLOCK)
+        m->eof = 1;
+    return (ssize_t)(m->hi - m->lo);
+}
+
 int
 rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
 {
-    const uint8_t *base = m->base;
-    uint64_t off = m->off, left = m->size - off;
-    if (left == 0)
-        return 0;
-    if (off + 4096 > m->populated || off >= m->discarded + 2 * MM_WINDOW)
-        mm_window(m, off, off);
-    if (left < 16) {
+    if (m->map) {
+        uint64_t off = m->lo;
+        if (off + 4096 > m->populated || off >= m->discarded + 2 * MM_WINDOW)
+            map_window(m, off);
+    }
+    ssize_t avail = fill(m, 16);
+    if (avail <= 0)
+        return avail < 0 ? -1 : 0;
+    if (avail < 16) {
         snprintf(m->err, sizeof m->err,
-                 "truncated dump file; tried to read 16 header bytes, only got %llu",
-                 (unsigned long long)left);
+                 "truncated dump file; tried to read 16 header bytes, only got %zd", avail);
         return -1;
     }
-    const uint8_t *h = base + off;
+    const uint8_t *h = m->win + m->lo;
     int sw = m->swapped;
-    uint32_t usec = rd32(h, sw), ufrac = rd32(h + 4, sw);
-    /* libpcap reads native-order times as int32 and swaps foreign ones as
-     * unsigned: the same bytes mean different times in the two orders. */
-    int64_t sec = sw ? (int64_t)usec : (int64_t)(int32_t)usec;
-    int64_t frac = sw ? (int64_t)ufrac : (int64_t)(int32_t)ufrac;
-    uint32_t caplen = rd32(h + 8, sw), len = rd32(h + 12, sw);
-    left -= 16;
+    uint32_t caplen = rd32(h + 8, sw);
     uint64_t skip = caplen;
     if (caplen > MM_MAX_SNAPLEN) {
         if (caplen > m->snaplen)
@@ -203,6 +273,11 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
                      MM_MAX_SNAPLEN);
         return -1;
     }
+    avail = fill(m, 16 + (size_t)skip);
+    if (avail < 0)
+        return -1;
+    h = m->win + m->lo; /* the block may have moved */
+    uint64_t left = (uint64_t)avail - 16;
     if (caplen > m->snaplen) {
         if (left < m->snaplen) {
             snprintf(m->err, sizeof m->err,
@@ -218,22 +293,39 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
                  (unsigned long long)skip, (unsigned long long)left);
         return -1;
     }
+    uint32_t usec = rd32(h, sw), ufrac = rd32(h + 4, sw);
+    /* libpcap reads native-order times as int32 and swaps foreign ones as
+     * unsigned: the same bytes mean different times in the two orders. */
+    int64_t sec = sw ? (int64_t)usec : (int64_t)(int32_t)usec;
+    int64_t frac = sw ? (int64_t)ufrac : (int64_t)(int32_t)ufrac;
     pkt->ts = sec * RS_NS_PER_SEC + frac * m->frac_ns;
     pkt->caplen = caplen;
-    pkt->len = len;
+    pkt->len = rd32(h + 12, sw);
     pkt->linktype = m->linktype;
     pkt->data = h + 16;
-    m->off = off + 16 + skip;
+    m->lo += 16 + (size_t)skip;
     /* The next record's header and first bytes: the walk never waits on them. */
-    __builtin_prefetch(base + m->off);
-    __builtin_prefetch(base + m->off + 64);
+    const uint8_t *next = m->win + m->lo;
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + 64);
     return 1;
+}
+
+uint64_t
+rs_mm_offset(const struct rs_mm *m)
+{
+    return m->win_off + m->lo;
 }
 
 void
 rs_mm_close(struct rs_mm *m)
 {
-    if (m->base)
-        munmap((void *)(uintptr_t)m->base, (size_t)m->size);
-    m->base = NULL;
+    if (m->map)
+        munmap((void *)(uintptr_t)m->map, (size_t)m->map_size);
+    if (m->fd >= 0)
+        close(m->fd);
+    free(m->buf);
+    m->map = NULL;
+    m->buf = NULL;
+    m->fd = -1;
 }

@@ -2,7 +2,7 @@
  * offline.c - opening capture files and merging them in time order.
  *
  * Opening sniffs the 4-byte magic itself, for three reasons: to send pcapng to
- * our own reader (see pcapng.c for why), classic pcap files to the mmap fast
+ * our own reader (see pcapng.c for why), classic pcap files to the fast
  * path (mmap.c), and to say plainly what a non-capture is (libpcap only says
  * "unknown file format"). Classic pcap that the fast path declines goes to libpcap
  * with nanosecond precision requested, so microsecond files arrive scaled to
@@ -125,17 +125,17 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
 
     in->kind = RS_IN_PCAP;
     in->format = pcapng ? "pcapng" : ns ? "pcap-ns" : "pcap";
-    /* Classic pcap in a regular file: the mmap fast path (mmap.c), unless
+    /* Classic pcap in a regular file: the fast path (mmap.c), unless
      * it declines this variant of the format. stdin stays with libpcap,
      * which leaves the stream where a reader expects it. */
     if (!pcapng && start >= 0 && !in->is_stdin && !(opts && opts->pcap_via_libpcap) &&
-        rs_mm_open(&in->mm, fd, (uint64_t)start) == 0) {
+        rs_mm_open(&in->mm, fd, (uint64_t)start, opts && opts->pcap_mmap) == 0) {
         in->mapped = 1;
         in->seekable = 1;
         in->ts_scale = 1;
         in->linktype = in->mm.linktype;
-        in->offset = in->mm.off;
-        fclose(fp); /* the mapping outlives the descriptor */
+        in->offset = rs_mm_offset(&in->mm);
+        fclose(fp); /* the reader has its own descriptor or mapping */
         return 0;
     }
     /* libpcap: rewind if we can, else replay the magic in front of the pipe. */
