@@ -61,6 +61,7 @@ struct live_run {
     struct rs_writer *w;
     enum rs_only only;
     int write_failed;
+    uint64_t printed;
 };
 
 /* The handle the signal handlers stop; set only while rs_live_run runs. */
@@ -94,6 +95,7 @@ on_record(const struct rs_record *r, void *user)
     struct live_run *run = user;
     if (run->write_failed || !rs_only_match(run->only, r))
         return;
+    run->printed++;
     if (rs_writer_write(run->w, r) != 0) {
         /* Nobody reads the records any more: stop capturing. */
         run->write_failed = 1;
@@ -113,8 +115,9 @@ print_start(const char *iface, const char *filter, const struct rs_live_stats *s
 }
 
 static void
-print_summary(struct rs_live *live, const char *iface, int quiet)
+print_summary(const struct live_run *run, const char *iface, int quiet)
 {
+    struct rs_live *live = run->live;
     const char *notes[16];
     size_t nn = rs_live_notes(live, notes, 16);
     for (size_t i = 0; i < nn && i < 16; i++)
@@ -129,6 +132,8 @@ print_summary(struct rs_live *live, const char *iface, int quiet)
     fprintf(stderr, "rstscope: %s: %llu packets, %llu sessions, %llu records in %.1f s", iface,
             (unsigned long long)st.engine.packets, (unsigned long long)st.engine.sessions,
             (unsigned long long)st.engine.records, secs);
+    if (run->only != RS_ONLY_ALL)
+        fprintf(stderr, " (%llu printed)", (unsigned long long)run->printed);
     if (st.have_capture_stats) {
         fprintf(stderr, "; libpcap: %llu received, %llu dropped, %llu dropped by the interface",
                 (unsigned long long)st.capture.received, (unsigned long long)st.capture.dropped,
@@ -322,7 +327,7 @@ rs_cli_live(int argc, char **argv)
         fprintf(stderr, "rstscope: writing output: %s\n", strerror(errno));
         status = RS_EXIT_OUTPUT;
     }
-    print_summary(run.live, iface, quiet);
+    print_summary(&run, iface, quiet);
     rs_live_close(run.live);
     return status;
 }

@@ -65,7 +65,8 @@ rs_live_open(const struct rs_live_opts *opts, rs_record_fn fn, void *user, struc
         struct rs_error derr = {0};
         int rc = rs_capture_dump_to(l->cap, opts->dump_path, &derr);
         if (rc != 0) {
-            rs_error_set(err, rc, "cannot write %s: %s", opts->dump_path, derr.msg);
+            /* libpcap's message names the file already. */
+            rs_error_set(err, rc, "cannot write the packet dump: %s", derr.msg);
             goto err;
         }
     }
