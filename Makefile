@@ -3,7 +3,7 @@
 #   make check      every test; ends with "N passed, N failed"
 #   make check SAN=1  the same under ASan + UBSan
 #   make lint       clang-format check + clang-tidy
-#   make bench      benchmark against peer tools (not a test)
+#   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro)
 #   make fuzz       libFuzzer targets (clang)
 
 CC ?= cc
@@ -69,8 +69,14 @@ check: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 lint:
 	@bash tests/lint.sh
 
-bench: $(BIN) $(TOOL_BIN)
-	@BUILD=$(BUILD) bash bench/run.sh
+BENCH_BIN := $(BUILD)/bench/micro
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: $(BIN) $(TOOL_BIN) $(BENCH_BIN)
+	@BUILD=$(BUILD) bash bench/run.sh $(BENCH_ARGS)
 
 golden-update: $(BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) GOLDEN_UPDATE=1 bash tests/run.sh golden

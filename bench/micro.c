@@ -1,0 +1,161 @@
+/*
+ * micro - where the time per packet goes, stage by stage.
+ *
+ *   micro [-r RUNS] FILE
+ *
+ * Runs each stage over the whole capture (after one warm-up pass that puts
+ * the file in the page cache) and prints the best of RUNS runs as CPU time
+ * (user + system, getrusage) per packet:
+ *   libpcap     read every frame with libpcap (pcap_next_ex), touch a byte
+ *   mmap        read every frame through the fast path, whole file mapped
+ *               (opts.pcap_mmap: populate ahead, drop behind, prefetch)
+ *   block       read every frame through the fast path's default window:
+ *               512 KiB preads into one reused buffer
+ *   decode      block + rs_decode (link, IP, transport, tunnels)
+ *   hash        decode + the flow table's symmetric hash of every layer
+ *   engine      decode + hash + sessions, TCP state, diagnosis, App-ID
+ *               and verdicts: rs_engine_packet and rs_engine_finish with a
+ *               record callback that does nothing (no formatting)
+ * The CLI figure (`analyze --format=jsonl -o /dev/null`) adds the JSON
+ * writer on top of `engine`; bench/run.sh measures that one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <rstscope/capture.h>
+#include <rstscope/decode.h>
+#include <rstscope/engine.h>
+
+#include "flow/flow.h"
+
+enum stage { ST_LIBPCAP, ST_MMAP, ST_BLOCK, ST_DECODE, ST_HASH, ST_ENGINE, ST__COUNT };
+static const char *const stage_name[ST__COUNT] = {"libpcap", "mmap", "block", "decode",
+                                                  "hash",    "engine"};
+
+static double
+cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static double
+wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+on_record(const struct rs_record *r, void *user)
+{
+    (void)r;
+    ++*(uint64_t *)user;
+}
+
+/* One pass of a stage; returns the packets seen (0 on error). */
+static uint64_t
+run_stage(enum stage st, const char *path, uint64_t *sink)
+{
+    struct rs_error err = {0};
+    struct rs_capture_opts o = {0};
+    o.pcap_via_libpcap = st == ST_LIBPCAP;
+    o.pcap_mmap = st == ST_MMAP;
+    const char *paths[1] = {path};
+    struct rs_capture *c = rs_capture_open(paths, 1, &o, &err);
+    if (!c) {
+        fprintf(stderr, "micro: %s\n", err.msg);
+        return 0;
+    }
+    struct rs_decode_config dc;
+    rs_decode_config_default(&dc);
+    struct rs_decoder *dec = st >= ST_DECODE ? rs_decoder_new(&dc) : NULL;
+    struct rs_flow_table *ft = st == ST_HASH ? rs_flow_table_new(1000, 12345) : NULL;
+    struct rs_engine *e = NULL;
+    if (st == ST_ENGINE) {
+        struct rs_engine_config cfg;
+        rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
+        cfg.hash_seed = 12345;
+        e = rs_engine_new(&cfg, on_record, sink, &err);
+    }
+    static struct rs_decoded d;
+    struct rs_packet p;
+    uint64_t n = 0, acc = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET) {
+        n++;
+        switch (st) {
+        case ST_LIBPCAP:
+        case ST_MMAP:
+        case ST_BLOCK:
+            acc += p.caplen ? p.data[p.caplen - 1] : 0;
+            break;
+        case ST_DECODE:
+            rs_decode(dec, &p, &d);
+            acc += d.n_layers;
+            break;
+        case ST_HASH:
+            rs_decode(dec, &p, &d);
+            for (unsigned i = 0; i < d.n_layers; i++) {
+                const struct rs_layer *l = &d.layer[i];
+                acc += rs_flow_hash(ft, &l->src, l->sport, &l->dst, l->dport, l->proto);
+            }
+            break;
+        case ST_ENGINE:
+            rs_engine_packet(e, &p);
+            break;
+        default:
+            break;
+        }
+    }
+    if (e)
+        rs_engine_finish(e);
+    *sink += acc;
+    rs_engine_free(e);
+    rs_flow_table_free(ft);
+    rs_decoder_free(dec);
+    rs_capture_close(c);
+    return n;
+}
+
+int
+main(int argc, char **argv)
+{
+    int runs = 3;
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
+        runs = atoi(argv[i + 1]);
+        i += 2;
+    }
+    if (i + 1 != argc || runs < 1) {
+        fputs("usage: micro [-r RUNS] FILE\n", stderr);
+        return 1;
+    }
+    const char *path = argv[i];
+    uint64_t sink = 0;
+    uint64_t n = run_stage(ST_BLOCK, path, &sink); /* warm the page cache */
+    if (!n)
+        return 1;
+    printf("%-8s %12s %10s %10s\n", "stage", "packets", "ns/pkt", "wall ns/pkt");
+    for (int s = 0; s < ST__COUNT; s++) {
+        double best = 1e30, best_wall = 1e30;
+        for (int r = 0; r < runs; r++) {
+            double c0 = cpu_seconds(), w0 = wall_seconds();
+            n = run_stage((enum stage)s, path, &sink);
+            double c = cpu_seconds() - c0, w = wall_seconds() - w0;
+            if (c < best)
+                best = c;
+            if (w < best_wall)
+                best_wall = w;
+        }
+        printf("%-8s %12llu %10.1f %10.1f\n", stage_name[s], (unsigned long long)n,
+               best * 1e9 / (double)n, best_wall * 1e9 / (double)n);
+        fflush(stdout);
+    }
+    return sink == 42 ? 2 : 0;
+}

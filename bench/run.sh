@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# bench/run.sh - rstscope against its peers on the same synthetic captures,
+# in the same run, alternating tools, several runs each (`make bench`).
+#
+#   bash bench/run.sh [--quick] [--micro] [--no-peers]
+#     --quick     one run per tool, 1M capture only
+#     --micro     only the per-stage micro benchmark (bench/micro)
+#     --no-peers  rstscope only
+#   RUNS=N (default 3) runs per tool and capture; SLOW_RUNS (default 1) for
+#   tshark, which takes minutes per run.
+#
+# Captures (written once by tests/tools/gen_bench into bench/data/, which is
+# gitignored, and reused while the generator's arguments stay the same):
+#   bench-1m.pcap      1,000,000 packets,  5,000 sessions in flight
+#   bench-3.5m.pcap    3,500,000 packets,  5,000 sessions in flight
+#   bench-1m-c50k.pcap 1,000,000 packets, 50,000 sessions in flight (10x)
+# Each file is read once before timing (page cache). Every figure is the
+# median over the runs; CPU is user + system time of the process
+# (/usr/bin/time), so a busy machine inflates wall time more than CPU time.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+RUNS=${RUNS:-3}
+SLOW_RUNS=${SLOW_RUNS:-1}
+DATA=bench/data
+RS="$BUILD/rstscope"
+quick=0 micro_only=0 peers=1
+for a in "$@"; do
+    case $a in
+    --quick) quick=1; RUNS=1 ;;
+    --micro) micro_only=1 ;;
+    --no-peers) peers=0 ;;
+    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers]" >&2; exit 1 ;;
+    esac
+done
+mkdir -p "$DATA"
+
+gen() { # name packets concurrent
+    local f="$DATA/$1" stamp="$DATA/$1.args" args="-n $2 -c $3 -r 25000 -s 1"
+    if [ ! -s "$f" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$args" ]; then
+        echo "generating $f ($args)" >&2
+        "$BUILD/tools/gen_bench" $args -o "$f.tmp" && mv "$f.tmp" "$f" && echo "$args" >"$stamp"
+    fi
+}
+gen bench-1m.pcap 1000000 5000
+if [ "$quick" = 0 ]; then
+    gen bench-3.5m.pcap 3500000 5000
+    gen bench-1m-c50k.pcap 1000000 50000
+fi
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "rstscope: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+if [ "$micro_only" = 1 ] || [ "$quick" = 0 ]; then
+    echo
+    echo "== micro: CPU ns per packet by stage, $DATA/bench-1m.pcap (best of $RUNS) =="
+    "$BUILD/bench/micro" -r "$RUNS" "$DATA/bench-1m.pcap"
+    [ "$micro_only" = 1 ] && exit 0
+fi
+
+# ---- peers ----
+if [ "$peers" = 1 ]; then
+    need=()
+    command -v argus >/dev/null || need+=(argus-server argus-client)
+    command -v softflowd >/dev/null || need+=(softflowd)
+    command -v ndpiReader >/dev/null || need+=(libndpi-bin)
+    command -v tcptrace >/dev/null || need+=(tcptrace)
+    command -v tshark >/dev/null || need+=(tshark)
+    if [ "${#need[@]}" -gt 0 ]; then
+        echo "installing peers: ${need[*]}" >&2
+        if [ "$(id -u)" = 0 ]; then
+            { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"; } \
+                >/dev/null 2>&1 || echo "warning: could not install every peer" >&2
+        else
+            echo "warning: not root; peers missing: ${need[*]}" >&2
+        fi
+    fi
+fi
+[ -x /usr/bin/time ] || { [ "$(id -u)" = 0 ] && apt-get install -y time >/dev/null 2>&1; }
+
+# tool name -> command (FILE is replaced by the capture)
+declare -A CMD
+order=(rstscope)
+CMD[rstscope]="$RS analyze --format=jsonl -q -o /dev/null FILE"
+if "$RS" analyze --help 2>/dev/null | grep -q -- '--threads'; then
+    order+=(rstscope-t2)
+    CMD[rstscope-t2]="$RS analyze --format=jsonl -q --threads 2 -o /dev/null FILE"
+fi
+if [ "$peers" = 1 ]; then
+    command -v argus >/dev/null && { order+=(argus); CMD[argus]="argus -X -r FILE -w /dev/null"; }
+    command -v softflowd >/dev/null &&
+        { order+=(softflowd); CMD[softflowd]="softflowd -r FILE -n 127.0.0.1:9"; }
+    command -v ndpiReader >/dev/null && { order+=(ndpiReader); CMD[ndpiReader]="ndpiReader -q -i FILE"; }
+    command -v tcptrace >/dev/null && { order+=(tcptrace); CMD[tcptrace]="tcptrace -n FILE"; }
+    command -v tshark >/dev/null && { order+=(tshark); CMD[tshark]="tshark -r FILE -q -z conv,tcp"; }
+fi
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+files=(bench-1m.pcap)
+[ "$quick" = 0 ] && files+=(bench-3.5m.pcap bench-1m-c50k.pcap)
+for f in "${files[@]}"; do
+    path="$DATA/$f"
+    pkts=$(sed -n 's/^-n \([0-9]*\) .*/\1/p' "$path.args")
+    cat "$path" >/dev/null # page cache
+    for ((r = 1; r <= RUNS; r++)); do
+        for t in "${order[@]}"; do
+            # Slow peers run SLOW_RUNS times; other captures than the two
+            # main ones only time rstscope.
+            [ "$t" = tshark ] && [ "$r" -gt "$SLOW_RUNS" ] && continue
+            [ "$f" = bench-1m-c50k.pcap ] && [[ $t != rstscope* ]] && continue
+            cmd=${CMD[$t]//FILE/$path}
+            out=$( { /usr/bin/time -f 'TIME %e %U %S %M' $cmd >/dev/null 2>/dev/null; } 2>&1 | grep '^TIME')
+            [ -n "$out" ] || { echo "warning: $t failed on $f" >&2; continue; }
+            echo "$f $pkts $t $out" >>"$results"
+            echo "  $f run $r: $t $out" >&2
+        done
+    done
+done
+
+python3 - "$results" <<'EOF'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+pk = {}
+for line in open(sys.argv[1]):
+    f, pkts, tool, _, wall, user, sys_, rss = line.split()
+    pk[f] = int(pkts)
+    rows[(f, tool)].append((float(wall), float(user) + float(sys_), int(rss)))
+med = {}
+for (f, tool), v in rows.items():
+    med[(f, tool)] = (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v),
+                      max(x[2] for x in v), len(v))
+for f in sorted(pk, key=lambda x: (x != "bench-1m.pcap", x)):
+    n = pk[f]
+    print(f"\n== {f}: {n} packets ==")
+    print(f"{'tool':<12} {'runs':>4} {'wall s':>8} {'cpu s':>8} {'Mpps/cpu':>9} {'Mpps wall':>9} "
+          f"{'ns/pkt':>8} {'RSS MB':>8} {'us vs it':>9}")
+    ours = med.get((f, "rstscope"))
+    for (ff, tool), (w, c, rss, k) in sorted(med.items(), key=lambda x: x[1][1]):
+        if ff != f:
+            continue
+        ratio = f"{(n / ours[1]) / (n / c):8.1f}x" if ours and tool != "rstscope" else ""
+        print(f"{tool:<12} {k:>4} {w:8.2f} {c:8.2f} {n / c / 1e6:9.2f} {n / w / 1e6:9.2f} "
+              f"{c * 1e9 / n:8.0f} {rss / 1024:8.0f} {ratio:>9}")
+def cpu_pps(f, t):
+    m = med.get((f, t))
+    return pk[f] / m[1] if m else None
+print("\n== acceptance (packets per CPU-second, one `make bench` run) ==")
+def check(name, ok, detail):
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+for f in ("bench-1m.pcap", "bench-3.5m.pcap"):
+    o = cpu_pps(f, "rstscope")
+    if o is None:
+        continue
+    for peer, want in (("argus", 8), ("ndpiReader", 25)):
+        p = cpu_pps(f, peer)
+        if p:
+            check(f"{f} >= {want}x {peer}", o / p >= want, f"{o / p:.1f}x ({o / 1e6:.2f} vs {p / 1e6:.2f} Mpps)")
+    check(f"{f} >= 4.5 Mpps per CPU-second", o >= 4.5e6, f"{o / 1e6:.2f} Mpps, {1e9 / o:.0f} ns/pkt")
+m = med.get(("bench-3.5m.pcap", "rstscope"))
+if m:
+    check("peak RSS < 300 MB on 3.5M", m[2] / 1024 < 300, f"{m[2] / 1024:.0f} MB")
+t1, t2 = med.get(("bench-1m.pcap", "rstscope")), med.get(("bench-1m.pcap", "rstscope-t2"))
+if t1 and t2:
+    check("--threads 2 >= 1.7x one thread (wall)", t1[0] / t2[0] >= 1.7, f"{t1[0] / t2[0]:.2f}x")
+a, b, c = (cpu_pps(f, "rstscope") for f in ("bench-1m.pcap", "bench-3.5m.pcap", "bench-1m-c50k.pcap"))
+if a and b:
+    check("pps 1M vs 3.5M within 15%", abs(b / a - 1) <= 0.15, f"{b / a:.2f}")
+if a and c:
+    check("pps 5k vs 50k sessions in flight within 15%", abs(c / a - 1) <= 0.15, f"{c / a:.2f}")
+EOF
