@@ -5,7 +5,13 @@
  * Design notes:
  *  - Slots come in chunks of 4096 that never move, so a `struct rs_flow *`
  *    stays valid until its slot is released; growth allocates one chunk at a
- *    time (amortised: no allocation per packet in steady state).
+ *    time (amortised: no allocation per packet in steady state). Chunks are
+ *    2 MiB-aligned and marked MADV_HUGEPAGE: one page fault and one TLB
+ *    entry per 2 MiB instead of per 4 KiB, which matters most on virtual
+ *    machines, where a first touch of a 4 KiB page costs microseconds.
+ *  - The hash chains live in a parallel array of 8-byte links (hash, next
+ *    index), so walking a chain never touches a flow: only the flow whose
+ *    hash matches is read.
  *  - The bucket array doubles when the load passes 1; rehashing walks the
  *    creation list and reuses the hash stored in each flow.
  *  - The wheel has RS_WHEEL_SLOTS slots of RS_WHEEL_RES_NS each. A flow is
@@ -16,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "flow/flow.h"
 
@@ -24,10 +31,16 @@
 #define RS_WHEEL_SLOTS 16384u
 #define RS_WHEEL_RES_NS INT64_C(250000000)
 
+struct rs_flow_link {
+    uint32_t hash;
+    uint32_t hnext; /* next in hash chain, or in the free list */
+};
+
 struct rs_flow_table {
     struct rs_flow **chunks;
+    struct rs_flow_link **links; /* parallel to chunks */
     size_t n_chunks, chunks_cap;
-    uint32_t free_head; /* free slot list through hnext */
+    uint32_t free_head; /* free slot list through the links' hnext */
     size_t count, cap;  /* live flows, configured maximum */
     uint32_t *buckets;
     uint32_t bucket_mask;
@@ -47,6 +60,27 @@ static const struct rs_flow *
 flow_at_c(const struct rs_flow_table *t, uint32_t idx)
 {
     return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+static inline struct rs_flow_link *
+link_at(const struct rs_flow_table *t, uint32_t idx)
+{
+    return &t->links[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *
+chunk_alloc(size_t size)
+{
+    void *p = NULL;
+    size_t sz = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, sz) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, sz, MADV_HUGEPAGE); /* a hint: without THP it is plain memory */
+#endif
+    return p;
 }
 
 struct rs_flow_table *
@@ -78,9 +112,12 @@ rs_flow_table_free(struct rs_flow_table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->n_chunks; i++)
+    for (size_t i = 0; i < t->n_chunks; i++) {
         free(t->chunks[i]);
+        free(t->links[i]);
+    }
     free(t->chunks);
+    free(t->links);
     free(t->buckets);
     free(t);
 }
@@ -138,20 +175,23 @@ rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, 
              const struct rs_addr *dst, uint16_t dport, uint8_t proto, int *dir)
 {
     for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != RS_NIL;) {
-        struct rs_flow *f = rs_flow_at(t, i);
-        if (f->hash == hash && f->proto == proto) {
-            if (end_eq(&f->addr[0], f->port[0], src, sport) &&
-                end_eq(&f->addr[1], f->port[1], dst, dport)) {
-                *dir = RS_ORIG;
-                return i;
-            }
-            if (end_eq(&f->addr[1], f->port[1], src, sport) &&
-                end_eq(&f->addr[0], f->port[0], dst, dport)) {
-                *dir = RS_RESP;
-                return i;
+        const struct rs_flow_link *k = link_at(t, i);
+        if (k->hash == hash) {
+            struct rs_flow *f = rs_flow_at(t, i);
+            if (f->proto == proto) {
+                if (end_eq(&f->addr[0], f->port[0], src, sport) &&
+                    end_eq(&f->addr[1], f->port[1], dst, dport)) {
+                    *dir = RS_ORIG;
+                    return i;
+                }
+                if (end_eq(&f->addr[1], f->port[1], src, sport) &&
+                    end_eq(&f->addr[0], f->port[0], dst, dport)) {
+                    *dir = RS_RESP;
+                    return i;
+                }
             }
         }
-        i = f->hnext;
+        i = k->hnext;
     }
     return RS_NIL;
 }
@@ -165,17 +205,27 @@ grow_slab(struct rs_flow_table *t)
         if (!c)
             return -1;
         t->chunks = c;
+        struct rs_flow_link **l = realloc(t->links, nc * sizeof(struct rs_flow_link *));
+        if (!l)
+            return -1;
+        t->links = l;
         t->chunks_cap = nc;
     }
-    struct rs_flow *chunk = malloc(CHUNK_SIZE * sizeof *chunk);
-    if (!chunk)
+    struct rs_flow *chunk = chunk_alloc(CHUNK_SIZE * sizeof *chunk);
+    struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
+    if (!chunk || !links) {
+        free(chunk);
+        free(links);
         return -1;
+    }
     uint32_t base = (uint32_t)(t->n_chunks << CHUNK_SHIFT);
-    t->chunks[t->n_chunks++] = chunk;
+    t->chunks[t->n_chunks] = chunk;
+    t->links[t->n_chunks++] = links;
     /* Thread the new slots onto the free list, lowest index first. */
     for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
         chunk[i].in_use = 0;
-        chunk[i].hnext = t->free_head;
+        links[i].hash = 0;
+        links[i].hnext = t->free_head;
         t->free_head = base + i;
     }
     return 0;
@@ -190,10 +240,10 @@ rehash(struct rs_flow_table *t)
         return; /* keep the old, longer chains */
     memset(nb, 0xff, ((size_t)nmask + 1) * sizeof *nb);
     for (uint32_t i = t->chead; i != RS_NIL;) {
-        struct rs_flow *f = rs_flow_at(t, i);
-        f->hnext = nb[f->hash & nmask];
-        nb[f->hash & nmask] = i;
-        i = f->cnext;
+        struct rs_flow_link *k = link_at(t, i);
+        k->hnext = nb[k->hash & nmask];
+        nb[k->hash & nmask] = i;
+        i = rs_flow_at(t, i)->cnext;
     }
     free(t->buckets);
     t->buckets = nb;
@@ -211,13 +261,14 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
         rehash(t);
     uint32_t idx = t->free_head;
     struct rs_flow *f = rs_flow_at(t, idx);
-    t->free_head = f->hnext;
+    struct rs_flow_link *k = link_at(t, idx);
+    t->free_head = k->hnext;
     memset(f, 0, sizeof *f);
     f->in_use = 1;
-    f->hash = hash;
     f->wtick = -1;
     f->wnext = f->wprev = RS_NIL;
-    f->hnext = t->buckets[hash & t->bucket_mask];
+    k->hash = hash;
+    k->hnext = t->buckets[hash & t->bucket_mask];
     t->buckets[hash & t->bucket_mask] = idx;
     f->cnext = RS_NIL;
     f->cprev = t->ctail;
@@ -265,11 +316,12 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
     if (!f->in_use)
         return;
     /* hash chain */
-    uint32_t *pp = &t->buckets[f->hash & t->bucket_mask];
+    struct rs_flow_link *k = link_at(t, idx);
+    uint32_t *pp = &t->buckets[k->hash & t->bucket_mask];
     while (*pp != RS_NIL && *pp != idx)
-        pp = &rs_flow_at(t, *pp)->hnext;
+        pp = &link_at(t, *pp)->hnext;
     if (*pp == idx)
-        *pp = f->hnext;
+        *pp = k->hnext;
     wheel_unlink(t, idx, f);
     /* creation list */
     if (f->cprev != RS_NIL)
@@ -281,7 +333,7 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
     else
         t->ctail = f->cprev;
     f->in_use = 0;
-    f->hnext = t->free_head;
+    k->hnext = t->free_head;
     t->free_head = idx;
     t->count--;
 }
