@@ -141,10 +141,11 @@ struct rs_diag {
 };
 
 struct rs_flow {
-    /* table links (hash chains are in the table's own link array) */
+    /* table links */
     uint32_t wnext, wprev;     /* timer wheel links */
     int64_t wtick;             /* wheel tick the flow is linked at, -1 if none */
     uint32_t cnext, cprev;     /* creation-order list (oldest first) */
+    uint32_t hash;             /* (chains are in the table's own arrays) */
     uint8_t in_use;
 
     /* key, oriented: addr[0]/port[0] = originator */

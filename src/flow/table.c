@@ -9,9 +9,11 @@
  *    2 MiB-aligned and marked MADV_HUGEPAGE: one page fault and one TLB
  *    entry per 2 MiB instead of per 4 KiB, which matters most on virtual
  *    machines, where a first touch of a 4 KiB page costs microseconds.
- *  - The hash chains live in a parallel array of 8-byte links (hash, next
- *    index), so walking a chain never touches a flow: only the flow whose
- *    hash matches is read.
+ *  - Chains are lists of 8-byte references (hash, index): a bucket holds
+ *    the reference to its first flow and a parallel link array holds, for
+ *    each flow, the reference to the next one. A lookup that hits the chain
+ *    head reads the bucket and the flow, nothing else; a flow whose hash
+ *    differs is never read at all.
  *  - The bucket array doubles when the load passes 1; rehashing walks the
  *    creation list and reuses the hash stored in each flow.
  *  - The wheel has RS_WHEEL_SLOTS slots of RS_WHEEL_RES_NS each. A flow is
@@ -31,18 +33,19 @@
 #define RS_WHEEL_SLOTS 16384u
 #define RS_WHEEL_RES_NS INT64_C(250000000)
 
+/* A reference to a flow in a chain: its index and its hash. */
 struct rs_flow_link {
     uint32_t hash;
-    uint32_t hnext; /* next in hash chain, or in the free list */
+    uint32_t idx; /* RS_NIL: end of the chain */
 };
 
 struct rs_flow_table {
     struct rs_flow **chunks;
-    struct rs_flow_link **links; /* parallel to chunks */
+    struct rs_flow_link **links; /* parallel to chunks: the next flow in the chain */
     size_t n_chunks, chunks_cap;
-    uint32_t free_head; /* free slot list through the links' hnext */
+    uint32_t free_head; /* free slot list through the links' idx */
     size_t count, cap;  /* live flows, configured maximum */
-    uint32_t *buckets;
+    struct rs_flow_link *buckets; /* first flow of each chain */
     uint32_t bucket_mask;
     uint64_t seed;
     uint32_t chead, ctail; /* creation order */
@@ -102,7 +105,8 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
         free(t);
         return NULL;
     }
-    memset(t->buckets, 0xff, (t->bucket_mask + 1) * sizeof *t->buckets);
+    for (uint32_t b = 0; b <= t->bucket_mask; b++)
+        t->buckets[b] = (struct rs_flow_link){0, RS_NIL};
     memset(t->wheel, 0xff, sizeof t->wheel);
     return t;
 }
@@ -174,8 +178,9 @@ uint32_t
 rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, uint16_t sport,
              const struct rs_addr *dst, uint16_t dport, uint8_t proto, int *dir)
 {
-    for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != RS_NIL;) {
-        const struct rs_flow_link *k = link_at(t, i);
+    for (const struct rs_flow_link *k = &t->buckets[hash & t->bucket_mask]; k->idx != RS_NIL;
+         k = link_at(t, k->idx)) {
+        uint32_t i = k->idx;
         if (k->hash == hash) {
             struct rs_flow *f = rs_flow_at(t, i);
             if (f->proto == proto) {
@@ -191,7 +196,6 @@ rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, 
                 }
             }
         }
-        i = k->hnext;
     }
     return RS_NIL;
 }
@@ -225,7 +229,7 @@ grow_slab(struct rs_flow_table *t)
     for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
         chunk[i].in_use = 0;
         links[i].hash = 0;
-        links[i].hnext = t->free_head;
+        links[i].idx = t->free_head;
         t->free_head = base + i;
     }
     return 0;
@@ -235,15 +239,16 @@ static void
 rehash(struct rs_flow_table *t)
 {
     uint32_t nmask = t->bucket_mask * 2 + 1;
-    uint32_t *nb = malloc(((size_t)nmask + 1) * sizeof *nb);
+    struct rs_flow_link *nb = malloc(((size_t)nmask + 1) * sizeof *nb);
     if (!nb)
         return; /* keep the old, longer chains */
-    memset(nb, 0xff, ((size_t)nmask + 1) * sizeof *nb);
+    for (uint32_t b = 0; b <= nmask; b++)
+        nb[b] = (struct rs_flow_link){0, RS_NIL};
     for (uint32_t i = t->chead; i != RS_NIL;) {
-        struct rs_flow_link *k = link_at(t, i);
-        k->hnext = nb[k->hash & nmask];
-        nb[k->hash & nmask] = i;
-        i = rs_flow_at(t, i)->cnext;
+        const struct rs_flow *f = rs_flow_at(t, i);
+        *link_at(t, i) = nb[f->hash & nmask];
+        nb[f->hash & nmask] = (struct rs_flow_link){f->hash, i};
+        i = f->cnext;
     }
     free(t->buckets);
     t->buckets = nb;
@@ -262,14 +267,14 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
     uint32_t idx = t->free_head;
     struct rs_flow *f = rs_flow_at(t, idx);
     struct rs_flow_link *k = link_at(t, idx);
-    t->free_head = k->hnext;
+    t->free_head = k->idx;
     memset(f, 0, sizeof *f);
     f->in_use = 1;
+    f->hash = hash;
     f->wtick = -1;
     f->wnext = f->wprev = RS_NIL;
-    k->hash = hash;
-    k->hnext = t->buckets[hash & t->bucket_mask];
-    t->buckets[hash & t->bucket_mask] = idx;
+    *k = t->buckets[hash & t->bucket_mask];
+    t->buckets[hash & t->bucket_mask] = (struct rs_flow_link){hash, idx};
     f->cnext = RS_NIL;
     f->cprev = t->ctail;
     if (t->ctail != RS_NIL)
@@ -317,11 +322,11 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
         return;
     /* hash chain */
     struct rs_flow_link *k = link_at(t, idx);
-    uint32_t *pp = &t->buckets[k->hash & t->bucket_mask];
-    while (*pp != RS_NIL && *pp != idx)
-        pp = &link_at(t, *pp)->hnext;
-    if (*pp == idx)
-        *pp = k->hnext;
+    struct rs_flow_link *pp = &t->buckets[f->hash & t->bucket_mask];
+    while (pp->idx != RS_NIL && pp->idx != idx)
+        pp = link_at(t, pp->idx);
+    if (pp->idx == idx)
+        *pp = *k;
     wheel_unlink(t, idx, f);
     /* creation list */
     if (f->cprev != RS_NIL)
@@ -333,7 +338,7 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
     else
         t->ctail = f->cprev;
     f->in_use = 0;
-    k->hnext = t->free_head;
+    k->idx = t->free_head;
     t->free_head = idx;
     t->count--;
 }
