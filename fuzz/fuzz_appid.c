@@ -89,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char name[32];
     rs_appid_format(&f, l4, name, sizeof name);
     const struct rs_appid_info *info = rs_appid_info(a, &f);
-    if (info && strlen(info->sni) >= sizeof info->sni)
+    if (info && strlen(info->name) >= sizeof info->name)
         abort();
     rs_appid_release(a, &f);
     return 0;

@@ -70,6 +70,7 @@ enum rs_app {
     RS_APP_TEREDO,
     RS_APP_AYIYA,
     RS_APP_MODBUS,
+    RS_APP_IRC,
     RS_APP__COUNT
 };
 
@@ -121,17 +122,35 @@ struct rs_appid_flow {
 #define RS_APPID_FOLLOW_PKTS 24
 
 /* What dissectors find besides the protocol. Strings are NUL-terminated,
- * printable ASCII only (other bytes are replaced by '?'), possibly cut. */
+ * printable ASCII only (other bytes are replaced by '?'), possibly cut.
+ * One entry per named session is kept until the session ends, so it is
+ * compact (220 bytes): a session has a TLS server name or an HTTP Host, and
+ * the first one found is kept (after HTTP CONNECT that is the Host); names
+ * longer than 127 bytes are cut (nDPI keeps 79). */
 struct rs_appid_info {
-    char sni[256];         /* TLS/QUIC server_name */
-    char http_host[256];   /* HTTP Host header (as sent, port included) */
-    char http_method[16];  /* first request's method */
-    char alpn[64];         /* TLS ALPN protocols offered, comma-separated */
-    char banner[64];       /* SSH version string, first server reply line, ... */
+    char name[128];        /* the server name: see name_kind */
+    uint8_t name_kind;     /* RS_APPID_NAME_*, 0 = none yet */
+    char http_method[11];  /* first request's method */
+    char alpn[32];         /* TLS ALPN protocols offered, comma-separated */
+    char banner[40];       /* SSH version string */
     uint16_t http_status;  /* first response's status code */
     uint16_t tls_version;  /* highest offered (ClientHello) or chosen (ServerHello) */
     uint32_t quic_version;
 };
+#define RS_APPID_NAME_SNI 1  /* TLS/QUIC server_name (RFC 6066 §3) */
+#define RS_APPID_NAME_HOST 2 /* HTTP Host field, as sent (port included) */
+
+/* The SNI / the HTTP Host of `i`, or "" when it holds the other or none. */
+static inline const char *
+rs_appid_info_sni(const struct rs_appid_info *i)
+{
+    return i && i->name_kind == RS_APPID_NAME_SNI ? i->name : "";
+}
+static inline const char *
+rs_appid_info_host(const struct rs_appid_info *i)
+{
+    return i && i->name_kind == RS_APPID_NAME_HOST ? i->name : "";
+}
 
 struct rs_appid;
 

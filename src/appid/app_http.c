@@ -81,8 +81,9 @@ connect_tunnel(const struct rs_appid_in *in, struct rs_appid_out *out)
                 return RS_APPID_NEED_MORE;
             if (v == RS_APPID_MATCH) {
                 out->also |= RS_APPID_ALSO_SSL;
-                if (scratch.sni[0] && !out->info->sni[0]) {
-                    memcpy(out->info->sni, scratch.sni, sizeof scratch.sni);
+                if (scratch.name_kind && !out->info->name_kind) {
+                    memcpy(out->info->name, scratch.name, sizeof scratch.name);
+                    out->info->name_kind = scratch.name_kind;
                     out->found_name = 1;
                 }
             }
@@ -151,10 +152,14 @@ request(const struct rs_appid_in *in, struct rs_appid_out *out)
     if (rs_cur_peek_u8(&h, 0, &ch) && ch == '\r')
         rs_cur_skip(&h, 1);
     rs_cur_skip(&h, 1);
-    int got = info->http_host[0] ? 1 : rs_appid_header(&h, "Host", info->http_host,
-                                                        sizeof info->http_host);
-    if (got == 1 && info->http_host[0])
-        out->found_name = 1;
+    int got = 1;
+    if (!info->name_kind) {
+        got = rs_appid_header(&h, "Host", info->name, sizeof info->name);
+        if (got == 1 && info->name[0]) {
+            info->name_kind = RS_APPID_NAME_HOST;
+            out->found_name = 1;
+        }
+    }
     int is_connect = mi == 6;
     if (got < 0 && !in->at_cap) {
         out->follow = 1; /* the Host field may be in the next segment */

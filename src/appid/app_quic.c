@@ -71,8 +71,13 @@ gquic_sni(const uint8_t *p, size_t n, struct rs_appid_out *out)
                 rs_cur_skip(&v, values + prev);
                 if (v.err || end - prev > rs_cur_left(&v))
                     return;
-                rs_appid_copy_text(&v, end - prev, out->info->sni, sizeof out->info->sni);
-                out->found_name = out->info->sni[0] != 0;
+                if (out->info->name_kind)
+                    return;
+                rs_appid_copy_text(&v, end - prev, out->info->name, sizeof out->info->name);
+                if (out->info->name[0]) {
+                    out->info->name_kind = RS_APPID_NAME_SNI;
+                    out->found_name = 1;
+                }
                 return;
             }
             prev = end;

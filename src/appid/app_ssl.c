@@ -53,8 +53,10 @@ client_extensions(struct rs_cur *ext, struct rs_appid_info *info, uint16_t *best
                 struct rs_cur name = rs_cur_sub(&list, nl);
                 if (name.err)
                     break;
-                if (nt == 0 && !info->sni[0]) /* host_name */
-                    rs_appid_copy_text(&name, nl, info->sni, sizeof info->sni);
+                if (nt == 0 && !info->name_kind) { /* host_name */
+                    rs_appid_copy_text(&name, nl, info->name, sizeof info->name);
+                    info->name_kind = info->name[0] ? RS_APPID_NAME_SNI : 0;
+                }
             }
         } else if (type == 16) { /* ALPN: ProtocolNameList (RFC 7301 §3.1) */
             struct rs_cur list = rs_cur_sub(&e, rs_cur_be16(&e));
@@ -192,8 +194,10 @@ rs_appid_tls_records(const uint8_t *p, size_t n, int side, struct rs_appid_out *
     *complete = 1;
     if (ok) {
         struct rs_appid_info *info = out->info;
-        if (tmp.sni[0] && !info->sni[0])
-            memcpy(info->sni, tmp.sni, sizeof info->sni);
+        if (tmp.name_kind && !info->name_kind) {
+            memcpy(info->name, tmp.name, sizeof info->name);
+            info->name_kind = tmp.name_kind;
+        }
         if (tmp.alpn[0] && !info->alpn[0])
             memcpy(info->alpn, tmp.alpn, sizeof info->alpn);
         if (tmp.tls_version && (side == 1 || !info->tls_version))

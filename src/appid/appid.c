@@ -47,6 +47,7 @@ const struct rs_appid_dissector rs_appid_registry[] = {
     {RS_APP_SMTP, RS_L4_TCP, {25, 587, 0, 0}, rs_app_smtp},
     {RS_APP_POP3, RS_L4_TCP, {110, 0, 0, 0}, rs_app_pop3},
     {RS_APP_IMAP, RS_L4_TCP, {143, 0, 0, 0}, rs_app_imap},
+    {RS_APP_IRC, RS_L4_TCP, {6667, 6666, 6668, 6669}, rs_app_irc},
     {RS_APP_KRB, RS_L4_TCP | RS_L4_UDP, {88, 0, 0, 0}, rs_app_krb},
     {RS_APP_LDAP, RS_L4_TCP | RS_L4_UDP, {389, 3268, 0, 0}, rs_app_ldap},
     {RS_APP_SNMP, RS_L4_UDP, {161, 162, 0, 0}, rs_app_snmp},
@@ -67,6 +68,7 @@ _Static_assert(sizeof rs_appid_registry / sizeof rs_appid_registry[0] <= 32,
                "registry larger than rs_appid_flow.cand");
 _Static_assert(sizeof(struct rs_appid_flow) <= 32, "per-flow App-ID state must stay small");
 _Static_assert(RS_APPID_REASM_BYTES <= UINT16_MAX, "reassembly lengths are 16-bit");
+_Static_assert(sizeof(struct rs_appid_info) <= 224, "a names entry is kept per named session");
 
 const char *
 rs_app_name(enum rs_app app, uint8_t l4)
@@ -104,6 +106,7 @@ rs_app_name(enum rs_app app, uint8_t l4)
     case RS_APP_TEREDO: return "teredo";
     case RS_APP_AYIYA: return "ayiya";
     case RS_APP_MODBUS: return "modbus";
+    case RS_APP_IRC: return "irc";
     case RS_APP_NONE:
     case RS_APP__COUNT:
         break;
@@ -121,23 +124,21 @@ struct reasm {
     uint8_t buf[2][RS_APPID_REASM_BYTES];
 };
 
+/*
+ * A slab of fixed-size entries addressed by index, allocated in chunks so
+ * that growing never moves (or copies) what is already there; freed entries
+ * go on a stack and are reused first.
+ */
 struct slab {
-    void *v;               /* entries */
+    void **chunk;          /* chunk[i] holds `per` entries */
+    size_t n_chunks;
+    size_t per;            /* entries per chunk */
     uint32_t *free_idx;    /* stack of free entry indices */
-    size_t n_free;
+    size_t n_free, free_cap;
     size_t used;           /* entries ever handed out (high-water mark) */
-    size_t cap;            /* allocated entries */
     size_t max;            /* hard cap */
     size_t esize;
     size_t live;
-};
-
-struct rs_appid {
-    struct slab names;
-    struct slab reasm;
-    struct rs_appid_info scratch;
-    int scratch_dirty;
-    struct rs_appid_stats st;
 };
 
 static uint32_t
@@ -147,21 +148,16 @@ slab_get(struct slab *s)
         s->live++;
         return s->free_idx[--s->n_free];
     }
-    if (s->used == s->cap) {
-        if (s->cap >= s->max)
+    if (s->used >= s->max)
+        return UINT32_MAX;
+    if (s->used == s->n_chunks * s->per) {
+        void **nc = realloc(s->chunk, (s->n_chunks + 1) * sizeof *nc);
+        if (!nc)
             return UINT32_MAX;
-        size_t ncap = s->cap ? s->cap * 2 : 16;
-        if (ncap > s->max)
-            ncap = s->max;
-        void *nv = realloc(s->v, ncap * s->esize);
-        if (!nv)
+        s->chunk = nc;
+        if (!(nc[s->n_chunks] = malloc(s->per * s->esize)))
             return UINT32_MAX;
-        s->v = nv;
-        uint32_t *nf = realloc(s->free_idx, ncap * sizeof *nf);
-        if (!nf)
-            return UINT32_MAX;
-        s->free_idx = nf;
-        s->cap = ncap;
+        s->n_chunks++;
     }
     s->live++;
     return (uint32_t)s->used++;
@@ -170,6 +166,18 @@ slab_get(struct slab *s)
 static void
 slab_put(struct slab *s, uint32_t idx)
 {
+    if (s->n_free == s->free_cap) {
+        /* The stack never holds more than `used` indices; growing it
+         * happens at most log2(max) times. */
+        size_t ncap = s->free_cap ? s->free_cap * 2 : 64;
+        uint32_t *nf = realloc(s->free_idx, ncap * sizeof *nf);
+        if (!nf) {
+            s->live--; /* leak the slot rather than lose track of it */
+            return;
+        }
+        s->free_idx = nf;
+        s->free_cap = ncap;
+    }
     s->free_idx[s->n_free++] = idx;
     s->live--;
 }
@@ -177,8 +185,25 @@ slab_put(struct slab *s, uint32_t idx)
 static void *
 slab_at(const struct slab *s, uint32_t idx)
 {
-    return (char *)s->v + (size_t)idx * s->esize;
+    return (char *)s->chunk[idx / s->per] + (size_t)(idx % s->per) * s->esize;
 }
+
+static void
+slab_free(struct slab *s)
+{
+    for (size_t i = 0; i < s->n_chunks; i++)
+        free(s->chunk[i]);
+    free(s->chunk);
+    free(s->free_idx);
+}
+
+struct rs_appid {
+    struct slab names;
+    struct slab reasm;
+    struct rs_appid_info scratch;
+    int scratch_dirty;
+    struct rs_appid_stats st;
+};
 
 struct rs_appid *
 rs_appid_new(size_t max_names, size_t max_reasm)
@@ -187,8 +212,10 @@ rs_appid_new(size_t max_names, size_t max_reasm)
     if (!a)
         return NULL;
     a->names.esize = sizeof(struct rs_appid_info);
+    a->names.per = 256;
     a->names.max = max_names ? max_names : 1000000;
     a->reasm.esize = sizeof(struct reasm);
+    a->reasm.per = 8;
     a->reasm.max = max_reasm ? max_reasm : 4096;
     if (a->names.max > UINT32_MAX - 1)
         a->names.max = UINT32_MAX - 1;
@@ -202,10 +229,8 @@ rs_appid_free(struct rs_appid *a)
 {
     if (!a)
         return;
-    free(a->names.v);
-    free(a->names.free_idx);
-    free(a->reasm.v);
-    free(a->reasm.free_idx);
+    slab_free(&a->names);
+    slab_free(&a->reasm);
     free(a);
 }
 

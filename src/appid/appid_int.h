@@ -96,6 +96,7 @@ enum rs_appid_verdict rs_app_vxlan(const struct rs_appid_in *in, struct rs_appid
 enum rs_appid_verdict rs_app_geneve(const struct rs_appid_in *in, struct rs_appid_out *out);
 enum rs_appid_verdict rs_app_teredo(const struct rs_appid_in *in, struct rs_appid_out *out);
 enum rs_appid_verdict rs_app_ayiya(const struct rs_appid_in *in, struct rs_appid_out *out);
+enum rs_appid_verdict rs_app_irc(const struct rs_appid_in *in, struct rs_appid_out *out);
 enum rs_appid_verdict rs_app_modbus(const struct rs_appid_in *in, struct rs_appid_out *out);
 
 /* ---- helpers shared by the text protocols (appid_text.c) ---- */

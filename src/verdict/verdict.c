@@ -171,8 +171,8 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
         snprintf(r->app, sizeof r->app, "%s", app_state(ctx, f));
     const struct rs_appid_info *ai = rs_appid_info(ctx->appid, &f->appid);
     if (ai) {
-        memcpy(r->sni, ai->sni, sizeof r->sni);
-        memcpy(r->http_host, ai->http_host, sizeof r->http_host);
+        snprintf(r->sni, sizeof r->sni, "%s", rs_appid_info_sni(ai));
+        snprintf(r->http_host, sizeof r->http_host, "%s", rs_appid_info_host(ai));
     }
     memcpy(r->history, f->history, sizeof r->history);
     r->history[sizeof r->history - 1] = '\0';

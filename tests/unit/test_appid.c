@@ -158,6 +158,8 @@ static const char rtsp_resp[] = "RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n";
 static const char syslog_udp[] = "<34>Oct 11 22:14:15 mymachine su: 'su root' failed";
 static const char syslog_tcp[] = "97 <165>1 2003-10-11T22:14:15.003Z host app - ID47 - message";
 static const char redis_cmd[] = "*1\r\n$4\r\nPING\r\n";
+static const char irc_nick[] = "NICK alice\r\nUSER alice 0 * :Alice\r\n";
+static const char irc_notice[] = ":irc.example.net NOTICE * :*** Looking up your hostname...\r\n";
 static const uint8_t dns_query[] = {
     0x1a, 0x2b, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 'w', 'w', 'w',
     0x07, 'e',  'x',  'a',  'm',  'p',  'l',  'e',  0x03, 'c',  'o',  'm',  0x00, 0x00, 0x01, 0x00,
@@ -311,6 +313,8 @@ build_samples(void)
         {"geneve", RS_APP_GENEVE, UDP, 0, {40001, 6081}, B(geneve_pkt)},
         {"ayiya", RS_APP_AYIYA, UDP, 0, {40001, 5072}, B(ayiya_pkt)},
         {"modbus read", RS_APP_MODBUS, TCP, 0, {40001, 502}, B(modbus_req)},
+        {"irc registration", RS_APP_IRC, TCP, 0, {40001, 6697}, S(irc_nick)},
+        {"irc server notice", RS_APP_IRC, TCP, 1, {40001, 6667}, S(irc_notice)},
     };
     n_samples = sizeof s / sizeof s[0];
     assert_true(n_samples <= sizeof samples / sizeof samples[0]);
@@ -356,14 +360,14 @@ test_names(void **state)
     const uint16_t p443[2] = {40001, 443}, p80[2] = {40001, 80};
     assert_int_equal(rs_appid_dissect(RS_APP_SSL, tls_ch.b, tls_ch.n, TCP, 0, p443, &info, NULL),
                      RS_APPID_MATCH);
-    assert_string_equal(info.sni, "www.example.com");
+    assert_string_equal(rs_appid_info_sni(&info), "www.example.com");
     assert_string_equal(info.alpn, "h2,http/1.1");
     assert_int_equal(info.tls_version, 0x0304); /* GREASE skipped */
     memset(&info, 0, sizeof info);
     assert_int_equal(rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)http_req, strlen(http_req),
                                       TCP, 0, p80, &info, NULL),
                      RS_APPID_MATCH);
-    assert_string_equal(info.http_host, "www.example.org:8080");
+    assert_string_equal(rs_appid_info_host(&info), "www.example.org:8080");
     assert_string_equal(info.http_method, "GET");
     memset(&info, 0, sizeof info);
     assert_int_equal(rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)http_resp, strlen(http_resp),
@@ -378,7 +382,7 @@ test_names(void **state)
     static const char evil[] = "GET / HTTP/1.1\r\nHost: a\x01\x7f" "b\r\n\r\n";
     memset(&info, 0, sizeof info);
     rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)evil, strlen(evil), TCP, 0, p80, &info, NULL);
-    assert_string_equal(info.http_host, "a??b");
+    assert_string_equal(rs_appid_info_host(&info), "a??b");
     assert_string_equal(rs_app_name(RS_APP_LDAP, TCP), "ldap_tcp");
     assert_string_equal(rs_app_name(RS_APP_LDAP, UDP), "ldap_udp");
     assert_string_equal(rs_app_name(RS_APP_KRB, TCP), "krb_tcp");
@@ -552,7 +556,7 @@ test_split_client_hello(void **state)
     assert_string_equal(sess_app(&s), "ssl");
     const struct rs_appid_info *info = rs_appid_info(a, &s.f);
     assert_non_null(info);
-    assert_string_equal(info->sni, "www.example.com");
+    assert_string_equal(rs_appid_info_sni(info), "www.example.com");
     assert_int_equal(s.f.state, RS_APPID_DONE);
     assert_int_equal(s.f.reasm, 0); /* reassembly freed as soon as decided */
     rs_appid_release(a, &s.f);
@@ -605,7 +609,7 @@ test_http_host_in_second_segment(void **state)
     assert_int_equal(s.f.state, RS_APPID_LOOKING); /* following for Host */
     sess_send(&s, 0, http_req + 40, strlen(http_req) - 40);
     assert_int_equal(s.f.state, RS_APPID_DONE);
-    assert_string_equal(rs_appid_info(a, &s.f)->http_host, "www.example.org:8080");
+    assert_string_equal(rs_appid_info_host(rs_appid_info(a, &s.f)), "www.example.org:8080");
     rs_appid_release(a, &s.f);
     rs_appid_free(a);
 }
