@@ -96,6 +96,8 @@ connect_tunnel(const struct rs_appid_in *in, struct rs_appid_out *out)
 static enum rs_appid_verdict
 request(const struct rs_appid_in *in, struct rs_appid_out *out)
 {
+    if (in->len && (in->data[0] < 'A' || in->data[0] > 'Z'))
+        return RS_APPID_NO; /* every method starts with an upper-case letter */
     struct rs_cur c = rs_cur_make(in->data, in->len);
     size_t mi = 0, nm = sizeof methods / sizeof methods[0];
     int prefix = 0;

@@ -5,9 +5,14 @@
  * CHOICE of [APPLICATION n], controls [0] OPTIONAL }, BER-encoded with
  * definite lengths (RFC 4511 §5.1). The operation must be one a client sends
  * (bind, search, modify, add, delete, modDN, compare, abandon, extended) from
- * the client side and a response from the server side. An ExtendedRequest
- * naming StartTLS (1.3.6.1.4.1.1466.20037, §4.14.1) is followed for the TLS
- * handshake ("ldap_tcp,ssl").
+ * the client side and a response from the server side.
+ *
+ * Over TCP the client's later messages are followed: a TLS handshake after
+ * the StartTLS ExtendedRequest (1.3.6.1.4.1.1466.20037, §4.14.1) adds "ssl";
+ * a SASL bind (RFC 4513 §5.2) with the GSSAPI or GSS-SPNEGO mechanism adds
+ * "gssapi", and a Kerberos V5 mechanism token inside it (RFC 4121 §4.1, OID
+ * 1.2.840.113554.1.2.2 or Microsoft's 1.2.840.48018.1.2.2) adds "krb", an
+ * NTLMSSP token "ntlm": the services Zeek's analyzers confirm there.
  */
 #include "appid/appid_int.h"
 
@@ -44,11 +49,34 @@ server_op(int tag)
     }
 }
 
+/* SASL credentials in a client segment: sets out->also bits, 1 if any. */
+static int
+sasl(const uint8_t *p, size_t n, struct rs_appid_out *out)
+{
+    static const uint8_t spnego[] = {0x04, 0x0a, 'G', 'S', 'S', '-', 'S', 'P', 'N', 'E', 'G', 'O'};
+    static const uint8_t gssapi[] = {0x04, 0x06, 'G', 'S', 'S', 'A', 'P', 'I'};
+    static const uint8_t krb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const uint8_t mskrb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const uint8_t ntlm[] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
+    if (!rs_appid_memfind(p, n, spnego, sizeof spnego) &&
+        !rs_appid_memfind(p, n, gssapi, sizeof gssapi))
+        return 0;
+    out->also |= RS_APPID_ALSO_GSSAPI;
+    if (rs_appid_memfind(p, n, krb5, sizeof krb5) || rs_appid_memfind(p, n, mskrb5, sizeof mskrb5))
+        out->also |= RS_APPID_ALSO_KRB;
+    if (rs_appid_memfind(p, n, ntlm, sizeof ntlm))
+        out->also |= RS_APPID_ALSO_NTLM;
+    return 1;
+}
+
 enum rs_appid_verdict
 rs_app_ldap(const struct rs_appid_in *in, struct rs_appid_out *out)
 {
-    if (in->following)
+    if (in->following) {
+        if (in->side == 0 && sasl(in->seg, in->seg_len, out))
+            return RS_APPID_MATCH;
         return rs_appid_follow_tls(in, out);
+    }
     struct rs_cur c = rs_cur_make(in->data, in->len);
     if (in->len < 8)
         return in->len && in->data[0] != 0x30 ? RS_APPID_NO : RS_APPID_NEED_MORE;
@@ -73,8 +101,9 @@ rs_app_ldap(const struct rs_appid_in *in, struct rs_appid_out *out)
                                       ver.base[ver.off] < 1 || ver.base[ver.off] > 3))
             return RS_APPID_NO;
     }
-    if (tag == 0x77 && in->l4 == 6 && rs_appid_contains(&op, rs_cur_left(&op),
-                                                        "1.3.6.1.4.1.1466.20037"))
-        out->follow = 1;
+    if (in->side == 0 && tag == 0x60 && sasl(in->data, in->len, out))
+        return RS_APPID_MATCH;
+    if (in->l4 == 6)
+        out->follow = 1; /* StartTLS or a SASL bind may come next */
     return RS_APPID_MATCH;
 }

@@ -33,6 +33,8 @@ rs_app_rtsp(const struct rs_appid_in *in, struct rs_appid_out *out)
                    ? RS_APPID_MATCH
                    : RS_APPID_NO;
     }
+    if (in->len && (in->data[0] < 'A' || in->data[0] > 'Z'))
+        return RS_APPID_NO;
     int prefix = 0, hit = 0;
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
         int r = rs_appid_lit(&c, methods[i]);

@@ -21,6 +21,8 @@ rs_app_sip(const struct rs_appid_in *in, struct rs_appid_out *out)
     int udp = in->l4 == 17;
     if (in->len >= 2 && in->data[0] == '\r' && in->data[1] == '\n')
         return udp ? RS_APPID_NEED_MORE : RS_APPID_NO;
+    if (in->len && (in->data[0] < 'A' || in->data[0] > 'Z'))
+        return RS_APPID_NO; /* methods and "SIP/2.0" are upper case */
     int r = rs_appid_lit(&c, "SIP/2.0 ");
     if (r == 1) {
         if (in->len < 11)

@@ -337,14 +337,18 @@ hinted(const struct rs_appid_dissector *d, const uint16_t port[2])
 static int
 run_dissectors(struct rs_appid_in *in, uint32_t *cand, uint32_t *marks, struct rs_appid_out *out)
 {
+    uint32_t hint = 0;
+    for (uint32_t m = *cand; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        if (hinted(&rs_appid_registry[i], in->port))
+            hint |= 1u << i;
+    }
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < rs_appid_registry_len; i++) {
+        uint32_t m = *cand & (pass == 0 ? hint : ~hint);
+        for (; m; m &= m - 1) {
+            unsigned i = (unsigned)__builtin_ctz(m);
             uint32_t bit = 1u << i;
-            if (!(*cand & bit))
-                continue;
             const struct rs_appid_dissector *d = &rs_appid_registry[i];
-            if (hinted(d, in->port) != (pass == 0))
-                continue;
             in->mark = (*marks & bit) != 0;
             out->set_mark = 0;
             out->follow = 0;

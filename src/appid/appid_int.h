@@ -122,6 +122,9 @@ long rs_appid_line_len(const struct rs_cur *c);
 /* 1 if `n` bytes at the cursor contain `needle` (case-insensitive). */
 int rs_appid_contains(const struct rs_cur *c, size_t n, const char *needle);
 
+/* 1 if the k bytes of `needle` occur in p[0..n) (binary, exact). */
+int rs_appid_memfind(const uint8_t *p, size_t n, const void *needle, size_t k);
+
 /* Copies up to n bytes from the cursor (consumed) into dst (size dlen) as
  * printable ASCII, NUL-terminated, trimmed of spaces and tabs at both ends. */
 void rs_appid_copy_text(struct rs_cur *c, size_t n, char *dst, size_t dlen);

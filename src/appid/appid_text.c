@@ -20,9 +20,10 @@ lower(int ch)
 int
 rs_appid_lit(const struct rs_cur *c, const char *lit)
 {
-    size_t n = strlen(lit), left = rs_cur_left(c);
+    /* No strlen: most calls fail on the first byte. */
+    size_t left = rs_cur_left(c);
     const uint8_t *p = rs_cur_ptr(c);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; lit[i]; i++) {
         if (i >= left)
             return -1;
         if (lower(p[i]) != lower((unsigned char)lit[i]))
@@ -59,6 +60,18 @@ rs_appid_contains(const struct rs_cur *c, size_t n, const char *needle)
         if (j == k)
             return 1;
     }
+    return 0;
+}
+
+int
+rs_appid_memfind(const uint8_t *p, size_t n, const void *needle, size_t k)
+{
+    const uint8_t *q = needle;
+    if (k == 0)
+        return 1;
+    for (size_t i = 0; i + k <= n; i++)
+        if (p[i] == q[0] && memcmp(p + i, q, k) == 0)
+            return 1;
     return 0;
 }
 
