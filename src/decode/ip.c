@@ -181,7 +181,8 @@ ip4(struct rs_dec_ctx *x, const struct rs_cur *c, enum rs_tunnel_type tun, int r
         return RS_DEC_TRUNC_IP;
     /* TCP segmentation offload leaves Total Length 0 in captures taken on
      * the sender; like Zeek, use the capture unless checksums matter. */
-    if (total == 0 && !x->d->cfg.verify_checksums)
+    int tso = total == 0 && !x->d->cfg.verify_checksums;
+    if (tso)
         total = cap;
     if (total < hl)
         return RS_DEC_BAD_IP_LEN;
@@ -234,7 +235,9 @@ ip4(struct rs_dec_ctx *x, const struct rs_cur *c, enum rs_tunnel_type tun, int r
     l->reassembled = (uint8_t)reassembled;
     l->ip_df = (frag & 0x4000u) != 0;
     l->ip_id = id;
-    l->ip_len = (uint32_t)total;
+    /* ip_len stays as declared (0 for an offloaded segment): Zeek's IP byte
+     * counts add the header's Total Length, not the captured size. */
+    l->ip_len = tso ? 0 : (uint32_t)total;
     l->l4_len = (uint32_t)(total - hl);
     rs_addr_from_v4(&l->src, src);
     rs_addr_from_v4(&l->dst, dst);

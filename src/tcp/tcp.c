@@ -698,8 +698,8 @@ rs_tcp_is_reuse(const struct rs_flow *f, int side, const struct rs_tcp_info *t)
             return 0;
         conn_orig = resp;
     }
-    int closed = (orig->state == RS_TCPS_CLOSED || orig->state == RS_TCPS_RESET) &&
-                 (resp->state == RS_TCPS_CLOSED || resp->state == RS_TCPS_RESET);
+    /* Zeek's IsClosed(): either side has closed in some sense (FIN or RST). */
+    int closed = orig->did_close || resp->did_close;
     if (!closed) {
         if (t->seq == conn_orig->start_seq)
             return 0;

@@ -45,7 +45,7 @@ struct rs_engine {
     struct rs_decoded d; /* scratch, reused for every frame */
 };
 
-#define SEC(x) ((rs_time_ns)((x) * 1e9))
+#define SEC(x) ((rs_time_ns)((x)*1e9))
 
 void
 rs_timeouts_default(enum rs_profile p, struct rs_timeouts *t)
@@ -95,8 +95,8 @@ rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err)
         if (!end)
             end = p + strlen(p);
         if (!eq || eq > end)
-            return rs_error_set(err, RS_ERR_USAGE,
-                                "--timeouts: expected NAME=SECONDS, got '%.*s'", (int)(end - p), p);
+            return rs_error_set(err, RS_ERR_USAGE, "--timeouts: expected NAME=SECONDS, got '%.*s'",
+                                (int)(end - p), p);
         size_t nlen = (size_t)(eq - p);
         size_t i;
         for (i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -154,8 +154,7 @@ random_seed(void)
 }
 
 struct rs_engine *
-rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user,
-              struct rs_error *err)
+rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user, struct rs_error *err)
 {
     struct rs_engine *e = calloc(1, sizeof *e);
     if (!e) {
@@ -259,14 +258,38 @@ panos_timeout(const struct rs_engine *e, const struct rs_flow *f)
     return t->tcp_established;
 }
 
+#define DNS_SESSION_TIMEOUT SEC(10)
+
+/* Ports on which Zeek attaches its DNS analyzer to UDP (dns/main.zeek, netbios). */
+static int
+zeek_dns_port(uint16_t port)
+{
+    return port == 53 || port == 137 || port == 5353 || port == 5355;
+}
+
 static void
 compute_due(struct rs_engine *e, struct rs_flow *f)
 {
     if (e->cfg.profile == RS_PROFILE_ZEEK) {
-        if (f->proto == 6)
+        if (f->proto == 6) {
             f->due = rs_tcp_zeek_due(f, &e->tm);
-        else
+        } else {
             f->due = f->last_ts + f->inactivity;
+            if (f->proto == 17 && zeek_dns_port(f->port[RS_RESP])) {
+                /* Zeek's DNS analyzer expires a UDP session on its own timer
+                 * (dns_session_timeout 10 s): it fires every 10 s from the
+                 * start and removes the session once idle for 9 s or more. */
+                rs_time_ns at = f->first_ts + DNS_SESSION_TIMEOUT;
+                rs_time_ns after = f->last_ts + DNS_SESSION_TIMEOUT - SEC(1);
+                if (after < f->last_pkt_ts)
+                    after = f->last_pkt_ts;
+                if (at < after)
+                    at += ((after - at + DNS_SESSION_TIMEOUT - 1) / DNS_SESSION_TIMEOUT) *
+                          DNS_SESSION_TIMEOUT;
+                if (at < f->due)
+                    f->due = at;
+            }
+        }
     } else {
         f->due = f->last_pkt_ts + panos_timeout(e, f);
     }
@@ -301,11 +324,10 @@ static int
 likely_server_port(uint16_t port, uint8_t proto)
 {
     static const uint16_t tcp_ports[] = {
-        21,   22,   23,   25,   53,   79,   80,   81,   88,   110,  111,  113,  135,  139,
-        143,  179,  389,  443,  445,  502,  512,  513,  514,  524,  563,  585,  587,  614,
-        631,  636,  989,  990,  992,  993,  995,  1080, 1433, 1883, 2049, 2811, 3128, 3268,
-        3306, 3389, 5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888,
-        20000};
+        21,   22,   23,   25,   53,   79,   80,   81,   88,   110,  111,  113,  135,  139,  143,
+        179,  389,  443,  445,  502,  512,  513,  514,  524,  563,  585,  587,  614,  631,  636,
+        989,  990,  992,  993,  995,  1080, 1433, 1883, 2049, 2811, 3128, 3268, 3306, 3389, 5222,
+        5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000};
     static const uint16_t udp_ports[] = {53,   67,   68,   69,   88,   111,  123,  137,  161,
                                          162,  389,  443,  500,  514,  1812, 2123, 2152, 3478,
                                          3544, 4500, 4789, 5060, 5072, 5353, 5355, 6081, 20000};
@@ -323,12 +345,11 @@ likely_server_port(uint16_t port, uint8_t proto)
 static uint16_t
 icmp_counterpart(uint8_t type, uint8_t code, int v6)
 {
-    static const uint8_t v4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15},
-                                    {17, 18}, {18, 17}, {10, 9}, {9, 10}};
-    static const uint8_t v6p[][2] = {{128, 129}, {129, 128}, {133, 134}, {134, 133},
-                                     {135, 136}, {136, 135}, {130, 131}, {131, 130},
-                                     {139, 140}, {140, 139}, {144, 145}, {145, 144},
-                                     {146, 147}, {147, 146}};
+    static const uint8_t v4[][2] = {{8, 0},   {0, 8},   {13, 14}, {14, 13}, {15, 16},
+                                    {16, 15}, {17, 18}, {18, 17}, {10, 9},  {9, 10}};
+    static const uint8_t v6p[][2] = {{128, 129}, {129, 128}, {133, 134}, {134, 133}, {135, 136},
+                                     {136, 135}, {130, 131}, {131, 130}, {139, 140}, {140, 139},
+                                     {144, 145}, {145, 144}, {146, 147}, {147, 146}};
     const uint8_t(*tab)[2] = v6 ? v6p : v4;
     size_t n = v6 ? sizeof v6p / sizeof v6p[0] : sizeof v4 / sizeof v4[0];
     for (size_t i = 0; i < n; i++)
@@ -490,10 +511,9 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
             rs_diag_packet(f, side, l, pkt->number, e->now, res.rst_accept, e->hosts);
         }
     } else if (proto == 17 && bad_csum) {
-        /* Zeek counts the datagram (ConnSize sees it first) but nothing else. */
+        /* Zeek drops the datagram after the session lookup: only a 'C' remains
+         * (core.tunnels.vxlan-inner-udp-bad-checksum: zero packets counted). */
         rs_hist_scaled(f, side, 'C', &f->udp_chk_cnt[side], &f->udp_chk_thr[side]);
-        f->pkts[side]++;
-        f->ip_bytes[side] += l->ip_len;
     } else {
         uint64_t payload = 0;
         if (proto == 17) {
@@ -560,6 +580,11 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
          * is not a session update; its outer layers still are. */
         if (!l->l4_ok && (l->proto == 6 || l->proto == 17 || l->proto == 1 || l->proto == 58))
             break;
+        /* Zeek keeps GRE and IP-in-IP tunnels out of conn.log (they are in
+         * tunnel.log); a firewall logs them as sessions of their own. */
+        if (e->cfg.profile == RS_PROFILE_ZEEK &&
+            (l->proto == 47 || l->proto == 4 || l->proto == 41))
+            continue;
         parent = process_layer(e, pkt, l, parent);
     }
 }
