@@ -22,6 +22,28 @@ name_width(const struct rs_summary_count *c, size_t n, int min)
     return w;
 }
 
+/* Writes text as lines of at most `width` columns (words are never split),
+ * each after `indent` spaces. */
+static void
+put_wrapped(FILE *out, const char *text, int indent, size_t width)
+{
+    const char *p = text;
+    while (*p) {
+        size_t room = width - (size_t)indent, n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0) /* one word longer than the line */
+                n = strcspn(p, " ");
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
 static void
 section_capture(const struct sum_view *v, FILE *out)
 {
@@ -217,7 +239,7 @@ section_unsolicited(const struct sum_view *v, FILE *out)
                 f->sources_estimated ? "~" : "", (unsigned long long)f->sources,
                 f->sources == 1 ? "" : "s", f->sources_estimated ? "~" : "",
                 (unsigned long long)f->ack_sources, f->rate);
-        fprintf(out, "      %s\n", v->explain[i]);
+        put_wrapped(out, v->explain[i], 6, 100);
     }
     if (v->all_findings > v->n_findings)
         fprintf(out, "  (%zu more findings)\n", v->all_findings - v->n_findings);
@@ -250,7 +272,7 @@ section_problems(const struct sum_view *v, FILE *out)
     fputs("\nLimits\n", out);
     any = 0;
     if (t->have_engine && t->engine.evicted) {
-        fprintf(out, "  %llu sessions ended early by --max-sessions (end reason aged-out)\n",
+        fprintf(out, "  %llu sessions ended early by --max-sessions (oldest first)\n",
                 (unsigned long long)t->engine.evicted);
         any = 1;
     }

@@ -331,12 +331,13 @@ test_timeline_minutes(void **state)
     rs_time_ns m0 = T0 - SEC(20); /* the minute T0 falls in */
     int per_min[] = {3, 0, 1, 0, 0, 7};
     /* added out of time order, as records come */
-    for (int i = 5; i >= 0; i--)
+    for (int i = 5; i >= 0; i--) {
         for (int k = 0; k < per_min[i]; k++) {
             struct rs_record r =
                 tcp_rec("10.0.0.1", "10.0.0.2", 80, RS_END_RST_SERVER, m0 + SEC(60 * i + k));
             rs_summary_add(s, &r);
         }
+    }
     struct rs_record fin = tcp_rec("10.0.0.1", "10.0.0.2", 80, RS_END_TCP_FIN, m0 + SEC(3600));
     rs_summary_add(s, &fin); /* not a reset: not in the timeline */
     struct rs_summary_timeline tl;
@@ -498,12 +499,13 @@ test_backscatter(void **state)
     struct rs_summary_finding f[4];
     char src[32];
     /* RST|ACKs from 19 hosts (2 each, slowly): not yet */
-    for (int i = 0; i < 19; i++)
+    for (int i = 0; i < 19; i++) {
         for (int k = 0; k < 2; k++) {
             ip4(src, sizeof src, 198, 18, 0, 1 + i);
             struct rs_record r = uns_rec(src, "192.0.2.66", 1, 1, T0 + SEC(10 * (2 * i + k)));
             rs_summary_add(s, &r);
         }
+    }
     /* bare RSTs from 5 more hosts do not count as backscatter sources */
     for (int i = 0; i < 5; i++) {
         ip4(src, sizeof src, 198, 18, 1, 1 + i);
