@@ -39,6 +39,13 @@ wall_ns(void)
     return (rs_time_ns)ts.tv_sec * RS_NS_PER_SEC + ts.tv_nsec;
 }
 
+/* The wall clock, one read timeout behind (see rs_live_run). */
+static rs_time_ns
+clock_behind(const struct rs_live *l)
+{
+    return wall_ns() - (rs_time_ns)l->timeout_ms * 1000000;
+}
+
 struct rs_live *
 rs_live_open(const struct rs_live_opts *opts, rs_record_fn fn, void *user, struct rs_error *err)
 {
@@ -112,7 +119,7 @@ rs_live_run(struct rs_live *l, struct rs_error *err)
              * engine already reached, it would count as reordered. Timers
              * then fire at most two ticks late, nothing next to seconds. */
             l->idle_ticks++;
-            rs_engine_advance(l->eng, wall_ns() - (rs_time_ns)l->timeout_ms * 1000000);
+            rs_engine_advance(l->eng, clock_behind(l));
         } else if (st == RS_CAPTURE_END) {
             break;
         } else {
@@ -120,6 +127,9 @@ rs_live_run(struct rs_live *l, struct rs_error *err)
             break;
         }
     }
+    /* Timers that ran out on the clock since the last tick end as aged-out,
+     * as they would have at the next tick; the rest end open. */
+    rs_engine_advance(l->eng, clock_behind(l));
     rs_engine_finish(l->eng);
     l->ended = wall_ns();
     return rc;
