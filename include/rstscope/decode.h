@@ -125,7 +125,9 @@ struct rs_layer {
     uint16_t sport;        /* TCP/UDP ports; 0 for portless protocols */
     uint16_t dport;
     uint32_t ip_len;       /* IP packet length as declared: v4 total length,
-                              v6 40 + payload length (after reassembly: whole datagram) */
+                              v6 40 + payload length (after reassembly: whole datagram);
+                              0 for an IPv4 Total Length of 0 (TCP segmentation
+                              offload), whose other lengths come from the capture */
     uint32_t l4_len;       /* transport bytes by declaration (ip_len - IP headers) */
     struct rs_addr src;
     struct rs_addr dst;
