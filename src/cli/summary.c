@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/common_opts.h"
+#include "cli/progress.h"
 
 static const char summary_usage[] =
     "usage: rstscope summary [options] FILE...\n"
@@ -48,8 +49,9 @@ static const char summary_usage[] =
     "                      default 10\n"
     "  --width=N           sparkline characters at most (default 60)\n" RS_CLI_INPUT_HELP
     "  -o, --output=FILE   write the summary to FILE instead of stdout\n"
-    "  -q, --quiet         accepted for symmetry with analyze (damage notes are\n"
-    "                      still printed on stderr)\n"
+    "  --progress          show a progress bar on stderr (default: when stderr is a\n"
+    "                      terminal and the input is 64 MiB or more)\n"
+    "  -q, --quiet         no progress bar (damage notes are still printed on stderr)\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 ok (also for a truncated or partly damaged capture: what\n"
@@ -87,6 +89,7 @@ rs_cli_summary(int argc, char **argv)
         {"width", required_argument, NULL, OPT_WIDTH},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -94,6 +97,7 @@ rs_cli_summary(int argc, char **argv)
     rs_cli_input_init(&in);
     int format = RS_SUMMARY_TEXT;
     const char *outpath = NULL;
+    int progress = -1; /* auto */
     struct rs_summary_write_opts wopts = {0};
     int c;
     optind = 1;
@@ -121,6 +125,11 @@ rs_cli_summary(int argc, char **argv)
             outpath = optarg;
             break;
         case 'q':
+            progress = 0;
+            break;
+        case 'P':
+            if (progress != 0)
+                progress = 1;
             break;
         case 'h':
             fputs(summary_usage, stdout);
@@ -170,9 +179,14 @@ rs_cli_summary(int argc, char **argv)
     for (size_t i = 0; i < npaths; i++)
         rs_summary_add_input(sum, paths[i]);
 
+    struct rs_progress prog;
+    rs_progress_init(&prog, cap, progress);
     struct rs_packet pkt;
-    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET)
+    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
         rs_engine_packet(eng, &pkt);
+        rs_progress_tick(&prog);
+    }
+    rs_progress_done(&prog);
     rs_engine_finish(eng);
 
     struct rs_engine_stats est;

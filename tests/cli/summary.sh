@@ -208,7 +208,7 @@ if [ -w /dev/full ]; then
     "$RSTSCOPE" summary "$d/mix.pcap" >/dev/full 2>/dev/null; [ $? -eq 3 ] || fail "/dev/full exit"
 fi
 "$RSTSCOPE" summary --help >"$d/help" || fail "help exit"
-for w in rst_flood rst_backscatter --format --top --width --profile --timeouts --checksums \
+for w in rst_flood rst_backscatter --format --top --width --profile --timeouts --checksums --progress \
     --filter --max-sessions 'exit status'; do
     grep -q -- "$w" "$d/help" || fail "help lacks $w"
 done
