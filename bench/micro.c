@@ -1,7 +1,11 @@
 /*
  * micro - where the time per packet goes, stage by stage.
  *
- *   micro [-r RUNS] FILE
+ *   micro [-r RUNS] [-s STAGE] FILE
+ *   micro -j OUT [-p zeek] [-t N] FILE   one pass (N worker threads),
+ *                                 records as JSON lines
+ *                                 (fixed hash seed: outputs compare byte
+ *                                 for byte across builds)
  *
  * Runs each stage over the whole capture (after one warm-up pass that puts
  * the file in the page cache) and prints the best of RUNS runs as CPU time
@@ -28,6 +32,8 @@
 #include <rstscope/capture.h>
 #include <rstscope/decode.h>
 #include <rstscope/engine.h>
+#include <rstscope/output.h>
+#include <rstscope/parallel.h>
 
 #include "flow/flow.h"
 
@@ -123,17 +129,85 @@ run_stage(enum stage st, const char *path, uint64_t *sink)
     return n;
 }
 
+static void
+write_record(const struct rs_record *r, void *user)
+{
+    rs_writer_write(user, r);
+}
+
+/* The engine's records with a fixed seed, for before/after comparisons. */
+static int
+dump(const char *path, const char *out, int zeek, unsigned threads)
+{
+    struct rs_error err = {0};
+    const char *paths[1] = {path};
+    struct rs_capture *c = rs_capture_open(paths, 1, NULL, &err);
+    FILE *fp = fopen(out, "w");
+    if (!c || !fp) {
+        fprintf(stderr, "micro: %s\n", c ? out : err.msg);
+        return 1;
+    }
+    struct rs_writer_opts wo = {0};
+    struct rs_writer *w = rs_writer_open(RS_FMT_JSONL, fp, &wo, &err);
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, zeek ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS);
+    cfg.hash_seed = 12345;
+    struct rs_engine_stats st;
+    struct rs_packet p;
+    if (threads > 1) {
+        struct rs_parallel *par = rs_parallel_new(&cfg, threads, write_record, w, &err);
+        if (!par) {
+            fprintf(stderr, "micro: %s\n", err.msg);
+            return 1;
+        }
+        while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+            rs_parallel_packet(par, &p);
+        rs_parallel_finish(par);
+        rs_parallel_stats(par, &st);
+        rs_parallel_free(par);
+    } else {
+        struct rs_engine *e = rs_engine_new(&cfg, write_record, w, &err);
+        while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+            rs_engine_packet(e, &p);
+        rs_engine_finish(e);
+        rs_engine_stats(e, &st);
+        rs_engine_free(e);
+    }
+    rs_writer_close(w, st.last_ts, &err);
+    rs_capture_close(c);
+    return fclose(fp) != 0;
+}
+
 int
 main(int argc, char **argv)
 {
     int runs = 3;
     int i = 1;
-    if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
-        runs = atoi(argv[i + 1]);
-        i += 2;
+    if (argc >= 4 && strcmp(argv[1], "-j") == 0) {
+        int zeek = 0;
+        unsigned threads = 1;
+        for (int a = 3; a + 1 < argc; a += 2) {
+            if (strcmp(argv[a], "-p") == 0)
+                zeek = strcmp(argv[a + 1], "zeek") == 0;
+            else if (strcmp(argv[a], "-t") == 0)
+                threads = (unsigned)atoi(argv[a + 1]);
+        }
+        return dump(argv[argc - 1], argv[2], zeek, threads);
+    }
+    const char *only = NULL;
+    for (;;) {
+        if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
+            runs = atoi(argv[i + 1]);
+            i += 2;
+        } else if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
+            only = argv[i + 1];
+            i += 2;
+        } else {
+            break;
+        }
     }
     if (i + 1 != argc || runs < 1) {
-        fputs("usage: micro [-r RUNS] FILE\n", stderr);
+        fputs("usage: micro [-r RUNS] [-s STAGE] FILE\n", stderr);
         return 1;
     }
     const char *path = argv[i];
@@ -143,6 +217,8 @@ main(int argc, char **argv)
         return 1;
     printf("%-8s %12s %10s %10s\n", "stage", "packets", "ns/pkt", "wall ns/pkt");
     for (int s = 0; s < ST__COUNT; s++) {
+        if (only && strcmp(only, stage_name[s]) != 0)
+            continue;
         double best = 1e30, best_wall = 1e30;
         for (int r = 0; r < runs; r++) {
             double c0 = cpu_seconds(), w0 = wall_seconds();

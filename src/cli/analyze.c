@@ -12,6 +12,7 @@
 #include <rstscope/capture.h>
 #include <rstscope/engine.h>
 #include <rstscope/output.h>
+#include <rstscope/parallel.h>
 
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -39,6 +40,8 @@ static const char analyze_usage[] =
     "  --explain           table: add each session's explanation and hint\n"
     "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"
     "                      full, the oldest session is ended early and counted\n"
+    "  --threads=N         analyse on N worker threads (default 1); sessions are\n"
+    "                      sharded by address pair, records keep one order\n"
     "  -o, --output=FILE   write records to FILE instead of stdout\n"
     "  --progress          show a progress bar on stderr (default: when stderr is a\n"
     "                      terminal and the input is 64 MiB or more)\n"
@@ -63,6 +66,7 @@ enum {
     OPT_ONLY,
     OPT_EXPLAIN,
     OPT_MAXSESS,
+    OPT_THREADS,
     OPT_POLICY
 };
 
@@ -147,6 +151,7 @@ rs_cli_analyze(int argc, char **argv)
         {"only", required_argument, NULL, OPT_ONLY},
         {"explain", no_argument, NULL, OPT_EXPLAIN},
         {"max-sessions", required_argument, NULL, OPT_MAXSESS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 'P'},
@@ -157,6 +162,7 @@ rs_cli_analyze(int argc, char **argv)
     const char *timeouts = NULL, *filter = NULL, *outpath = NULL;
     enum only only = ONLY_ALL;
     size_t max_sessions = 0;
+    unsigned threads = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
@@ -209,6 +215,16 @@ rs_cli_analyze(int argc, char **argv)
             if (errno || *end || v == 0 || v > 100000000ULL)
                 return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
             max_sessions = (size_t)v;
+            break;
+        }
+        case OPT_THREADS: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || *end || v == 0 || v > RS_PARALLEL_MAX_THREADS)
+                return rs_cli_usage_error("--threads wants a number from 1 to %d",
+                                          RS_PARALLEL_MAX_THREADS);
+            threads = (unsigned)v;
             break;
         }
         case 'o':
@@ -279,8 +295,13 @@ rs_cli_analyze(int argc, char **argv)
         rs_capture_close(cap);
         return RS_EXIT_INTERNAL;
     }
-    struct rs_engine *eng = rs_engine_new(&cfg, on_record, &run, &err);
-    if (!eng) {
+    struct rs_engine *eng = NULL;
+    struct rs_parallel *par = NULL;
+    if (threads > 1)
+        par = rs_parallel_new(&cfg, threads, on_record, &run, &err);
+    else
+        eng = rs_engine_new(&cfg, on_record, &run, &err);
+    if (!eng && !par) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         rs_capture_close(cap);
         return RS_EXIT_INTERNAL;
@@ -288,15 +309,22 @@ rs_cli_analyze(int argc, char **argv)
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : progress);
     while (rc == RS_CAPTURE_PACKET) {
-        rs_engine_packet(eng, &pkt);
+        if (par)
+            rs_parallel_packet(par, &pkt);
+        else
+            rs_engine_packet(eng, &pkt);
         rs_progress_tick(&prog);
         rc = rs_capture_next(cap, &pkt);
     }
     rs_progress_done(&prog);
-    rs_engine_finish(eng);
-
     struct rs_engine_stats st;
-    rs_engine_stats(eng, &st);
+    if (par) {
+        rs_parallel_finish(par);
+        rs_parallel_stats(par, &st);
+    } else {
+        rs_engine_finish(eng);
+        rs_engine_stats(eng, &st);
+    }
     int status = RS_EXIT_OK;
     if (rs_writer_close(run.w, st.last_ts, &err) != 0 || run.write_failed) {
         fprintf(stderr, "rstscope: %s\n", err.msg[0] ? err.msg : "write failed");
@@ -311,6 +339,7 @@ rs_cli_analyze(int argc, char **argv)
     }
     print_summary(&st, cap, quiet);
     rs_engine_free(eng);
+    rs_parallel_free(par);
     rs_capture_close(cap);
     return status;
 }

@@ -24,6 +24,10 @@
 
 #define RS_NIL UINT32_MAX
 
+/* Timer wheel resolution: timers act only when packet time crosses a
+ * multiple of this (rs_flow_advance), which rs_parallel relies on. */
+#define RS_FLOW_TICK_NS INT64_C(250000000)
+
 /* Zeek's TCP endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h). */
 enum rs_tcp_state {
     RS_TCPS_INACTIVE = 0,
@@ -107,6 +111,7 @@ struct rs_diag_side {
     uint64_t fin_pkt;
     rs_time_ns fin_ts;
     uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
+    uint32_t data_run;         /* data segments since the peer last sent data */
     uint32_t data_end;         /* seq just past the last new data */
     uint8_t data_end_valid;
     /* retransmissions of one segment (retransmit_giveup) */

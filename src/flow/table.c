@@ -31,7 +31,7 @@
 #define CHUNK_SHIFT 12u
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
 #define RS_WHEEL_SLOTS 16384u
-#define RS_WHEEL_RES_NS INT64_C(250000000)
+#define RS_WHEEL_RES_NS RS_FLOW_TICK_NS
 
 /* A reference to a flow in a chain: its index and its hash. */
 struct rs_flow_link {

@@ -1,0 +1,70 @@
+/*
+ * rstscope/parallel.h - the analysis pipeline on several worker threads.
+ *
+ *   struct rs_parallel *p = rs_parallel_new(&cfg, 2, on_record, user, &err);
+ *   while (capture gives pkt) rs_parallel_packet(p, &pkt);
+ *   rs_parallel_finish(p);   // every open session ended, every record delivered
+ *   rs_parallel_free(p);
+ *
+ * The calling thread reads; each worker owns one engine (engine.h) and the
+ * sessions whose frames hash to it. A frame is sharded by a symmetric hash
+ * of its outermost IP address pair, so both directions of a session, and
+ * every session a tunnelled frame updates (outer and inner), land on the
+ * same worker; frames without an IP layer all go to worker 0. The reader
+ * copies each frame into the worker's batch, so pkt->data may be reused
+ * as soon as rs_parallel_packet returns.
+ *
+ * Time: every worker follows the global packet clock, not only its own
+ * packets: when the capture's time crosses a timer-wheel tick, each worker
+ * is told, so sessions time out at the same packet as in one engine.
+ *
+ * Records are delivered through `fn`, in the calling thread (from inside
+ * rs_parallel_packet or rs_parallel_finish), in one deterministic order
+ * that does not depend on the number of workers or on scheduling: by the
+ * packet at which the session ended (the frame whose processing ended it),
+ * then timers before the frame's own update, then the session's start
+ * time, then the record's contents. One engine orders records ending at
+ * the same packet by its timer wheel instead; apart from that tie the
+ * order is the single engine's.
+ *
+ * What differs from one engine, by design: the host table that remembers
+ * each address's hop distance and RTT across sessions (diagnose.h) is kept
+ * per worker, so a diagnosis that compares a reset with the same server's
+ * other sessions (policy_reject) sees only that worker's sessions;
+ * cfg.max_sessions is split evenly between the workers; record ids and
+ * uids are unique but numbered per worker; peak_sessions is the sum of the
+ * workers' peaks.
+ */
+#ifndef RSTSCOPE_PARALLEL_H
+#define RSTSCOPE_PARALLEL_H
+
+#include <rstscope/common.h>
+#include <rstscope/engine.h>
+#include <rstscope/packet.h>
+
+#define RS_PARALLEL_MAX_THREADS 64
+
+struct rs_parallel;
+
+/*
+ * Starts `nthreads` workers (1..RS_PARALLEL_MAX_THREADS). Errors:
+ * RS_ERR_USAGE (thread count out of range), RS_ERR_NOMEM, RS_ERR_INTERNAL
+ * (a thread could not be started).
+ */
+struct rs_parallel *rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads,
+                                    rs_record_fn fn, void *user, struct rs_error *err);
+
+/* Feeds one frame (copied); may deliver records of sessions that ended. */
+void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
+
+/* Ends every open session at the last packet time, delivers every record
+ * and stops the workers. Call once, before rs_parallel_stats. */
+void rs_parallel_finish(struct rs_parallel *p);
+
+/* The workers' statistics added up (after rs_parallel_finish). */
+void rs_parallel_stats(const struct rs_parallel *p, struct rs_engine_stats *out);
+
+/* Stops the workers if still running and frees everything; NULL allowed. */
+void rs_parallel_free(struct rs_parallel *p);
+
+#endif

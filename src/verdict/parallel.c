@@ -1,0 +1,785 @@
+/*
+ * parallel.c - one engine per worker thread, sessions sharded by a
+ * symmetric hash of the outermost IP address pair (see parallel.h for the
+ * contract).
+ *
+ * Design:
+ *  - The reader (the caller's thread) finds the outermost IP addresses with
+ *    a few bounded reads (no decoder state: fragments and tunnels are the
+ *    workers' business), copies the frame into the chosen worker's batch
+ *    and hands full batches over through a small queue; empty batches come
+ *    back through another, which is also the back-pressure.
+ *  - Every entry carries k, the frame's 1-based position in the input, and
+ *    the global packet clock. A frame's owner advances its engine to that
+ *    clock before the frame; when the clock crosses a timer-wheel tick
+ *    (RS_FLOW_TICK_NS), the other workers get a TICK entry and advance too,
+ *    so a session times out at the same k as in a single engine.
+ *  - Workers tag each record with (k, phase: 0 timers, 1 the frame itself,
+ *    2 the final flush) and return them per batch together with their
+ *    progress (every entry up to k seen). The reader delivers, sorted, the
+ *    records whose k no worker can still produce; every SYNC_EVERY frames
+ *    it pushes all batches out so that no worker's progress lags.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rstscope/parallel.h>
+
+#include "flow/flow.h"
+
+#define BATCH_PKTS 512u
+#define BATCH_DATA ((size_t)256 << 10)
+#define NBATCH 4u
+#define QCAP 8u
+#define SYNC_EVERY 8192u
+
+enum { E_PKT, E_TICK };
+
+struct entry {
+    uint8_t type;
+    uint32_t caplen, len, linktype;
+    uint64_t number, k;
+    rs_time_ns ts, gnow;
+    size_t off;
+};
+
+struct batch {
+    struct entry *e;
+    size_t n;
+    uint8_t *data;
+    size_t used;
+    uint64_t k_hi;   /* every entry up to this k for this worker is here or earlier */
+    int finish;      /* after the entries: advance to fin_now and finish */
+    rs_time_ns fin_now;
+};
+
+struct outrec {
+    uint64_t k;
+    uint32_t phase;
+    uint32_t worker;
+    uint64_t seq;
+    struct rs_record rec;
+};
+
+struct outbuf {
+    struct outbuf *next;
+    struct outrec *r;
+    size_t n, cap;
+    size_t undelivered; /* reader side: records not yet handed to the caller */
+    uint64_t progress;
+    int last;
+};
+
+/* A bounded queue of batch pointers (in and free). */
+struct ring {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch *item[QCAP];
+    size_t head, n;
+};
+
+struct worker {
+    struct rs_parallel *par;
+    unsigned index;
+    pthread_t thread;
+    int started;
+    struct rs_engine *eng;
+    struct ring in, free;
+    struct batch batches[NBATCH];
+    /* output, handed to the reader through a list */
+    pthread_mutex_t out_mu;
+    pthread_cond_t out_cv;
+    struct outbuf *out_head, *out_tail;
+    struct outbuf *spare; /* emptied buffers back from the reader (under out_mu) */
+    struct outbuf *cur;   /* worker-side, being filled */
+    uint64_t cur_k;
+    uint32_t phase;
+    uint64_t seq;
+    int oom;
+    /* reader-side */
+    struct outbuf *held;  /* output buffers with records not yet delivered */
+    struct batch *fill;   /* batch being filled */
+    uint64_t progress;
+    int done;
+    struct rs_engine_stats st;
+};
+
+struct rs_parallel {
+    unsigned n;
+    struct worker *w;
+    rs_record_fn fn;
+    void *user;
+    uint64_t k;
+    rs_time_ns gnow;
+    int64_t last_tick;
+    uint64_t delivered_to; /* deliver() had nothing more to do below this */
+    int finished;
+    struct outrec **pend; /* records taken from the workers, not yet delivered */
+    size_t npend, cappend;
+};
+
+/* ---- queues ---- */
+
+static void
+ring_init(struct ring *r)
+{
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->head = r->n = 0;
+}
+
+static void
+ring_destroy(struct ring *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+static void
+ring_push(struct ring *r, struct batch *b)
+{
+    pthread_mutex_lock(&r->mu);
+    r->item[(r->head + r->n) % QCAP] = b; /* never full: NBATCH < QCAP */
+    r->n++;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static struct batch *
+ring_pop(struct ring *r)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->n == 0)
+        pthread_cond_wait(&r->cv, &r->mu);
+    struct batch *b = r->item[r->head];
+    r->head = (r->head + 1) % QCAP;
+    r->n--;
+    pthread_mutex_unlock(&r->mu);
+    return b;
+}
+
+/* ---- worker ---- */
+
+static struct outbuf *
+outbuf_new(void)
+{
+    return calloc(1, sizeof(struct outbuf));
+}
+
+/* A buffer for the next batch's records: a returned one when there is one,
+ * so its memory is warm and already mapped. */
+static struct outbuf *
+outbuf_get(struct worker *w)
+{
+    pthread_mutex_lock(&w->out_mu);
+    struct outbuf *o = w->spare;
+    if (o)
+        w->spare = o->next;
+    pthread_mutex_unlock(&w->out_mu);
+    if (!o)
+        return outbuf_new();
+    o->next = NULL;
+    o->n = 0;
+    o->last = 0;
+    return o;
+}
+
+/* Reader side: hands an emptied buffer back to its worker. */
+static void
+outbuf_put(struct worker *w, struct outbuf *o)
+{
+    if (w->done) {
+        free(o->r);
+        free(o);
+        return;
+    }
+    pthread_mutex_lock(&w->out_mu);
+    o->next = w->spare;
+    w->spare = o;
+    pthread_mutex_unlock(&w->out_mu);
+}
+
+static void
+on_worker_record(const struct rs_record *rec, void *user)
+{
+    struct worker *w = user;
+    struct outbuf *o = w->cur;
+    if (!o) {
+        w->oom = 1;
+        return;
+    }
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 64;
+        struct outrec *r = realloc(o->r, nc * sizeof *r);
+        if (!r) {
+            w->oom = 1;
+            return;
+        }
+        o->r = r;
+        o->cap = nc;
+    }
+    struct outrec *x = &o->r[o->n++];
+    x->k = w->cur_k;
+    x->phase = w->phase;
+    x->worker = w->index;
+    x->seq = w->seq++;
+    x->rec = *rec;
+}
+
+static void
+publish(struct worker *w, uint64_t progress, int last)
+{
+    struct outbuf *o = w->cur;
+    if (!o)
+        return;
+    o->progress = progress;
+    o->last = last;
+    pthread_mutex_lock(&w->out_mu);
+    if (w->out_tail)
+        w->out_tail->next = o;
+    else
+        w->out_head = o;
+    w->out_tail = o;
+    pthread_cond_signal(&w->out_cv);
+    pthread_mutex_unlock(&w->out_mu);
+    w->cur = last ? NULL : outbuf_get(w);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (;;) {
+        struct batch *b = ring_pop(&w->in);
+        for (size_t i = 0; i < b->n; i++) {
+            const struct entry *x = &b->e[i];
+            w->cur_k = x->k;
+            w->phase = 0;
+            rs_engine_advance(w->eng, x->gnow);
+            if (x->type != E_PKT)
+                continue;
+            w->phase = 1;
+            struct rs_packet p;
+            p.ts = x->ts;
+            p.caplen = x->caplen;
+            p.len = x->len;
+            p.linktype = x->linktype;
+            p.number = x->number;
+            p.data = b->data + x->off;
+            rs_engine_packet(w->eng, &p);
+        }
+        int fin = b->finish;
+        if (fin) {
+            w->cur_k = b->k_hi;
+            w->phase = 0;
+            rs_engine_advance(w->eng, b->fin_now);
+            w->phase = 2;
+            rs_engine_finish(w->eng);
+            rs_engine_stats(w->eng, &w->st);
+        }
+        uint64_t k_hi = b->k_hi;
+        ring_push(&w->free, b);
+        publish(w, k_hi, fin);
+        if (fin)
+            return NULL;
+    }
+}
+
+/* ---- sharding ---- */
+
+static uint64_t
+mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= UINT64_C(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    k *= UINT64_C(0xc4ceb9fe1a85ec53);
+    k ^= k >> 33;
+    return k;
+}
+
+static uint64_t
+addr_hash(const uint8_t *a, size_t n)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) * (n + 1);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a[i]) * UINT64_C(0x100000001b3);
+    return mix64(h);
+}
+
+/* Symmetric hash of the IP packet's address pair at data[off]; 0 if none. */
+static uint64_t
+ip_pair_hash(const uint8_t *d, size_t len, size_t off)
+{
+    if (off >= len)
+        return 0;
+    unsigned v = d[off] >> 4;
+    if (v == 4 && 20 <= len - off)
+        return addr_hash(d + off + 12, 4) ^ addr_hash(d + off + 16, 4);
+    if (v == 6 && 40 <= len - off)
+        return addr_hash(d + off + 8, 16) ^ addr_hash(d + off + 24, 16);
+    return 0;
+}
+
+/* Ethertype dispatch after VLAN tags, MPLS labels and PPPoE sessions. */
+static uint64_t
+ether_hash(const uint8_t *d, size_t len, size_t off, unsigned type)
+{
+    for (int guard = 0; guard < 8; guard++) {
+        switch (type) {
+        case 0x0800:
+        case 0x86dd:
+            return ip_pair_hash(d, len, off);
+        case 0x8100:
+        case 0x88a8:
+        case 0x9100:
+            if (4 > len - off || off > len)
+                return 0;
+            type = (unsigned)d[off + 2] << 8 | d[off + 3];
+            off += 4;
+            break;
+        case 0x8847: /* MPLS: skip labels to the bottom of the stack (RFC 3032) */
+            for (int l = 0; l < 8; l++) {
+                if (off > len || 4 > len - off)
+                    return 0;
+                int bottom = d[off + 2] & 1;
+                off += 4;
+                if (bottom)
+                    return ip_pair_hash(d, len, off);
+            }
+            return 0;
+        case 0x8864: /* PPPoE session (RFC 2516): 6 bytes, then the PPP protocol */
+            if (off > len || 8 > len - off)
+                return 0;
+            type = (unsigned)d[off + 6] << 8 | d[off + 7];
+            off += 8;
+            if (type == 0x0021)
+                type = 0x0800;
+            else if (type == 0x0057)
+                type = 0x86dd;
+            else
+                return 0;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static uint64_t
+shard_hash(const struct rs_packet *p)
+{
+    const uint8_t *d = p->data;
+    size_t len = p->caplen;
+    switch (p->linktype) {
+    case RS_LINK_ETHERNET:
+        if (len < 14)
+            return 0;
+        return ether_hash(d, len, 14, (unsigned)d[12] << 8 | d[13]);
+    case RS_LINK_RAW:
+    case RS_LINK_RAW_OLD:
+    case RS_LINK_RAW_OLD2:
+    case RS_LINK_IPV4:
+    case RS_LINK_IPV6:
+        return ip_pair_hash(d, len, 0);
+    case RS_LINK_NULL:
+    case RS_LINK_LOOP:
+        return ip_pair_hash(d, len, 4);
+    case RS_LINK_LINUX_SLL:
+        if (len < 16)
+            return 0;
+        return ether_hash(d, len, 16, (unsigned)d[14] << 8 | d[15]);
+    case RS_LINK_LINUX_SLL2:
+        if (len < 20)
+            return 0;
+        return ether_hash(d, len, 20, (unsigned)d[0] << 8 | d[1]);
+    default:
+        return 0;
+    }
+}
+
+/* ---- reader side ---- */
+
+static int
+rec_cmp(const void *va, const void *vb)
+{
+    const struct outrec *a = *(const struct outrec *const *)va;
+    const struct outrec *b = *(const struct outrec *const *)vb;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    if (a->phase != b->phase)
+        return a->phase < b->phase ? -1 : 1;
+    /* Frame phase: one worker, in its own order. */
+    if (a->phase == 1 && a->worker == b->worker)
+        return a->seq < b->seq ? -1 : a->seq > b->seq;
+    if (a->rec.ts != b->rec.ts)
+        return a->rec.ts < b->rec.ts ? -1 : 1;
+    int c = memcmp(&a->rec.client, &b->rec.client, sizeof a->rec.client);
+    if (!c)
+        c = memcmp(&a->rec.server, &b->rec.server, sizeof a->rec.server);
+    if (c)
+        return c;
+    if (a->rec.client_port != b->rec.client_port)
+        return a->rec.client_port < b->rec.client_port ? -1 : 1;
+    if (a->rec.server_port != b->rec.server_port)
+        return a->rec.server_port < b->rec.server_port ? -1 : 1;
+    if (a->rec.proto != b->rec.proto)
+        return a->rec.proto < b->rec.proto ? -1 : 1;
+    if (a->rec.end_ts != b->rec.end_ts)
+        return a->rec.end_ts < b->rec.end_ts ? -1 : 1;
+    if (a->worker != b->worker)
+        return a->worker < b->worker ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Takes the workers' finished output; `wait` blocks until each has some. */
+static void
+collect(struct rs_parallel *p, int wait)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->done)
+            continue;
+        pthread_mutex_lock(&w->out_mu);
+        while (wait && !w->out_head)
+            pthread_cond_wait(&w->out_cv, &w->out_mu);
+        struct outbuf *o = w->out_head;
+        w->out_head = w->out_tail = NULL;
+        pthread_mutex_unlock(&w->out_mu);
+        while (o) {
+            struct outbuf *next = o->next;
+            if (p->npend + o->n > p->cappend) {
+                size_t nc = (p->npend + o->n) * 2 + 64;
+                struct outrec **r = realloc(p->pend, nc * sizeof *r);
+                if (r) {
+                    p->pend = r;
+                    p->cappend = nc;
+                }
+            }
+            /* The records stay in their buffer, which goes when the last is delivered. */
+            o->undelivered = 0;
+            for (size_t j = 0; j < o->n && p->npend < p->cappend; j++) {
+                p->pend[p->npend++] = &o->r[j];
+                o->undelivered++;
+            }
+            w->progress = o->progress;
+            if (o->last)
+                w->done = 1;
+            if (o->undelivered == 0) {
+                outbuf_put(w, o);
+            } else {
+                o->next = w->held;
+                w->held = o;
+            }
+            o = next;
+        }
+    }
+}
+
+/* Delivers, in order, every pending record no worker can still precede. */
+static void
+deliver(struct rs_parallel *p, int all)
+{
+    uint64_t safe = UINT64_MAX;
+    if (!all)
+        for (unsigned i = 0; i < p->n; i++)
+            if (p->w[i].progress < safe)
+                safe = p->w[i].progress;
+    if (p->npend == 0 || (!all && safe == p->delivered_to))
+        return;
+    p->delivered_to = safe;
+    qsort(p->pend, p->npend, sizeof *p->pend, rec_cmp);
+    size_t n = 0;
+    while (n < p->npend && p->pend[n]->k <= safe) {
+        struct outrec *r = p->pend[n];
+        if (p->fn)
+            p->fn(&r->rec, p->user);
+        struct worker *w = &p->w[r->worker];
+        /* Release buffers whose records are all delivered. */
+        for (struct outbuf **pp = &w->held; *pp;) {
+            struct outbuf *o = *pp;
+            if (r >= o->r && r < o->r + o->n) {
+                if (--o->undelivered == 0) {
+                    *pp = o->next;
+                    outbuf_put(w, o);
+                }
+                break;
+            }
+            pp = &o->next;
+        }
+        n++;
+    }
+    memmove(p->pend, p->pend + n, (p->npend - n) * sizeof *p->pend);
+    p->npend -= n;
+}
+
+static void
+flush_worker(struct rs_parallel *p, struct worker *w)
+{
+    struct batch *b = w->fill;
+    b->k_hi = p->k;
+    ring_push(&w->in, b);
+    b = ring_pop(&w->free);
+    b->n = 0;
+    b->used = 0;
+    b->finish = 0;
+    w->fill = b;
+}
+
+static void
+flush_all(struct rs_parallel *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        flush_worker(p, &p->w[i]);
+    collect(p, 0);
+    deliver(p, 0);
+}
+
+static void
+add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_packet *pkt)
+{
+    struct batch *b = w->fill;
+    size_t need = type == E_PKT ? pkt->caplen : 0;
+    if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
+        flush_worker(p, w);
+        b = w->fill;
+        collect(p, 0);
+        deliver(p, 0);
+    }
+    struct entry *x = &b->e[b->n++];
+    x->type = (uint8_t)type;
+    x->k = p->k;
+    x->gnow = p->gnow;
+    if (type == E_PKT) {
+        x->ts = pkt->ts;
+        x->caplen = (uint32_t)need;
+        x->len = pkt->len;
+        x->linktype = pkt->linktype;
+        x->number = pkt->number;
+        x->off = b->used;
+        if (need)
+            memcpy(b->data + b->used, pkt->data, need);
+        b->used += (need + 7) & ~(size_t)7;
+        if (b->used > BATCH_DATA)
+            b->used = BATCH_DATA;
+    }
+}
+
+void
+rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
+{
+    if (p->finished)
+        return;
+    p->k++;
+    rs_time_ns prev = p->gnow;
+    if (pkt->ts > p->gnow)
+        p->gnow = pkt->ts;
+    /* A frame bigger than a batch (never from libpcap: caplen <= 262144). */
+    struct rs_packet cut = *pkt;
+    if (cut.caplen > BATCH_DATA)
+        cut.caplen = (uint32_t)BATCH_DATA;
+    struct worker *own = &p->w[shard_hash(&cut) % p->n];
+    /* Advance before the frame: the owner advances to gnow with the frame itself. */
+    int64_t tick = p->gnow >= 0 ? p->gnow / RS_FLOW_TICK_NS : 0;
+    if (tick != p->last_tick || prev > p->gnow) {
+        for (unsigned i = 0; i < p->n; i++)
+            if (&p->w[i] != own)
+                add_entry(p, &p->w[i], E_TICK, NULL);
+        p->last_tick = tick;
+    }
+    add_entry(p, own, E_PKT, &cut);
+    if (p->k % SYNC_EVERY == 0)
+        flush_all(p);
+}
+
+void
+rs_parallel_finish(struct rs_parallel *p)
+{
+    if (p->finished)
+        return;
+    p->finished = 1;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        struct batch *b = w->fill;
+        b->finish = 1;
+        b->fin_now = p->gnow;
+        b->k_hi = p->k + 1;
+        ring_push(&w->in, b);
+        w->fill = NULL;
+    }
+    for (;;) {
+        int all = 1;
+        for (unsigned i = 0; i < p->n; i++)
+            all &= p->w[i].done;
+        if (all)
+            break;
+        collect(p, 1);
+        deliver(p, 0);
+    }
+    deliver(p, 1);
+    for (unsigned i = 0; i < p->n; i++) {
+        pthread_join(p->w[i].thread, NULL);
+        p->w[i].started = 0;
+    }
+}
+
+void
+rs_parallel_stats(const struct rs_parallel *p, struct rs_engine_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->first_ts = INT64_MAX;
+    for (unsigned i = 0; i < p->n; i++) {
+        struct rs_engine_stats s;
+        if (p->w[i].started)
+            rs_engine_stats(p->w[i].eng, &s);
+        else
+            s = p->w[i].st;
+        out->packets += s.packets;
+        out->bytes += s.bytes;
+        out->sessions += s.sessions;
+        out->records += s.records;
+        out->live_sessions += s.live_sessions;
+        out->peak_sessions += s.peak_sessions;
+        out->evicted += s.evicted;
+        out->reordered += s.reordered;
+        out->unsolicited_rst += s.unsolicited_rst;
+        for (int d = 0; d < RS_DEC__COUNT; d++)
+            out->decode[d] += s.decode[d];
+        if (s.packets && s.first_ts < out->first_ts)
+            out->first_ts = s.first_ts;
+        if (s.last_ts > out->last_ts)
+            out->last_ts = s.last_ts;
+    }
+    if (out->first_ts == INT64_MAX)
+        out->first_ts = 0;
+}
+
+void
+rs_parallel_free(struct rs_parallel *p)
+{
+    if (!p)
+        return;
+    if (!p->finished) {
+        int running = 0;
+        for (unsigned i = 0; i < p->n; i++)
+            running |= p->w[i].started;
+        if (running) {
+            rs_record_fn fn = p->fn;
+            p->fn = NULL; /* nobody asked for these records */
+            rs_parallel_finish(p);
+            p->fn = fn;
+        }
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        rs_engine_free(w->eng);
+        for (unsigned b = 0; b < NBATCH; b++) {
+            free(w->batches[b].e);
+            free(w->batches[b].data);
+        }
+        struct outbuf *lists[3] = {w->out_head, w->held, w->spare};
+        for (int l = 0; l < 3; l++) {
+            struct outbuf *o = lists[l];
+            while (o) {
+                struct outbuf *next = o->next;
+                free(o->r);
+                free(o);
+                o = next;
+            }
+        }
+        if (w->cur) {
+            free(w->cur->r);
+            free(w->cur);
+        }
+        ring_destroy(&w->in);
+        ring_destroy(&w->free);
+        pthread_mutex_destroy(&w->out_mu);
+        pthread_cond_destroy(&w->out_cv);
+    }
+    free(p->w);
+    free(p->pend);
+    free(p);
+}
+
+struct rs_parallel *
+rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record_fn fn,
+                void *user, struct rs_error *err)
+{
+    if (nthreads < 1 || nthreads > RS_PARALLEL_MAX_THREADS) {
+        rs_error_set(err, RS_ERR_USAGE, "--threads wants a number from 1 to %d",
+                     RS_PARALLEL_MAX_THREADS);
+        return NULL;
+    }
+    struct rs_parallel *p = calloc(1, sizeof *p);
+    if (!p) {
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->w = calloc(nthreads, sizeof *p->w);
+    if (!p->w) {
+        free(p);
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    p->n = nthreads;
+    p->fn = fn;
+    p->user = user;
+    p->last_tick = INT64_MIN;
+    size_t max = cfg->max_sessions ? cfg->max_sessions : 1000000;
+    for (unsigned i = 0; i < nthreads; i++) {
+        struct worker *w = &p->w[i];
+        w->par = p;
+        w->index = i;
+        ring_init(&w->in);
+        ring_init(&w->free);
+        pthread_mutex_init(&w->out_mu, NULL);
+        pthread_cond_init(&w->out_cv, NULL);
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        struct worker *w = &p->w[i];
+        struct rs_engine_config c = *cfg;
+        c.max_sessions = (max + nthreads - 1) / nthreads;
+        /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
+        if (c.hash_seed)
+            c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
+        w->eng = rs_engine_new(&c, on_worker_record, w, err);
+        w->cur = outbuf_new();
+        if (!w->eng || !w->cur)
+            goto nomem;
+        for (unsigned b = 0; b < NBATCH; b++) {
+            w->batches[b].e = malloc(BATCH_PKTS * sizeof(struct entry));
+            w->batches[b].data = malloc(BATCH_DATA);
+            if (!w->batches[b].e || !w->batches[b].data)
+                goto nomem;
+            if (b == 0)
+                w->fill = &w->batches[b];
+            else
+                ring_push(&w->free, &w->batches[b]);
+        }
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) != 0) {
+            rs_error_set(err, RS_ERR_INTERNAL, "cannot start worker thread %u", i);
+            p->finished = 1; /* workers already started are ended below */
+            for (unsigned j = 0; j < i; j++) {
+                struct batch *b = p->w[j].fill;
+                b->n = 0;
+                b->finish = 1;
+                b->k_hi = 0;
+                p->fn = NULL;
+                ring_push(&p->w[j].in, b);
+                pthread_join(p->w[j].thread, NULL);
+            }
+            rs_parallel_free(p);
+            return NULL;
+        }
+        p->w[i].started = 1;
+    }
+    return p;
+nomem:
+    rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+    rs_parallel_free(p);
+    return NULL;
+}

@@ -1,0 +1,306 @@
+/*
+ * test_parallel.c - the threaded pipeline against one engine.
+ *
+ * Sessions are crafted in memory (many interleaved TCP conversations ending
+ * by FIN, client and server resets, refused ports, silence; DNS over UDP;
+ * a tunnelled frame) and fed to one engine and to rs_parallel with 2, 3
+ * and 4 workers. The same records must come out (ids and uids aside, which
+ * are per worker, and the reset diagnosis, which may consult the per-worker
+ * host table), in an order that does not depend on the worker count, and
+ * the statistics must add up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rstscope/craft.h>
+#include <rstscope/engine.h>
+#include <rstscope/parallel.h>
+
+/* ---- a capture in memory ---- */
+
+struct frame {
+    struct rs_packet p;
+    uint8_t *data;
+};
+
+struct cap {
+    struct frame *f;
+    size_t n, cap;
+};
+
+static void
+add(struct cap *c, const struct rs_packet *p)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 256;
+        c->f = realloc(c->f, c->cap * sizeof *c->f);
+        assert_non_null(c->f);
+    }
+    struct frame *f = &c->f[c->n++];
+    f->p = *p;
+    f->data = malloc(p->caplen ? p->caplen : 1);
+    assert_non_null(f->data);
+    memcpy(f->data, p->data, p->caplen);
+    f->p.data = f->data;
+    f->p.number = c->n;
+}
+
+static uint64_t rng = 88172645463325252ull;
+
+static unsigned
+rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+/* Sessions of every ending, interleaved; time in microseconds from t0. */
+static void
+build(struct cap *c)
+{
+    enum { NS = 300 };
+    struct rs_craft_flow fl[NS];
+    int kind[NS], step[NS];
+    uint8_t buf[RS_CRAFT_MAX_FRAME];
+    static const uint8_t data[1200] = {1};
+    rs_time_ns t = INT64_C(1767225600) * RS_NS_PER_SEC;
+    for (int i = 0; i < NS; i++) {
+        char cli[32], srv[32];
+        snprintf(cli, sizeof cli, "10.1.%d.%d", i / 200, i % 200 + 1);
+        snprintf(srv, sizeof srv, "192.0.2.%d", i % 7 + 1);
+        rs_craft_flow_init(&fl[i], cli, (uint16_t)(40000 + i), srv, i % 5 == 4 ? 53 : 80, t);
+        kind[i] = i % 5;
+        step[i] = 0;
+    }
+    int live = NS;
+    while (live > 0) {
+        int i = (int)rnd(NS);
+        if (step[i] < 0)
+            continue;
+        t += (rs_time_ns)(rnd(300000) + 1) * 1000; /* up to 0.3 s: ticks pass */
+        fl[i].now = t;
+        struct rs_craft_seg seg;
+        memset(&seg, 0, sizeof seg);
+        int dir = RS_CRAFT_CLIENT, end = 0;
+        int s = step[i]++;
+        switch (kind[i]) {
+        case 4: /* DNS-like UDP: query, answer */
+            if (s == 0 || s == 1) {
+                struct rs_craft_udp u;
+                memset(&u, 0, sizeof u);
+                u.ip = fl[i].ip;
+                if (s == 1) {
+                    u.ip.src = fl[i].ip.dst;
+                    u.ip.dst = fl[i].ip.src;
+                }
+                u.sport = s ? 53 : fl[i].port[0];
+                u.dport = s ? fl[i].port[0] : 53;
+                u.payload = data;
+                u.payload_len = 40;
+                size_t n = rs_craft_udp(&u, buf, sizeof buf);
+                struct rs_packet p = {t, (uint32_t)n, (uint32_t)n, 1, 0, buf};
+                add(c, &p);
+            }
+            end = s >= 1;
+            break;
+        case 3: /* refused */
+            seg.flags = s == 0 ? RS_TCP_SYN : RS_TCP_RST | RS_TCP_ACK;
+            dir = s == 0 ? RS_CRAFT_CLIENT : RS_CRAFT_SERVER;
+            end = s >= 1;
+            break;
+        default: { /* handshake, data, then FIN / client RST / server RST */
+            static const uint16_t hs[3] = {RS_TCP_SYN, RS_TCP_SYN | RS_TCP_ACK, RS_TCP_ACK};
+            if (s < 3) {
+                seg.flags = hs[s];
+                dir = s == 1 ? RS_CRAFT_SERVER : RS_CRAFT_CLIENT;
+            } else if (s < 9) {
+                seg.flags = RS_TCP_PSH | RS_TCP_ACK;
+                seg.payload = data;
+                seg.len = 100 + (size_t)rnd(1000);
+                dir = s % 2 ? RS_CRAFT_CLIENT : RS_CRAFT_SERVER;
+            } else if (kind[i] == 0) {
+                seg.flags = RS_TCP_FIN | RS_TCP_ACK;
+                dir = s == 9 ? RS_CRAFT_CLIENT : RS_CRAFT_SERVER;
+                end = s >= 10;
+            } else {
+                seg.flags = RS_TCP_RST | RS_TCP_ACK;
+                dir = kind[i] == 1 ? RS_CRAFT_CLIENT : RS_CRAFT_SERVER;
+                end = 1;
+            }
+        }
+        }
+        if (kind[i] != 4) {
+            struct rs_packet p;
+            assert_true(rs_craft_flow_build(&fl[i], dir, &seg, buf, sizeof buf, &p) > 0);
+            add(c, &p);
+        }
+        if (end) {
+            step[i] = -1;
+            live--;
+        }
+    }
+    /* Two frames out of time order, and a frame that is not IP. */
+    struct rs_packet late = c->f[c->n / 2].p;
+    late.ts -= RS_NS_PER_SEC;
+    add(c, &late);
+    uint8_t arp[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 0x08, 0x06};
+    struct rs_packet a = {t, sizeof arp, sizeof arp, 1, 0, arp};
+    add(c, &a);
+}
+
+static void
+free_cap(struct cap *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->f[i].data);
+    free(c->f);
+}
+
+/* ---- collecting records ---- */
+
+struct recs {
+    struct rs_record *r;
+    size_t n, cap;
+};
+
+static void
+on_rec(const struct rs_record *r, void *user)
+{
+    struct recs *v = user;
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 256;
+        v->r = realloc(v->r, v->cap * sizeof *v->r);
+        assert_non_null(v->r);
+    }
+    v->r[v->n] = *r;
+    /* Per worker by design: ids, uids, and what the host table feeds. */
+    v->r[v->n].id = 0;
+    memset(v->r[v->n].uid, 0, sizeof v->r[v->n].uid);
+    memset(v->r[v->n].tunnel_parents, 0, sizeof v->r[v->n].tunnel_parents);
+    /* The host table (a server's hop distance and RTT from its other
+     * sessions) is per worker: causes that compare with it may differ. */
+    memset(v->r[v->n].rst_cause, 0, sizeof v->r[v->n].rst_cause);
+    v->r[v->n].rst_confidence = RS_CONF_NONE;
+    v->r[v->n].rst_flags = 0;
+    memset(v->r[v->n].explanation, 0, sizeof v->r[v->n].explanation);
+    memset(v->r[v->n].hint, 0, sizeof v->r[v->n].hint);
+    v->n++;
+}
+
+static int
+cmp_rec(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(struct rs_record));
+}
+
+static void
+run(const struct cap *c, unsigned threads, struct recs *out, struct rs_engine_stats *st)
+{
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
+    cfg.hash_seed = 7;
+    struct rs_error err;
+    memset(out, 0, sizeof *out);
+    if (threads == 0) {
+        struct rs_engine *e = rs_engine_new(&cfg, on_rec, out, &err);
+        assert_non_null(e);
+        for (size_t i = 0; i < c->n; i++)
+            rs_engine_packet(e, &c->f[i].p);
+        rs_engine_finish(e);
+        rs_engine_stats(e, st);
+        rs_engine_free(e);
+        return;
+    }
+    struct rs_parallel *p = rs_parallel_new(&cfg, threads, on_rec, out, &err);
+    assert_non_null(p);
+    for (size_t i = 0; i < c->n; i++)
+        rs_parallel_packet(p, &c->f[i].p);
+    rs_parallel_finish(p);
+    rs_parallel_stats(p, st);
+    rs_parallel_free(p);
+}
+
+static void
+test_same_records_any_worker_count(void **state)
+{
+    (void)state;
+    struct cap c = {0};
+    build(&c);
+    struct recs one, many[3];
+    struct rs_engine_stats s1, sn;
+    run(&c, 0, &one, &s1);
+    assert_true(one.n > 250);
+    qsort(one.r, one.n, sizeof *one.r, cmp_rec);
+    for (unsigned t = 2; t <= 4; t++) {
+        struct recs *m = &many[t - 2];
+        run(&c, t, m, &sn);
+        assert_int_equal(m->n, one.n);
+        assert_int_equal(sn.packets, s1.packets);
+        assert_int_equal(sn.bytes, s1.bytes);
+        assert_int_equal(sn.sessions, s1.sessions);
+        assert_int_equal(sn.records, s1.records);
+        assert_int_equal(sn.reordered, s1.reordered);
+        assert_int_equal(sn.first_ts, s1.first_ts);
+        assert_int_equal(sn.last_ts, s1.last_ts);
+        for (int d = 0; d < RS_DEC__COUNT; d++)
+            assert_int_equal(sn.decode[d], s1.decode[d]);
+        /* Same order whatever the number of workers. */
+        if (t > 2)
+            for (size_t i = 0; i < m->n; i++)
+                assert_memory_equal(&m->r[i], &many[0].r[i], sizeof m->r[i]);
+        struct recs sorted = *m;
+        sorted.r = malloc(m->n * sizeof *m->r);
+        assert_non_null(sorted.r);
+        memcpy(sorted.r, m->r, m->n * sizeof *m->r);
+        qsort(sorted.r, sorted.n, sizeof *sorted.r, cmp_rec);
+        for (size_t i = 0; i < one.n; i++)
+            assert_memory_equal(&sorted.r[i], &one.r[i], sizeof one.r[i]);
+        free(sorted.r);
+    }
+    for (int t = 0; t < 3; t++)
+        free(many[t].r);
+    free(one.r);
+    free_cap(&c);
+}
+
+static void
+test_bad_thread_counts_and_early_free(void **state)
+{
+    (void)state;
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, RS_PROFILE_ZEEK);
+    struct rs_error err;
+    assert_null(rs_parallel_new(&cfg, 0, NULL, NULL, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_null(rs_parallel_new(&cfg, RS_PARALLEL_MAX_THREADS + 1, NULL, NULL, &err));
+    /* Freed without finish, after a few packets: workers stop, nothing leaks. */
+    struct cap c = {0};
+    build(&c);
+    struct recs r = {0};
+    struct rs_parallel *p = rs_parallel_new(&cfg, 2, on_rec, &r, &err);
+    assert_non_null(p);
+    for (size_t i = 0; i < 100 && i < c.n; i++)
+        rs_parallel_packet(p, &c.f[i].p);
+    rs_parallel_free(p);
+    free(r.r);
+    free_cap(&c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_records_any_worker_count),
+        cmocka_unit_test(test_bad_thread_counts_and_early_free),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
