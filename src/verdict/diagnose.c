@@ -176,6 +176,8 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
         if (len > 0 && p->fin_pkt && !s->data_after_peer_fin)
             s->data_after_peer_fin = pkt_no;
         if (len > 0) {
+            s->data_run++;
+            p->data_run = 0;
             uint32_t end = t->seq + len;
             if (!s->data_end_valid || rs_seq_delta(end, s->data_end) > 0) {
                 s->data_end = end;
@@ -606,7 +608,10 @@ rule_midtransfer(struct ctx *c)
     rs_time_ns since = c->r->ts - se->last_data_ts;
     rs_time_ns rtt = c->rtt_s + c->rtt_c;
     rs_time_ns window = rtt * 4 > MS(200) ? rtt * 4 : MS(200);
-    int streaming = c->rec->inflight_server_bytes > 0 || since <= window;
+    /* Still streaming: data in flight, or several segments of a reply just
+     * before the reset. One reply segment, all acknowledged, is a finished
+     * exchange (abortive_close decides those). */
+    int streaming = c->rec->inflight_server_bytes > 0 || (since <= window && s->data_run >= 2);
     if (!streaming || se->last_data_pkt < c->f->tcp[RS_ORIG].last_data_pkt)
         return 0;
     cause(c, "client_abort_midtransfer",
@@ -618,7 +623,6 @@ rule_midtransfer(struct ctx *c)
         (unsigned long long)c->rec->inflight_server_bytes, (unsigned long long)c->r->pkt);
     HINT("Usually a user cancel, page navigation or a client timeout; if frequent, check "
          "response times and the client's timeout settings.");
-    (void)s;
     return 1;
 }
 

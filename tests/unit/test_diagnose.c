@@ -384,6 +384,24 @@ test_abortive_close(void **state)
     has(rec, "packet 7");
 }
 
+/* A client that aborts at once after one complete reply (nothing in flight):
+ * the exchange was finished, not a transfer cut short. */
+static void
+test_abortive_close_right_after_reply(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, "10.0.0.1", 40025, "10.0.0.2", 80);
+    handshake(&t, 1000);
+    send(&t, C, ACK | PSH, 22, 100);
+    send(&t, S, ACK, 0, 50);
+    send(&t, S, ACK | PSH, 23, 100);
+    send(&t, C, ACK, 0, 50);
+    send(&t, C, RST | ACK, 0, 260);
+    const struct rs_record *rec = t_done(&t);
+    expect(rec, "abortive_close", RS_CONF_MEDIUM);
+}
+
 static void
 test_data_after_close(void **state)
 {
@@ -625,6 +643,7 @@ main(void)
         cmocka_unit_test(test_abort_unread),
         cmocka_unit_test(test_client_abort_midtransfer),
         cmocka_unit_test(test_abortive_close),
+        cmocka_unit_test(test_abortive_close_right_after_reply),
         cmocka_unit_test(test_data_after_close),
         cmocka_unit_test(test_stale_peer),
         cmocka_unit_test(test_idle_middlebox_both),

@@ -1,0 +1,441 @@
+/*
+ * test_zeek.c - Zeek's conn_state values and history rules, on sessions made
+ * by the project's packet writer (rs_craft) and run through the whole
+ * pipeline with the zeek profile, so the rules stay right without the shared
+ * corpus. Expected values follow Zeek's documentation of conn.log
+ * (base/protocols/conn/main.zeek) and its TCP analyzer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rstscope/craft.h>
+#include <rstscope/engine.h>
+
+#define C RS_CRAFT_CLIENT
+#define S RS_CRAFT_SERVER
+#define SYN RS_TCP_SYN
+#define ACK RS_TCP_ACK
+#define FIN RS_TCP_FIN
+#define RST RS_TCP_RST
+#define PSH RS_TCP_PSH
+
+struct t {
+    struct rs_engine *e;
+    struct rs_craft_flow f;
+    struct rs_record rec[16];
+    int n;
+    uint8_t buf[RS_CRAFT_MAX_FRAME];
+};
+
+static uint8_t data[4096];
+
+static void
+on_rec(const struct rs_record *r, void *user)
+{
+    struct t *t = user;
+    if (t->n < 16)
+        t->rec[t->n++] = *r;
+}
+
+static void
+t_init_cfg(struct t *t, uint16_t cport, uint16_t sport, int verify)
+{
+    memset(t, 0, sizeof *t);
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, RS_PROFILE_ZEEK);
+    cfg.hash_seed = 7;
+    cfg.decode.verify_checksums = verify;
+    t->e = rs_engine_new(&cfg, on_rec, t, NULL);
+    assert_non_null(t->e);
+    assert_int_equal(rs_craft_flow_init(&t->f, "10.1.0.1", cport, "10.1.0.2", sport,
+                                        (rs_time_ns)1700000000 * RS_NS_PER_SEC),
+                     0);
+}
+
+static void
+t_init(struct t *t, uint16_t cport, uint16_t sport)
+{
+    t_init_cfg(t, cport, sport, 0);
+}
+
+static void
+seg(struct t *t, int dir, const struct rs_craft_seg *s)
+{
+    struct rs_packet p;
+    assert_true(rs_craft_flow_build(&t->f, dir, s, t->buf, sizeof t->buf, &p) > 0);
+    rs_engine_packet(t->e, &p);
+}
+
+static void
+send(struct t *t, int dir, uint16_t flags, size_t len)
+{
+    struct rs_craft_seg s = {
+        .flags = flags, .payload = len ? data : NULL, .len = len, .dt_us = 1000};
+    seg(t, dir, &s);
+}
+
+static void
+udp(struct t *t, int dir, size_t len, int64_t dt_us)
+{
+    struct rs_craft_udp u = {0};
+    u.ip = t->f.ip;
+    if (dir == S) {
+        u.ip.src = t->f.ip.dst;
+        u.ip.dst = t->f.ip.src;
+    }
+    u.sport = t->f.port[dir];
+    u.dport = t->f.port[!dir];
+    u.payload = data;
+    u.payload_len = len;
+    size_t n = rs_craft_udp(&u, t->buf, sizeof t->buf);
+    assert_true(n > 0);
+    t->f.now += dt_us * 1000;
+    struct rs_packet p = {.ts = t->f.now,
+                          .caplen = (uint32_t)n,
+                          .len = (uint32_t)n,
+                          .linktype = rs_craft_linktype(u.ip.link),
+                          .number = ++t->f.packets,
+                          .data = t->buf};
+    rs_engine_packet(t->e, &p);
+}
+
+static void
+finish(struct t *t)
+{
+    rs_engine_finish(t->e);
+    rs_engine_free(t->e);
+    t->e = NULL;
+}
+
+static void
+expect1(struct t *t, const char *state, const char *history)
+{
+    finish(t);
+    assert_int_equal(t->n, 1);
+    if (strcmp(t->rec[0].conn_state, state) != 0 || strcmp(t->rec[0].history, history) != 0)
+        fprintf(stderr, "got %s %s\n", t->rec[0].conn_state, t->rec[0].history);
+    assert_string_equal(t->rec[0].conn_state, state);
+    assert_string_equal(t->rec[0].history, history);
+}
+
+static void
+handshake(struct t *t)
+{
+    send(t, C, SYN, 0);
+    send(t, S, SYN | ACK, 0);
+    send(t, C, ACK, 0);
+}
+
+/* ---- conn_state ---- */
+
+static void
+test_sf(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40000, 8080);
+    handshake(&t);
+    send(&t, C, ACK | PSH, 10);
+    send(&t, S, ACK | PSH, 20);
+    send(&t, C, ACK | FIN, 0);
+    send(&t, S, ACK | FIN, 0);
+    send(&t, C, ACK, 0);
+    expect1(&t, "SF", "ShADdFf");
+    assert_int_equal(t.rec[0].client_bytes, 10);
+    assert_int_equal(t.rec[0].server_bytes, 20);
+}
+
+static void
+test_s0_and_attempt_timer(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40001, 8080);
+    send(&t, C, SYN, 0);
+    /* the same SYN 7 s later: Zeek removed the attempt after 5 s */
+    struct rs_craft_seg again = {
+        .flags = SYN, .dt_us = 7000000, .set_seq = 1, .seq = t.f.next_seq[C] - 1, .retransmit = 1};
+    seg(&t, C, &again);
+    finish(&t);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.rec[0].conn_state, "S0");
+    assert_string_equal(t.rec[0].history, "S");
+    assert_int_equal(t.rec[0].end_reason, RS_END_AGED_OUT);
+    assert_string_equal(t.rec[1].conn_state, "S0");
+}
+
+static void
+test_rej(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40002, 8080);
+    send(&t, C, SYN, 0);
+    send(&t, S, RST | ACK, 0);
+    expect1(&t, "REJ", "Sr");
+}
+
+static void
+test_s1(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40003, 8080);
+    handshake(&t);
+    send(&t, C, ACK | PSH, 10);
+    send(&t, S, ACK, 0);
+    expect1(&t, "S1", "ShADa");
+}
+
+static void
+test_s2_s3(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40004, 8080);
+    handshake(&t);
+    send(&t, C, ACK | FIN, 0);
+    expect1(&t, "S2", "ShAF");
+    t_init(&t, 40005, 8080);
+    handshake(&t);
+    send(&t, S, ACK | FIN, 0);
+    expect1(&t, "S3", "ShAf");
+}
+
+static void
+test_sh_shr(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40006, 8080);
+    send(&t, C, SYN, 0);
+    send(&t, C, FIN, 0);
+    expect1(&t, "SH", "SF");
+    /* responder only (seen from a likely server port): flipped, then its FIN */
+    t_init(&t, 40007, 80);
+    send(&t, S, ACK | PSH, 10);
+    send(&t, S, ACK | FIN, 0);
+    expect1(&t, "SHR", "^df");
+}
+
+static void
+test_rsto_rstr(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40008, 8080);
+    handshake(&t);
+    send(&t, C, ACK | PSH, 10);
+    send(&t, C, RST | ACK, 0);
+    expect1(&t, "RSTO", "ShADR");
+    t_init(&t, 40009, 8080);
+    handshake(&t);
+    send(&t, C, ACK | PSH, 10);
+    send(&t, S, RST | ACK, 0);
+    expect1(&t, "RSTR", "ShADr");
+}
+
+static void
+test_rstos0_rstrh(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40010, 8080);
+    send(&t, C, SYN, 0);
+    send(&t, C, RST, 0);
+    expect1(&t, "RSTOS0", "SR");
+    /* SYN-ACK from a likely server port, then its RST: the originator never spoke */
+    t_init(&t, 40011, 80);
+    send(&t, S, SYN | ACK, 0);
+    send(&t, S, RST, 0);
+    expect1(&t, "RSTRH", "^hr");
+}
+
+static void
+test_oth(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40012, 8080);
+    send(&t, C, ACK | PSH, 10);
+    expect1(&t, "OTH", "D");
+}
+
+/* ---- history rules ---- */
+
+static void
+test_retransmissions_log_scale(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40013, 8080);
+    handshake(&t);
+    uint32_t seq = t.f.next_seq[C];
+    send(&t, C, ACK | PSH, 100);
+    for (int i = 0; i < 10; i++) {
+        struct rs_craft_seg r = {.flags = ACK | PSH,
+                                 .payload = data,
+                                 .len = 100,
+                                 .dt_us = 1000,
+                                 .set_seq = 1,
+                                 .seq = seq,
+                                 .retransmit = 1};
+        seg(&t, C, &r);
+    }
+    /* 't' on the 1st and the 10th retransmission (log scale) */
+    expect1(&t, "S1", "ShADTT");
+}
+
+static void
+test_zero_window_fin_rst_multi_flag(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40014, 8080);
+    handshake(&t);
+    struct rs_craft_seg z = {.flags = ACK, .dt_us = 1000, .set_window = 1, .window = 0};
+    seg(&t, S, &z);
+    send(&t, C, FIN | RST | ACK, 0);
+    finish(&t);
+    assert_string_equal(t.rec[0].history, "ShAawI"); /* the zero-window ACK is also 'a' */
+
+    t_init(&t, 40015, 8080);
+    send(&t, C, SYN | FIN, 0);
+    finish(&t);
+    assert_string_equal(t.rec[0].history, "Q");
+}
+
+static void
+test_repeated_fin_seq(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40016, 8080);
+    handshake(&t);
+    uint32_t seq = t.f.next_seq[C];
+    send(&t, C, ACK | FIN, 0);
+    /* the same FIN again: once; a FIN at another sequence number: again */
+    struct rs_craft_seg f1 = {
+        .flags = ACK | FIN, .dt_us = 1000, .set_seq = 1, .seq = seq, .retransmit = 1};
+    seg(&t, C, &f1);
+    struct rs_craft_seg f2 = {.flags = ACK | FIN, .dt_us = 1000, .set_seq = 1, .seq = seq + 5};
+    seg(&t, C, &f2);
+    finish(&t);
+    assert_string_equal(t.rec[0].history, "ShAFF");
+}
+
+static void
+test_gap_missed_bytes(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40017, 8080);
+    handshake(&t);
+    send(&t, C, ACK | PSH, 100);
+    t.f.next_seq[C] += 300; /* 300 bytes never captured */
+    send(&t, C, ACK | PSH, 100);
+    send(&t, S, ACK, 0);
+    finish(&t);
+    assert_string_equal(t.rec[0].history, "ShADaG");
+    assert_int_equal(t.rec[0].missed_bytes, 300);
+    assert_int_equal(t.rec[0].client_bytes, 500);
+}
+
+static void
+test_bad_checksum(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init_cfg(&t, 40018, 8080, 1);
+    handshake(&t);
+    struct rs_craft_seg b = {
+        .flags = ACK | PSH, .payload = data, .len = 10, .dt_us = 1000, .bad_checksum = 1};
+    seg(&t, C, &b);
+    finish(&t);
+    assert_string_equal(t.rec[0].history, "ShAC");
+    assert_int_equal(t.rec[0].client_pkts, 2); /* the bad segment is not counted */
+}
+
+static void
+test_flip_synack_first(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40019, 9999);
+    /* SYN-ACK seen before the SYN (reordered capture): Zeek flips on the SYN */
+    struct rs_craft_seg sa = {
+        .flags = SYN | ACK, .dt_us = 1000, .set_ack = 1, .ack = t.f.next_seq[C] + 1};
+    seg(&t, S, &sa);
+    send(&t, C, SYN, 0);
+    finish(&t);
+    assert_int_equal(t.n, 1);
+    assert_string_equal(t.rec[0].history, "Hs^");
+    assert_int_equal(t.rec[0].client_port, 40019);
+}
+
+/* ---- UDP ---- */
+
+static void
+test_udp_states(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40020, 9999);
+    udp(&t, C, 10, 1000);
+    udp(&t, S, 20, 1000);
+    expect1(&t, "SF", "Dd");
+    assert_int_equal(t.rec[0].client_bytes, 10);
+    t_init(&t, 40021, 9999);
+    udp(&t, C, 10, 1000);
+    expect1(&t, "S0", "D");
+    /* from a likely server port to one that is not: flipped, responder only */
+    t_init(&t, 40022, 53);
+    udp(&t, S, 30, 1000);
+    expect1(&t, "SHR", "^d");
+}
+
+static void
+test_udp_dns_timer(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 40023, 53);
+    udp(&t, C, 30, 1000);
+    udp(&t, S, 60, 1000);
+    udp(&t, C, 30, 12000000); /* 12 s later: Zeek's DNS timer removed the first */
+    finish(&t);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.rec[0].history, "Dd");
+    assert_string_equal(t.rec[1].history, "D");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sf),
+        cmocka_unit_test(test_s0_and_attempt_timer),
+        cmocka_unit_test(test_rej),
+        cmocka_unit_test(test_s1),
+        cmocka_unit_test(test_s2_s3),
+        cmocka_unit_test(test_sh_shr),
+        cmocka_unit_test(test_rsto_rstr),
+        cmocka_unit_test(test_rstos0_rstrh),
+        cmocka_unit_test(test_oth),
+        cmocka_unit_test(test_retransmissions_log_scale),
+        cmocka_unit_test(test_zero_window_fin_rst_multi_flag),
+        cmocka_unit_test(test_repeated_fin_seq),
+        cmocka_unit_test(test_gap_missed_bytes),
+        cmocka_unit_test(test_bad_checksum),
+        cmocka_unit_test(test_flip_synack_first),
+        cmocka_unit_test(test_udp_states),
+        cmocka_unit_test(test_udp_dns_timer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
