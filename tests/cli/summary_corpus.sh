@@ -8,6 +8,8 @@ set -u
 corpus="$TOP/../shared/corpus"
 if [ ! -d "$corpus" ]; then echo "skipped: ../shared/corpus is not there"; exit 77; fi
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+# a private copy: this test runs for a while, and a rebuild must not swap the binary mid-way
+cp "$RSTSCOPE" "$d/rstscope" && RSTSCOPE="$d/rstscope"
 mapfile -t files < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | sort)
 [ "${#files[@]}" -gt 100 ] || { echo "too few captures found"; exit 1; }
 
