@@ -2,8 +2,9 @@
  * app_irc.c - IRC client protocol (RFC 2812 §2.3, §3.1).
  *
  * A client registers with NICK (often after PASS or CAP LS of the IRCv3
- * capability negotiation); a server typically opens with a NOTICE, either
- * prefixed (":irc.example.net NOTICE * :...") or the old "NOTICE AUTH".
+ * capability negotiation) or asks for STARTTLS first; a server typically
+ * opens with a NOTICE, either prefixed (":irc.example.net NOTICE * :...") or
+ * the old "NOTICE AUTH", or with a prefixed numeric reply (RFC 2812 §2.4).
  * USER is shared with FTP and POP3 and does not decide alone. STARTTLS
  * (IRCv3 tls extension) is followed for the handshake ("irc,ssl").
  */
@@ -13,7 +14,7 @@ static enum rs_appid_verdict
 client(const struct rs_appid_in *in)
 {
     struct rs_cur c = rs_cur_make(in->data, in->len);
-    static const char *const first[] = {"NICK ", "CAP LS", "CAP REQ "};
+    static const char *const first[] = {"NICK ", "CAP LS", "CAP REQ ", "STARTTLS\r\n"};
     int prefix = 0;
     for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
         int r = rs_appid_lit(&c, first[i]);
@@ -56,7 +57,16 @@ server(const struct rs_appid_in *in)
         return RS_APPID_NO;
     rs_cur_skip(&c, k + 1);
     int n = rs_appid_lit(&c, "NOTICE ");
-    return n == 1 ? RS_APPID_MATCH : n < 0 ? RS_APPID_NEED_MORE : RS_APPID_NO;
+    if (n != 0)
+        return n == 1 ? RS_APPID_MATCH : RS_APPID_NEED_MORE;
+    /* a numeric reply: 3 digits and a space (RFC 2812 §2.4) */
+    for (size_t i = 0; i < 4; i++) {
+        if (!rs_cur_peek_u8(&c, i, &ch))
+            return in->at_cap ? RS_APPID_NO : RS_APPID_NEED_MORE;
+        if (i < 3 ? (ch < '0' || ch > '9') : ch != ' ')
+            return RS_APPID_NO;
+    }
+    return RS_APPID_MATCH;
 }
 
 enum rs_appid_verdict
