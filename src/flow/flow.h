@@ -42,6 +42,13 @@ enum rs_tcp_state {
 /* Sequence-space blocks held to find content gaps (missed_bytes). */
 #define RS_REASM_BLOCKS 4
 
+/*
+ * Field order in the structs below is for the cache, not for reading: what
+ * every packet reads or writes comes first and together (a packet of an
+ * established session touches about a dozen 64-byte lines of its flow, and
+ * each is a cache miss when sessions interleave); arrays and fields used
+ * only on rare events (gaps, retransmissions, RSTs) come last.
+ */
 struct rs_tcp_end {
     uint8_t state, prev_state;
     uint8_t did_close;
@@ -54,20 +61,20 @@ struct rs_tcp_end {
     uint32_t win_raw;          /* last raw window advertised */
     uint32_t isn;              /* first SYN's sequence number */
     uint32_t fin_cnt, rst_cnt;
-    uint64_t fin_seq;          /* relative seq just past the FIN */
-    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
-    uint32_t chk_cnt, chk_thr, rxmt_cnt, rxmt_thr, win0_cnt, win0_thr, gap_cnt, gap_thr;
+    uint16_t last_ip_id;
+    uint8_t n_blocks;
+    uint8_t skip_reasm;
     /* reassembly bookkeeping (relative sequence numbers, Zeek-style) */
     uint64_t reasm_seq;        /* everything below was delivered or declared missing */
     uint64_t trim_seq;         /* acked point already processed */
-    uint8_t n_blocks;
-    uint8_t skip_reasm;
-    uint64_t blk_lo[RS_REASM_BLOCKS], blk_hi[RS_REASM_BLOCKS];
     /* diagnosis */
     uint64_t data_pkts;        /* segments with payload */
     uint64_t last_data_pkt;    /* frame number of the last data segment */
     rs_time_ns last_data_ts;
-    uint16_t last_ip_id;
+    uint64_t fin_seq;          /* relative seq just past the FIN */
+    uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
+    uint32_t chk_cnt, chk_thr, rxmt_cnt, rxmt_thr, win0_cnt, win0_thr, gap_cnt, gap_thr;
+    uint64_t blk_lo[RS_REASM_BLOCKS], blk_hi[RS_REASM_BLOCKS];
 };
 
 enum rs_side { RS_ORIG = 0, RS_RESP = 1 };
@@ -101,96 +108,64 @@ struct rs_rst_ev {
 struct rs_diag_side {
     uint64_t last_pkt;         /* frame number of the last packet */
     rs_time_ns last_ts;
-    uint32_t last_ack;
-    uint16_t last_flags;
-    uint32_t last_len;
     rs_time_ns last_gap;       /* idle time before that packet */
-    uint8_t ttl_first, ttl_min, ttl_max; /* of non-RST packets */
-    uint16_t ip_id_last;       /* of non-RST packets */
-    uint8_t ip_id_seq;         /* IP IDs so far looked sequential */
     uint64_t fin_pkt;
-    rs_time_ns fin_ts;
     uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
+    uint32_t last_ack;
+    uint32_t last_len;
     uint32_t data_run;         /* data segments since the peer last sent data */
     uint32_t data_end;         /* seq just past the last new data */
+    uint16_t last_flags;
+    uint16_t ip_id_last;       /* of non-RST packets */
+    uint8_t ttl_first, ttl_min, ttl_max; /* of non-RST packets */
+    uint8_t ip_id_seq;         /* IP IDs so far looked sequential */
     uint8_t data_end_valid;
     /* retransmissions of one segment (retransmit_giveup) */
-    uint32_t rx_seq;
     uint8_t rx_n;
-    rs_time_ns rx_ts[RS_DIAG_RXMT];
     /* keepalive probes (seq = snd.nxt - 1, 0 or 1 byte) */
     uint8_t ka_n;
-    rs_time_ns ka_ts[RS_DIAG_KA];
+    uint32_t rx_seq;
+    rs_time_ns fin_ts;
     uint64_t ka_first_pkt;
+    rs_time_ns rx_ts[RS_DIAG_RXMT];
+    rs_time_ns ka_ts[RS_DIAG_KA];
 };
 
 struct rs_diag {
+    rs_time_ns prev_ts;        /* last packet of the session (either side) */
+    rs_time_ns max_gap;
     rs_time_ns syn_ts, synack_ts, ack_ts; /* handshake times (RTT) */
-    uint64_t syn_pkt, synack_pkt;
-    uint32_t synack_ack;       /* ack number of the first SYN-ACK */
+    uint64_t race_pkt;         /* data/SYN-ACK from a RST's sender after it, seq at/after */
+    uint64_t survived_pkts;    /* packets after the first out-of-window RST */
     uint8_t synack_seen;
     uint8_t nrst;              /* RSTs recorded (all, any window) */
     uint16_t rst_total;
-    struct rs_rst_ev rst[RS_DIAG_RSTS];
-    uint64_t race_pkt;         /* data/SYN-ACK from a RST's sender after it, seq at/after */
-    uint8_t race_rst;          /* index of that RST */
     uint8_t challenge_ack;     /* responder answered a SYN with a bare ACK (half-open) */
+    uint8_t race_rst;          /* index of that RST */
+    uint8_t rst_payload_len;
+    struct rs_diag_side s[2];
+    uint64_t syn_pkt, synack_pkt;
+    uint32_t synack_ack;       /* ack number of the first SYN-ACK */
     uint32_t challenge_ack_no; /* its ack number */
     uint64_t challenge_pkt;
-    rs_time_ns prev_ts;        /* last packet of the session (either side) */
-    rs_time_ns max_gap;
-    uint8_t rst_payload_len;
     uint8_t rst_payload[RS_DIAG_RST_PAYLOAD];
-    uint64_t survived_pkts;    /* packets after the first out-of-window RST */
-    struct rs_diag_side s[2];
+    struct rs_rst_ev rst[RS_DIAG_RSTS];
 };
 
 struct rs_flow {
-    /* table links */
-    uint32_t wnext, wprev;     /* timer wheel links */
-    int64_t wtick;             /* wheel tick the flow is linked at, -1 if none */
-    uint32_t cnext, cprev;     /* creation-order list (oldest first) */
-    uint32_t hash;             /* (chains are in the table's own arrays) */
-    uint8_t in_use;
-
+    /* -- read or written by every packet (see the note above rs_tcp_end) -- */
     /* key, oriented: addr[0]/port[0] = originator */
     struct rs_addr addr[2];
     uint16_t port[2];
     uint8_t proto;
-    uint16_t vlan, inner_vlan;
-
+    uint8_t in_use;
     uint8_t flipped;           /* orientation was flipped ('^') */
-    uint8_t first_flags;       /* TCP flags of the first packet */
-    uint8_t partial_first;     /* first TCP packet was not a SYN */
     uint8_t is_partial;        /* Zeek's is_partial */
     uint8_t first_packet_seen; /* bit 0 orig, bit 1 resp */
     uint8_t hs_complete;       /* SYN, SYN-ACK and the client's ACK all seen */
-    uint8_t removed_reason;    /* enum rs_end_reason decided at removal (timers, reuse) */
-    uint8_t evicted;
-
-    uint64_t id;               /* creation sequence number */
-    uint64_t first_pkt_no;
-    rs_time_ns first_ts;       /* Zeek start_time */
-    rs_time_ns last_ts;        /* Zeek last_time (what duration uses) */
-    rs_time_ns last_pkt_ts;    /* any packet, for idle timers */
-    rs_time_ns due;            /* earliest time a timer may act */
-
-    /* Zeek timers (0 = not armed) */
-    rs_time_ns t_attempt, t_delete, t_reset, t_partial;
-    rs_time_ns t_expire[3];    /* bases of ExpireTimer chains (fire every session_timer) */
-    rs_time_ns inactivity;     /* current inactivity timeout */
     uint8_t is_active;         /* Zeek's is_active: close/attempt timers still matter */
-
-    uint64_t pkts[2], ip_bytes[2], bytes[2];
-    uint64_t missed_bytes;
-    uint64_t payload_pkts[2];  /* packets carrying payload (App-ID threshold) */
-    struct rs_appid_flow appid; /* application identification (appid.h); names live outside */
-
-    char history[64];
     uint8_t hist_len;
     uint32_t hist_seen;        /* Zeek's once-per-direction letter mask */
-    uint32_t udp_chk_cnt[2], udp_chk_thr[2];
-
     /* reset bookkeeping */
     uint8_t rst_dir;           /* side of the first accepted RST (if rst_seen) */
     uint8_t rst_seen;          /* an accepted RST was seen */
@@ -198,15 +173,44 @@ struct rs_flow {
     uint8_t rst_accept;        /* acceptance class of the first accepted RST */
     uint8_t oow_rsts;          /* out-of-window RSTs seen */
     uint8_t fin_sides;         /* bit per side that sent a FIN */
-    uint64_t rst_pkt_no;
-    rs_time_ns rst_ts;
-    uint64_t inflight[2];      /* bytes in flight per side when the RST hit */
 
-    /* tunnel parent: id of the enclosing session, 0 if none */
-    uint64_t parent_id;
+    uint64_t id;               /* creation sequence number */
+    rs_time_ns last_ts;        /* Zeek last_time (what duration uses) */
+    rs_time_ns last_pkt_ts;    /* any packet, for idle timers */
+    rs_time_ns due;            /* earliest time a timer may act */
+    int64_t wtick;             /* wheel tick the flow is linked at, -1 if none */
+    rs_time_ns inactivity;     /* current inactivity timeout */
+
+    uint64_t pkts[2], ip_bytes[2], bytes[2];
+    uint64_t payload_pkts[2];  /* packets carrying payload (App-ID threshold) */
+
+    struct rs_appid_flow appid; /* application identification (appid.h); names live outside */
+    /* Zeek timers (0 = not armed) */
+    rs_time_ns t_attempt, t_delete, t_reset, t_partial;
+    rs_time_ns t_expire[3];    /* bases of ExpireTimer chains (fire every session_timer) */
 
     struct rs_tcp_end tcp[2];
     struct rs_diag diag;
+
+    /* -- set once, or used on rare events and when the record is built -- */
+    uint32_t wnext, wprev;     /* timer wheel links */
+    uint32_t cnext, cprev;     /* creation-order list (oldest first) */
+    uint32_t hash;             /* (chains are in the table's own arrays) */
+    uint16_t vlan, inner_vlan;
+    uint8_t first_flags;       /* TCP flags of the first packet */
+    uint8_t partial_first;     /* first TCP packet was not a SYN */
+    uint8_t removed_reason;    /* enum rs_end_reason decided at removal (timers, reuse) */
+    uint8_t evicted;
+    uint64_t first_pkt_no;
+    rs_time_ns first_ts;       /* Zeek start_time */
+    uint64_t missed_bytes;
+    uint32_t udp_chk_cnt[2], udp_chk_thr[2];
+    uint64_t rst_pkt_no;
+    rs_time_ns rst_ts;
+    uint64_t inflight[2];      /* bytes in flight per side when the RST hit */
+    /* tunnel parent: id of the enclosing session, 0 if none */
+    uint64_t parent_id;
+    char history[64];
 };
 
 struct rs_flow_table;
