@@ -4,7 +4,8 @@
 #   make check SAN=1  the same under ASan + UBSan
 #   make lint       clang-format check + clang-tidy
 #   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro)
-#   make fuzz       libFuzzer targets (clang)
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60)
+#   make fuzz-replay  every fuzz corpus and regression input, normal compiler (also in check)
 
 CC ?= cc
 ifeq ($(CC),cc)
@@ -26,9 +27,22 @@ LDFLAGS += -fsanitize=address,undefined
 BUILD := build-san
 endif
 
+# Fuzzing (docs/robustness.md): FUZZ=1 builds everything into build-fuzz with
+# clang, coverage instrumentation and ASan + UBSan; `make fuzz` does that and runs.
+FUZZ_TARGETS ?= decode pipeline appid flow
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+override CC := $(FUZZ_CC)
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+          -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD := build-fuzz
+endif
+
 LIB_SRC := $(sort $(wildcard src/util/*.c src/capture/*.c src/decode/*.c src/flow/*.c \
              src/tcp/*.c src/appid/*.c src/verdict/*.c src/output/*.c src/lab/*.c \
-             src/engine/*.c))
+             src/engine/*.c src/ipfix/*.c src/report/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -39,6 +53,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all check lint bench fuzz clean golden-update install
 all: $(BIN) $(LIB)
@@ -63,7 +78,34 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-check: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+# A fuzz target with a plain main() that replays files (fuzz/replay.c).
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c $(LIB) $(LDLIBS)
+
+# The libFuzzer binary (FUZZ=1 only: needs the instrumented library).
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIB)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+.PHONY: fuzz-run fuzz-replay fuzz-seeds
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-replay: $(REPLAY_BIN)
+	@BUILD=$(BUILD) bash tests/run.sh robust_fuzz_replay
+
+# Regenerates the crafted seeds in fuzz/corpus/{decode,pipeline,flow} (review, then commit).
+fuzz-seeds: $(BUILD)/fuzz/gen_seeds
+	$(BUILD)/fuzz/gen_seeds fuzz/corpus
+
+check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash tests/run.sh
 
 lint:
