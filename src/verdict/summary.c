@@ -764,6 +764,66 @@ rs_summary_input(const struct rs_summary *s, size_t i)
     return i < s->tot.inputs ? s->inputs[i] : NULL;
 }
 
+/*
+ * Top-k of a stream: base[0..*k) is a binary heap holding the best `max`
+ * items seen (cmp < 0: a is better), the worst at the root, so each item
+ * costs O(log max) whatever --top asks for; topk_sort orders the result.
+ */
+typedef int (*cmp_fn)(const void *, const void *);
+
+union topk_tmp {
+    struct rs_summary_count c;
+    struct rs_summary_host h;
+    struct rs_summary_finding f;
+};
+
+static void
+topk_swap(unsigned char *b, size_t i, size_t j, size_t size)
+{
+    union topk_tmp tmp;
+    memcpy(&tmp, b + i * size, size);
+    memcpy(b + i * size, b + j * size, size);
+    memcpy(b + j * size, &tmp, size);
+}
+
+static void
+topk_push(void *base, size_t *k, size_t max, size_t size, const void *item, cmp_fn cmp)
+{
+    unsigned char *b = base;
+    if (max == 0 || size > sizeof(union topk_tmp))
+        return;
+    if (*k < max) {
+        size_t i = (*k)++;
+        memcpy(b + i * size, item, size);
+        while (i > 0 && cmp(b + (i - 1) / 2 * size, b + i * size) < 0) {
+            topk_swap(b, i, (i - 1) / 2, size);
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    if (cmp(item, b) >= 0)
+        return; /* no better than the worst kept */
+    memcpy(b, item, size);
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < *k && cmp(b + l * size, b + w * size) > 0)
+            w = l;
+        if (r < *k && cmp(b + r * size, b + w * size) > 0)
+            w = r;
+        if (w == i)
+            break;
+        topk_swap(b, i, w, size);
+        i = w;
+    }
+}
+
+static void
+topk_sort(void *base, size_t k, size_t size, cmp_fn cmp)
+{
+    if (k > 1)
+        qsort(base, k, size, cmp);
+}
+
 static int
 count_cmp(const void *a, const void *b)
 {
@@ -784,20 +844,9 @@ names_list(const struct names *t, struct rs_summary_count *out, size_t max)
             break;
         const struct name_ent *e = &t->e[i];
         struct rs_summary_count c = {e->name, e->sessions, e->resets, e->by_client, e->by_server};
-        if (k < max) {
-            out[k++] = c;
-        } else if (max && count_cmp(&c, &out[max - 1]) < 0) {
-            out[max - 1] = c;
-        } else {
-            continue;
-        }
-        /* keep out[] sorted: one insertion step */
-        for (size_t j = k - 1; j > 0 && count_cmp(&out[j], &out[j - 1]) < 0; j--) {
-            struct rs_summary_count tmp = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = tmp;
-        }
+        topk_push(out, &k, max, sizeof *out, &c, count_cmp);
     }
+    topk_sort(out, k, sizeof *out, count_cmp);
     return k;
 }
 
@@ -877,15 +926,16 @@ rs_summary_cause_meaning(const char *code)
 }
 
 static int
-host_cmp(const struct rs_summary_host *x, const struct rs_summary_host *y)
+host_cmp(const void *a, const void *b)
 {
+    const struct rs_summary_host *x = a, *y = b;
     if (x->resets != y->resets)
         return x->resets > y->resets ? -1 : 1;
     /* higher rate first: x->resets/x->sessions > y->resets/y->sessions */
-    double a = (double)x->resets * (double)y->sessions;
-    double b = (double)y->resets * (double)x->sessions;
-    if (a != b)
-        return a > b ? -1 : 1;
+    double rx = (double)x->resets * (double)y->sessions;
+    double ry = (double)y->resets * (double)x->sessions;
+    if (rx != ry)
+        return rx > ry ? -1 : 1;
     if (x->sessions != y->sessions)
         return x->sessions > y->sessions ? -1 : 1;
     int c = memcmp(&x->addr, &y->addr, sizeof x->addr);
@@ -906,18 +956,9 @@ rs_summary_top_hosts(const struct rs_summary *s, enum rs_summary_role role,
             continue;
         struct rs_summary_host h = {e->h.addr, e->h.port, e->sessions,
                                     e->resets, e->rst_c,  e->rst_s};
-        if (k < max)
-            out[k++] = h;
-        else if (max && host_cmp(&h, &out[max - 1]) < 0)
-            out[max - 1] = h;
-        else
-            continue;
-        for (size_t j = k - 1; j > 0 && host_cmp(&out[j], &out[j - 1]) < 0; j--) {
-            struct rs_summary_host tmp = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = tmp;
-        }
+        topk_push(out, &k, max, sizeof *out, &h, host_cmp);
     }
+    topk_sort(out, k, sizeof *out, host_cmp);
     return k;
 }
 
@@ -952,8 +993,9 @@ rs_summary_unsolicited(const struct rs_summary *s, struct rs_summary_unsolicited
 }
 
 static int
-finding_cmp(const struct rs_summary_finding *x, const struct rs_summary_finding *y)
+finding_cmp(const void *a, const void *b)
 {
+    const struct rs_summary_finding *x = a, *y = b;
     if (x->rsts != y->rsts)
         return x->rsts > y->rsts ? -1 : 1;
     return memcmp(&x->victim, &y->victim, sizeof x->victim);
@@ -987,17 +1029,8 @@ rs_summary_findings(const struct rs_summary *s, struct rs_summary_finding *out, 
             f.code = "rst_flood";
         else
             continue;
-        if (k < max)
-            out[k++] = f;
-        else if (max && finding_cmp(&f, &out[max - 1]) < 0)
-            out[max - 1] = f;
-        else
-            continue;
-        for (size_t j = k - 1; j > 0 && finding_cmp(&out[j], &out[j - 1]) < 0; j--) {
-            struct rs_summary_finding tmp = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = tmp;
-        }
+        topk_push(out, &k, max, sizeof *out, &f, finding_cmp);
     }
+    topk_sort(out, k, sizeof *out, finding_cmp);
     return k;
 }

@@ -280,6 +280,43 @@ test_top_hosts(void **state)
     rs_summary_free(s);
 }
 
+/* The top-k selection on a shuffled stream: any --top gives the best first. */
+static void
+test_top_hosts_order(void **state)
+{
+    (void)state;
+    struct rs_summary *s = new_summary(NULL);
+    int perm[300];
+    for (int i = 0; i < 300; i++)
+        perm[i] = i + 1;
+    uint32_t x = 99;
+    for (int i = 299; i > 0; i--) { /* Fisher-Yates with a fixed LCG */
+        x = x * 1103515245u + 12345u;
+        int j = (int)((x >> 8) % (uint32_t)(i + 1));
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    char srv[32];
+    for (int i = 0; i < 300; i++) {
+        ip4(srv, sizeof srv, 10, 3, perm[i] / 256, perm[i] % 256);
+        for (int k = 0; k < perm[i]; k++) {
+            struct rs_record r = tcp_rec("10.2.0.1", srv, 80, RS_END_RST_SERVER, T0);
+            rs_summary_add(s, &r);
+        }
+    }
+    static struct rs_summary_host h[400];
+    size_t want[] = {1, 7, 299, 300, 400};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        size_t n = rs_summary_top_hosts(s, RS_SUMMARY_SERVERS, h, want[w]);
+        assert_int_equal(n, want[w] < 300 ? want[w] : 300);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(h[i].resets, 300 - i);
+    }
+    assert_int_equal(rs_summary_top_hosts(s, RS_SUMMARY_SERVERS, h, 0), 0);
+    rs_summary_free(s);
+}
+
 /* With a tiny table, thousands of reset-free hosts come and go, and the few
  * hosts with many resets stay and keep exact counts. */
 static void
@@ -815,6 +852,7 @@ main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_names_overflow),
         cmocka_unit_test(test_top_hosts),
+        cmocka_unit_test(test_top_hosts_order),
         cmocka_unit_test(test_top_hosts_eviction),
         cmocka_unit_test(test_timeline_minutes),
         cmocka_unit_test(test_timeline_merge),
