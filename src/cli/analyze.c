@@ -15,6 +15,7 @@
 #include <rstscope/parallel.h>
 
 #include "cli/cli.h"
+#include "cli/ipfix_opts.h"
 #include "cli/progress.h"
 
 static const char analyze_usage[] =
@@ -42,7 +43,7 @@ static const char analyze_usage[] =
     "                      full, the oldest session is ended early and counted\n"
     "  --threads=N         analyse on N worker threads (default 1); sessions are\n"
     "                      sharded by address pair, records keep one order\n"
-    "  -o, --output=FILE   write records to FILE instead of stdout\n"
+    "  -o, --output=FILE   write records to FILE instead of stdout\n" RS_CLI_IPFIX_HELP
     "  --progress          show a progress bar on stderr (default: when stderr is a\n"
     "                      terminal and the input is 64 MiB or more)\n"
     "  -q, --quiet         no progress bar, no summary line on stderr\n"
@@ -74,6 +75,7 @@ enum only { ONLY_ALL, ONLY_RESETS, ONLY_FAILED };
 
 struct run {
     struct rs_writer *w;
+    struct rs_cli_ipfix *ipfix;
     enum only only;
     int write_failed;
     uint64_t printed;
@@ -92,6 +94,7 @@ static void
 on_record(const struct rs_record *r, void *user)
 {
     struct run *run = user;
+    rs_cli_ipfix_write(run->ipfix, r);
     if (run->only == ONLY_RESETS &&
         !(r->end_reason == RS_END_RST_CLIENT || r->end_reason == RS_END_RST_SERVER || r->rst_by ||
           r->rst_flags))
@@ -156,8 +159,11 @@ rs_cli_analyze(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
+        RS_CLI_IPFIX_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
+    struct rs_cli_ipfix ipfix;
+    rs_cli_ipfix_init(&ipfix);
     int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0, progress = -1;
     const char *timeouts = NULL, *filter = NULL, *outpath = NULL;
     enum only only = ONLY_ALL;
@@ -166,6 +172,11 @@ rs_cli_analyze(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        int ist = rs_cli_ipfix_opt(&ipfix, c, optarg);
+        if (ist > 0)
+            return ist;
+        if (ist == 0)
+            continue;
         switch (c) {
         case OPT_FORMAT:
             format = rs_format_parse(optarg);
@@ -285,6 +296,14 @@ rs_cli_analyze(int argc, char **argv)
     wopts.color = format == RS_FMT_TABLE && isatty(fileno(out)) && !getenv("NO_COLOR");
     struct run run = {0};
     run.only = only;
+    run.ipfix = &ipfix;
+    int ist = rs_cli_ipfix_open(&ipfix, 0);
+    if (ist != RS_EXIT_OK) {
+        rs_capture_close(cap);
+        if (out != stdout)
+            fclose(out);
+        return ist;
+    }
 
     struct rs_packet pkt;
     int rc = rs_capture_next(cap, &pkt);
@@ -338,6 +357,8 @@ rs_cli_analyze(int argc, char **argv)
         status = RS_EXIT_OUTPUT;
     }
     print_summary(&st, cap, quiet);
+    if (rs_cli_ipfix_close(&ipfix, quiet) != RS_EXIT_OK)
+        status = RS_EXIT_OUTPUT;
     rs_engine_free(eng);
     rs_parallel_free(par);
     rs_capture_close(cap);

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/common_opts.h"
+#include "cli/ipfix_opts.h"
 
 static const char live_usage[] =
     "usage: rstscope live -i IFACE [options]\n"
@@ -38,7 +39,7 @@ static const char live_usage[] =
     "  --promisc           put the interface in promiscuous mode\n"
     "  -o, --output=FILE   write records to FILE instead of stdout (each one is\n"
     "                      flushed as it is written)\n"
-    "  -w, --write=FILE    also save every captured packet to FILE (pcap)\n"
+    "  -w, --write=FILE    also save every captured packet to FILE (pcap)\n" RS_CLI_IPFIX_HELP
     "  -q, --quiet         no start and summary lines on stderr (drops are still\n"
     "                      reported)\n"
     "  -h, --help          this help\n"
@@ -59,6 +60,7 @@ enum { OPT_FORMAT = 256, OPT_ONLY, OPT_EXPLAIN, OPT_PROMISC };
 struct live_run {
     struct rs_live *live;
     struct rs_writer *w;
+    struct rs_cli_ipfix *ipfix;
     enum rs_only only;
     int write_failed;
     uint64_t printed;
@@ -93,6 +95,7 @@ static void
 on_record(const struct rs_record *r, void *user)
 {
     struct live_run *run = user;
+    rs_cli_ipfix_write(run->ipfix, r);
     if (run->write_failed || !rs_only_match(run->only, r))
         return;
     run->printed++;
@@ -182,8 +185,11 @@ rs_cli_live(int argc, char **argv)
         {"write", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        RS_CLI_IPFIX_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
+    struct rs_cli_ipfix ipfix;
+    rs_cli_ipfix_init(&ipfix);
     int format = -1, explain = 0, quiet = 0, promisc = 0;
     const char *iface = NULL, *outpath = NULL, *dump = NULL;
     enum rs_only only = RS_ONLY_ALL;
@@ -193,6 +199,8 @@ rs_cli_live(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:w:qh", longopts, NULL)) != -1) {
         int st = rs_cli_input_opt(&in, c, optarg);
+        if (st < 0)
+            st = rs_cli_ipfix_opt(&ipfix, c, optarg);
         if (st > 0)
             return st;
         if (st == 0)
@@ -266,10 +274,16 @@ rs_cli_live(int argc, char **argv)
     /* The capture first: without permission, say so before creating any file. */
     struct live_run run = {0};
     run.only = only;
+    run.ipfix = &ipfix;
     run.live = rs_live_open(&lopts, on_record, &run, &err);
     if (!run.live) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         return exit_for(err.code);
+    }
+    st = rs_cli_ipfix_open(&ipfix, 1);
+    if (st != RS_EXIT_OK) {
+        rs_live_close(run.live);
+        return st;
     }
 
     FILE *out = stdout;
@@ -328,6 +342,8 @@ rs_cli_live(int argc, char **argv)
         status = RS_EXIT_OUTPUT;
     }
     print_summary(&run, iface, quiet);
+    if (rs_cli_ipfix_close(&ipfix, quiet) != RS_EXIT_OK)
+        status = RS_EXIT_OUTPUT;
     rs_live_close(run.live);
     return status;
 }
