@@ -17,9 +17,11 @@
  *               512 KiB preads into one reused buffer
  *   decode      block + rs_decode (link, IP, transport, tunnels)
  *   hash        decode + the flow table's symmetric hash of every layer
- *   engine      decode + hash + sessions, TCP state, diagnosis, App-ID
+ *   nopf        decode + hash + sessions, TCP state, diagnosis, App-ID
  *               and verdicts: rs_engine_packet and rs_engine_finish with a
  *               record callback that does nothing (no formatting)
+ *   engine      nopf with the lookahead the CLI uses: rs_capture_peek and
+ *               rs_engine_prefetch two and one frames ahead
  * The CLI figure (`analyze --format=jsonl -o /dev/null`) adds the JSON
  * writer on top of `engine`; bench/run.sh measures that one.
  */
@@ -37,9 +39,9 @@
 
 #include "flow/flow.h"
 
-enum stage { ST_LIBPCAP, ST_MMAP, ST_BLOCK, ST_DECODE, ST_HASH, ST_ENGINE, ST__COUNT };
-static const char *const stage_name[ST__COUNT] = {"libpcap", "mmap", "block", "decode",
-                                                  "hash",    "engine"};
+enum stage { ST_LIBPCAP, ST_MMAP, ST_BLOCK, ST_DECODE, ST_HASH, ST_NOPF, ST_ENGINE, ST__COUNT };
+static const char *const stage_name[ST__COUNT] = {"libpcap", "mmap",  "block", "decode",
+                                                  "hash",    "nopf", "engine"};
 
 static double
 cpu_seconds(void)
@@ -84,7 +86,7 @@ run_stage(enum stage st, const char *path, uint64_t *sink)
     struct rs_decoder *dec = st >= ST_DECODE ? rs_decoder_new(&dc) : NULL;
     struct rs_flow_table *ft = st == ST_HASH ? rs_flow_table_new(1000, 12345) : NULL;
     struct rs_engine *e = NULL;
-    if (st == ST_ENGINE) {
+    if (st >= ST_NOPF) {
         struct rs_engine_config cfg;
         rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
         cfg.hash_seed = 12345;
@@ -112,7 +114,16 @@ run_stage(enum stage st, const char *path, uint64_t *sink)
                 acc += rs_flow_hash(ft, &l->src, l->sport, &l->dst, l->dport, l->proto);
             }
             break;
-        case ST_ENGINE:
+        case ST_ENGINE: {
+            struct rs_packet nx;
+            if (rs_capture_peek(c, 2, &nx))
+                rs_engine_prefetch(e, &nx, 2);
+            if (rs_capture_peek(c, 1, &nx))
+                rs_engine_prefetch(e, &nx, 1);
+            rs_engine_packet(e, &p);
+            break;
+        }
+        case ST_NOPF:
             rs_engine_packet(e, &p);
             break;
         default:

@@ -117,6 +117,15 @@ struct rs_capture *rs_capture_open_live(const char *iface, const struct rs_captu
  */
 int rs_capture_next(struct rs_capture *c, struct rs_packet *pkt);
 
+/*
+ * Lookahead for prefetching (rs_engine_prefetch), not for analysis: the
+ * frame `ahead` (1 or 2) positions after the last one returned, when it can
+ * be seen without reading (a single classic pcap file on the fast path,
+ * the record already in memory). Returns 1 and fills *pkt (data valid until
+ * the next rs_capture_next; number 0; the filter not applied), else 0.
+ */
+int rs_capture_peek(const struct rs_capture *c, unsigned ahead, struct rs_packet *pkt);
+
 /* Index (into the paths given to open) of the file the last packet came from. */
 size_t rs_capture_current_file(const struct rs_capture *c);
 

@@ -68,6 +68,16 @@ void rs_engine_free(struct rs_engine *e);
  * the last one is processed at the last time seen (counted as reordered). */
 void rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt);
 
+/*
+ * Optional lookahead, a hint that changes no result: `pkt` will be fed
+ * `ahead` frames from now (1 or 2). At 2 the engine starts loading the hash
+ * bucket of its session, at 1 the session itself, so that the cache misses
+ * of a session lookup overlap the work on the frames before it. Reads only
+ * the frame's outermost IPv4/IPv6 TCP or UDP header (bounded reads, nothing
+ * kept); other frames are ignored.
+ */
+void rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ahead);
+
 /* Advances timers to `now` without a packet (live capture when idle). */
 void rs_engine_advance(struct rs_engine *e, rs_time_ns now);
 

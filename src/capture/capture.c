@@ -134,6 +134,14 @@ rs_capture_next(struct rs_capture *c, struct rs_packet *pkt)
     return rs_capture_next_offline(c, pkt);
 }
 
+int
+rs_capture_peek(const struct rs_capture *c, unsigned ahead, struct rs_packet *pkt)
+{
+    if (c->live || c->nin != 1 || !c->have_last || !c->in[0].mapped || ahead == 0)
+        return 0;
+    return rs_mm_peek(&c->in[0].mm, ahead, pkt);
+}
+
 size_t
 rs_capture_current_file(const struct rs_capture *c)
 {

@@ -93,6 +93,10 @@ int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */
 int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
 
+/* The record `ahead` (>= 1) after the last one returned, if already in the
+ * window and plausible: 1 and *pkt filled (number 0), else 0. */
+int rs_mm_peek(const struct rs_mm *m, unsigned ahead, struct rs_packet *pkt);
+
 /* File offset of the next record. */
 uint64_t rs_mm_offset(const struct rs_mm *m);
 

@@ -311,6 +311,30 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
     return 1;
 }
 
+int
+rs_mm_peek(const struct rs_mm *m, unsigned ahead, struct rs_packet *pkt)
+{
+    size_t off = m->lo;
+    for (unsigned i = 1;; i++) {
+        if (16 > m->hi - off)
+            return 0;
+        const uint8_t *h = m->win + off;
+        uint32_t caplen = rd32(h + 8, m->swapped);
+        if (caplen > MM_MAX_SNAPLEN || caplen > m->hi - off - 16)
+            return 0;
+        if (i == ahead) {
+            pkt->ts = 0;
+            pkt->caplen = caplen < m->snaplen ? caplen : m->snaplen;
+            pkt->len = rd32(h + 12, m->swapped);
+            pkt->linktype = m->linktype;
+            pkt->number = 0;
+            pkt->data = h + 16;
+            return 1;
+        }
+        off += 16 + (size_t)caplen;
+    }
+}
+
 uint64_t
 rs_mm_offset(const struct rs_mm *m)
 {

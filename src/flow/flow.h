@@ -249,6 +249,15 @@ void rs_flow_schedule(struct rs_flow_table *t, uint32_t idx);
 typedef int (*rs_flow_due_fn)(void *ctx, uint32_t idx);
 void rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx);
 
+/*
+ * Lookahead for a packet that will be looked up soon (rs_engine_prefetch):
+ * the first starts loading the hash's bucket; the second, a packet later
+ * when the bucket has arrived, starts loading the hot lines of the flow at
+ * the head of that chain if its hash matches. Hints only: nothing changes.
+ */
+void rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash);
+void rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash);
+
 /* The oldest live flow (eviction victim, and the start of creation order),
  * RS_NIL if empty. */
 uint32_t rs_flow_oldest(const struct rs_flow_table *t);

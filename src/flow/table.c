@@ -200,6 +200,32 @@ rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, 
     return RS_NIL;
 }
 
+void
+rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash)
+{
+    __builtin_prefetch(&t->buckets[hash & t->bucket_mask]);
+}
+
+void
+rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
+{
+    struct rs_flow_link k = t->buckets[hash & t->bucket_mask];
+    if (k.idx == RS_NIL || k.hash != hash)
+        return;
+    const char *f = (const char *)rs_flow_at(t, k.idx);
+    /* The per-packet header (4 lines), both TCP ends' first lines, the
+     * diagnosis header and each side's first line (see flow.h). */
+    for (size_t off = 0; off < offsetof(struct rs_flow, tcp); off += 64)
+        __builtin_prefetch(f + off, 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[0]), 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[0]) + 64, 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[1]), 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[1]) + 64, 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, diag), 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[0]), 1);
+    __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[1]), 1);
+}
+
 static int
 grow_slab(struct rs_flow_table *t)
 {

@@ -546,6 +546,77 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     return f->id;
 }
 
+/* The outermost TCP/UDP tuple of a frame, for rs_engine_prefetch; 0 if none. */
+static int
+peek_tuple(const struct rs_packet *pkt, struct rs_addr *src, struct rs_addr *dst, uint16_t *sport,
+           uint16_t *dport, uint8_t *proto)
+{
+    const uint8_t *d = pkt->data;
+    size_t len = pkt->caplen, off = 0;
+    unsigned type = 0;
+    switch (pkt->linktype) {
+    case RS_LINK_ETHERNET:
+        off = 14;
+        if (len < off)
+            return 0;
+        type = (unsigned)d[12] << 8 | d[13];
+        while ((type == 0x8100 || type == 0x88a8) && 4 <= len - off) {
+            type = (unsigned)d[off + 2] << 8 | d[off + 3];
+            off += 4;
+        }
+        break;
+    case RS_LINK_RAW:
+    case RS_LINK_IPV4:
+    case RS_LINK_IPV6:
+        type = len ? ((d[0] >> 4) == 6 ? 0x86dd : 0x0800) : 0;
+        break;
+    default:
+        return 0;
+    }
+    size_t l4;
+    if (type == 0x0800) {
+        if (20 > len - off || (d[off] >> 4) != 4)
+            return 0;
+        size_t ihl = (size_t)(d[off] & 15) * 4;
+        /* Fragments other than the first carry no ports (RFC 791). */
+        if (ihl < 20 || ihl > len - off || ((d[off + 6] & 0x1f) | d[off + 7]))
+            return 0;
+        *proto = d[off + 9];
+        rs_addr_from_v4(src, d + off + 12);
+        rs_addr_from_v4(dst, d + off + 16);
+        l4 = off + ihl;
+    } else if (type == 0x86dd) {
+        if (40 > len - off || (d[off] >> 4) != 6)
+            return 0;
+        *proto = d[off + 6];
+        memcpy(src->b, d + off + 8, 16);
+        memcpy(dst->b, d + off + 24, 16);
+        l4 = off + 40;
+    } else {
+        return 0;
+    }
+    if ((*proto != 6 && *proto != 17) || 4 > len - l4)
+        return 0;
+    *sport = (uint16_t)(d[l4] << 8 | d[l4 + 1]);
+    *dport = (uint16_t)(d[l4 + 2] << 8 | d[l4 + 3]);
+    return 1;
+}
+
+void
+rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ahead)
+{
+    struct rs_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;
+    if (!peek_tuple(pkt, &src, &dst, &sport, &dport, &proto))
+        return;
+    uint32_t h = rs_flow_hash(e->ft, &src, sport, &dst, dport, proto);
+    if (ahead >= 2)
+        rs_flow_prefetch_bucket(e->ft, h);
+    else
+        rs_flow_prefetch_flow(e->ft, h);
+}
+
 void
 rs_engine_advance(struct rs_engine *e, rs_time_ns now)
 {

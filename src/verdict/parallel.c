@@ -246,6 +246,19 @@ publish(struct worker *w, uint64_t progress, int last)
     w->cur = last ? NULL : outbuf_get(w);
 }
 
+/* Entry i of a batch as a packet. */
+static void
+entry_packet(const struct batch *b, size_t i, struct rs_packet *p)
+{
+    const struct entry *x = &b->e[i];
+    p->ts = x->ts;
+    p->caplen = x->caplen;
+    p->len = x->len;
+    p->linktype = x->linktype;
+    p->number = x->number;
+    p->data = b->data + x->off;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -254,6 +267,14 @@ worker_main(void *arg)
         struct batch *b = ring_pop(&w->in);
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
+            /* The next two frames' session lookups start now (a hint). */
+            struct rs_packet ahead;
+            for (size_t a = 2; a >= 1; a--) {
+                if (i + a < b->n && b->e[i + a].type == E_PKT) {
+                    entry_packet(b, i + a, &ahead);
+                    rs_engine_prefetch(w->eng, &ahead, (unsigned)a);
+                }
+            }
             w->cur_k = x->k;
             w->phase = 0;
             rs_engine_advance(w->eng, x->gnow);
@@ -261,12 +282,7 @@ worker_main(void *arg)
                 continue;
             w->phase = 1;
             struct rs_packet p;
-            p.ts = x->ts;
-            p.caplen = x->caplen;
-            p.len = x->len;
-            p.linktype = x->linktype;
-            p.number = x->number;
-            p.data = b->data + x->off;
+            entry_packet(b, i, &p);
             rs_engine_packet(w->eng, &p);
         }
         int fin = b->finish;

@@ -1084,6 +1084,49 @@ test_mmap_matches_libpcap_crafted(void **state)
     assert_true(n > 800);
 }
 
+/* rs_capture_peek sees the next records on the fast path, nothing elsewhere. */
+static void
+test_peek(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = simple_pcap(4, 10, 1);
+    const char *path = save("peek.pcap", &b);
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p, q;
+    assert_int_equal(rs_capture_peek(c, 1, &q), 0); /* nothing returned yet */
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    for (int i = 0; i < 4; i++) {
+        struct rs_packet a1, a2;
+        int h1 = rs_capture_peek(c, 1, &a1), h2 = rs_capture_peek(c, 2, &a2);
+        assert_int_equal(h1, i + 1 < 4);
+        assert_int_equal(h2, i + 2 < 4);
+        assert_int_equal(rs_capture_peek(c, 0, &q), 0);
+        if (i + 1 < 4) {
+            assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+            assert_int_equal(a1.caplen, p.caplen);
+            assert_int_equal(a1.len, p.len);
+            assert_int_equal(a1.linktype, p.linktype);
+            assert_memory_equal(a1.data, p.data, p.caplen);
+            assert_int_equal(p.data[0], i + 1);
+            if (h2)
+                assert_int_equal(a2.data[0], i + 2);
+        }
+    }
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    assert_int_equal(rs_capture_peek(c, 1, &q), 0);
+    rs_capture_close(c);
+    /* libpcap path: no lookahead. */
+    struct rs_capture_opts slow = {.pcap_via_libpcap = 1};
+    c = open1(path, &slow, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(rs_capture_peek(c, 1, &q), 0);
+    rs_capture_close(c);
+    free(b.p);
+}
+
 static int
 is_classic_pcap(const char *path)
 {
@@ -1547,6 +1590,7 @@ main(void)
         cmocka_unit_test(test_pcapng_matches_libpcap_on_corpus),
         cmocka_unit_test(test_mmap_matches_libpcap_crafted),
         cmocka_unit_test(test_mmap_matches_libpcap_on_corpus),
+        cmocka_unit_test(test_peek),
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_open_stream_fmemopen),

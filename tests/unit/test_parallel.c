@@ -295,12 +295,63 @@ test_bad_thread_counts_and_early_free(void **state)
     free_cap(&c);
 }
 
+/* rs_engine_prefetch reads headers only within caplen: every prefix of
+ * frames of each link type it knows, and random bytes (run under ASan). */
+static void
+test_prefetch_hint_bounds(void **state)
+{
+    (void)state;
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
+    struct rs_error err;
+    struct rs_engine *e = rs_engine_new(&cfg, NULL, NULL, &err);
+    assert_non_null(e);
+    struct rs_craft_flow f;
+    assert_int_equal(rs_craft_flow_init(&f, "10.0.0.1", 1000, "10.0.0.2", 80, 0), 0);
+    struct rs_craft_flow f6;
+    assert_int_equal(rs_craft_flow_init(&f6, "2001:db8::1", 1000, "2001:db8::2", 80, 0), 0);
+    f6.ip.vlan = 7;
+    uint8_t buf[RS_CRAFT_MAX_FRAME];
+    struct rs_craft_seg seg;
+    memset(&seg, 0, sizeof seg);
+    seg.flags = RS_TCP_SYN;
+    struct rs_craft_flow *fl[3] = {&f, &f6, &f};
+    for (int k = 0; k < 3; k++) {
+        if (k == 2)
+            f.ip.link = RS_CRAFT_LINK_RAW;
+        struct rs_packet p;
+        size_t n = rs_craft_flow_build(fl[k], RS_CRAFT_CLIENT, &seg, buf, sizeof buf, &p);
+        assert_true(n > 0);
+        for (size_t cut = 0; cut <= n; cut++) {
+            uint8_t *copy = malloc(cut ? cut : 1);
+            assert_non_null(copy);
+            memcpy(copy, buf, cut);
+            struct rs_packet q = p;
+            q.caplen = (uint32_t)cut;
+            q.data = copy;
+            rs_engine_prefetch(e, &q, 1);
+            rs_engine_prefetch(e, &q, 2);
+            free(copy);
+        }
+    }
+    uint8_t junk[64];
+    for (int i = 0; i < 2000; i++) {
+        for (size_t j = 0; j < sizeof junk; j++)
+            junk[j] = (uint8_t)rnd(256);
+        struct rs_packet q = {0, (uint32_t)rnd(sizeof junk + 1), 60, (uint32_t)(i % 3 ? 1 : 101),
+                              0, junk};
+        rs_engine_prefetch(e, &q, (unsigned)(i % 2 + 1));
+    }
+    rs_engine_free(e);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_records_any_worker_count),
         cmocka_unit_test(test_bad_thread_counts_and_early_free),
+        cmocka_unit_test(test_prefetch_hint_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
