@@ -96,7 +96,8 @@ if [ "$peers" = 1 ]; then
 fi
 
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+timef=$(mktemp)
+trap 'rm -f "$results" "$timef"' EXIT
 files=(bench-1m.pcap)
 [ "$quick" = 0 ] && files+=(bench-3.5m.pcap bench-1m-c50k.pcap)
 for f in "${files[@]}"; do
@@ -110,7 +111,8 @@ for f in "${files[@]}"; do
             [ "$t" = tshark ] && [ "$r" -gt "$SLOW_RUNS" ] && continue
             [ "$f" = bench-1m-c50k.pcap ] && [[ $t != rstscope* ]] && continue
             cmd=${CMD[$t]//FILE/$path}
-            out=$( { /usr/bin/time -f 'TIME %e %U %S %M' $cmd >/dev/null 2>/dev/null; } 2>&1 | grep '^TIME')
+            /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
+            out=$(grep '^TIME' "$timef")
             [ -n "$out" ] || { echo "warning: $t failed on $f" >&2; continue; }
             echo "$f $pkts $t $out" >>"$results"
             echo "  $f run $r: $t $out" >&2
