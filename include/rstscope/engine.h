@@ -20,6 +20,8 @@
 #include <rstscope/packet.h>
 #include <rstscope/record.h>
 
+struct rs_policy;
+
 enum rs_profile {
     RS_PROFILE_PANOS = 0, /* PAN-OS default timers and session rules */
     RS_PROFILE_ZEEK,      /* Zeek's init-bare.zeek timers and removal rules */
@@ -52,6 +54,9 @@ struct rs_engine_config {
     uint64_t hash_seed;         /* 0 = random at creation */
     unsigned appid_min_pkts;    /* App-ID threshold: payload packets (default 4) */
     unsigned appid_min_bytes;   /* App-ID threshold: payload bytes (default 2000) */
+    /* Firewall policy emulation (policy.h), applied to each record as it is
+     * built; NULL for none. Borrowed: must outlive the engine. */
+    const struct rs_policy *policy;
 };
 
 void rs_engine_config_default(struct rs_engine_config *cfg, enum rs_profile p);

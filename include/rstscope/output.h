@@ -20,9 +20,10 @@ enum rs_format {
     RS_FMT_JSONL,
     RS_FMT_CSV,
     RS_FMT_ZEEK,
+    RS_FMT_PANOS, /* PAN-OS TRAFFIC log lines (out_panos.c, docs/panos.md) */
 };
 
-/* Parses "table", "jsonl", "csv", "zeek"; -1 if unknown. */
+/* Parses "table", "jsonl", "csv", "zeek", "panos"; -1 if unknown. */
 int rs_format_parse(const char *name);
 
 struct rs_writer_opts {

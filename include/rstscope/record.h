@@ -75,6 +75,11 @@ struct rs_record {
     char tunnel_parents[64];     /* uids of enclosing tunnel sessions, comma-separated */
     uint16_t vlan;
     uint16_t inner_vlan;
+
+    /* Firewall policy emulation (--policy, see policy.h); both "" without a
+     * policy. Printed by the panos writer and `explain`. */
+    char action[16];             /* allow, deny, drop, reset-client, reset-server, reset-both */
+    char rule[64];               /* name of the rule that decided; "" when none matched */
 };
 
 /* duration in nanoseconds (end_ts - ts, never negative). */

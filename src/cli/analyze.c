@@ -13,6 +13,7 @@
 #include <rstscope/engine.h>
 #include <rstscope/output.h>
 #include <rstscope/parallel.h>
+#include <rstscope/policy.h>
 
 #include "cli/cli.h"
 #include "cli/ipfix_opts.h"
@@ -27,7 +28,14 @@ static const char analyze_usage[] =
     "\n"
     "options:\n"
     "  --format=FMT        table (default on a terminal), jsonl (default otherwise),\n"
-    "                      csv, zeek (a Zeek conn.log)\n"
+    "                      csv, zeek (a Zeek conn.log), panos (PAN-OS TRAFFIC log\n"
+    "                      lines, syslog field order of PAN-OS 9.1; docs/panos.md)\n"
+    "  --policy=FILE       emulate a firewall's rules: an ordered list of\n"
+    "                      'ACTION [src=NETS] [dst=NETS] [proto=P] [sport=PORTS]\n"
+    "                      [dport=PORTS] [app=APPS] [name=NAME]' lines, ACTION one of\n"
+    "                      allow, deny, drop, reset-client, reset-server, reset-both,\n"
+    "                      and 'non-syn-tcp reject|allow'; denied sessions end\n"
+    "                      policy-deny (app not-applicable when denied before App-ID)\n"
     "  --profile=P         panos (default) or zeek: which timers and session rules;\n"
     "                      --format=zeek implies zeek unless --profile is given\n"
     "  --timeouts=LIST     override timers, e.g. tcp=600,udp=10 (seconds); names:\n"
@@ -56,7 +64,8 @@ static const char analyze_usage[] =
     "examples:\n"
     "  rstscope analyze examples/loopback-resets.pcap\n"
     "  rstscope analyze --only=resets --explain big.pcapng\n"
-    "  rstscope analyze --format=zeek --checksums=verify trace.pcap > conn.log\n";
+    "  rstscope analyze --format=zeek --checksums=verify trace.pcap > conn.log\n"
+    "  rstscope analyze --format=panos --policy=rules.txt trace.pcap > traffic.log\n";
 
 enum {
     OPT_FORMAT = 256,
@@ -155,6 +164,7 @@ rs_cli_analyze(int argc, char **argv)
         {"explain", no_argument, NULL, OPT_EXPLAIN},
         {"max-sessions", required_argument, NULL, OPT_MAXSESS},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"policy", required_argument, NULL, OPT_POLICY},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 'P'},
@@ -165,7 +175,7 @@ rs_cli_analyze(int argc, char **argv)
     struct rs_cli_ipfix ipfix;
     rs_cli_ipfix_init(&ipfix);
     int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0, progress = -1;
-    const char *timeouts = NULL, *filter = NULL, *outpath = NULL;
+    const char *timeouts = NULL, *filter = NULL, *outpath = NULL, *policy_path = NULL;
     enum only only = ONLY_ALL;
     size_t max_sessions = 0;
     unsigned threads = 1;
@@ -181,7 +191,7 @@ rs_cli_analyze(int argc, char **argv)
         case OPT_FORMAT:
             format = rs_format_parse(optarg);
             if (format < 0)
-                return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek)",
+                return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek, panos)",
                                           optarg);
             break;
         case OPT_PROFILE:
@@ -238,6 +248,9 @@ rs_cli_analyze(int argc, char **argv)
             threads = (unsigned)v;
             break;
         }
+        case OPT_POLICY:
+            policy_path = optarg;
+            break;
         case 'o':
             outpath = optarg;
             break;
@@ -279,6 +292,17 @@ rs_cli_analyze(int argc, char **argv)
         cfg.max_sessions = max_sessions;
     if (timeouts && rs_timeouts_parse(&cfg.timeouts, timeouts, &err) != 0)
         return rs_cli_usage_error("%s", err.msg);
+    struct rs_policy *policy = NULL;
+    if (policy_path) {
+        policy = rs_policy_load(policy_path, &err);
+        if (!policy) {
+            fprintf(stderr, "rstscope: --policy: %s\n", err.msg);
+            if (out != stdout)
+                fclose(out);
+            return err.code == RS_ERR_INPUT ? RS_EXIT_INPUT : RS_EXIT_USAGE;
+        }
+        cfg.policy = policy;
+    }
 
     struct rs_capture_opts copts = {0};
     copts.filter = filter;
@@ -288,6 +312,7 @@ rs_cli_analyze(int argc, char **argv)
         fprintf(stderr, "rstscope: %s\n", err.msg);
         if (out != stdout)
             fclose(out);
+        rs_policy_free(policy);
         return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
     }
 
@@ -362,5 +387,6 @@ rs_cli_analyze(int argc, char **argv)
     rs_engine_free(eng);
     rs_parallel_free(par);
     rs_capture_close(cap);
+    rs_policy_free(policy);
     return status;
 }

@@ -134,5 +134,6 @@ extern const struct rs_writer_ops rs_out_table_ops;
 extern const struct rs_writer_ops rs_out_jsonl_ops;
 extern const struct rs_writer_ops rs_out_csv_ops;
 extern const struct rs_writer_ops rs_out_zeek_ops;
+extern const struct rs_writer_ops rs_out_panos_ops;
 
 #endif

@@ -102,6 +102,7 @@ rs_format_parse(const char *name)
         {"jsonl", RS_FMT_JSONL},
         {"csv", RS_FMT_CSV},
         {"zeek", RS_FMT_ZEEK},
+        {"panos", RS_FMT_PANOS},
     };
     if (!name)
         return -1;
@@ -123,6 +124,8 @@ ops_for(enum rs_format fmt)
         return &rs_out_csv_ops;
     case RS_FMT_ZEEK:
         return &rs_out_zeek_ops;
+    case RS_FMT_PANOS:
+        return &rs_out_panos_ops;
     }
     return NULL;
 }

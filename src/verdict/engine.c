@@ -21,6 +21,7 @@
 
 #include <rstscope/appid.h>
 #include <rstscope/engine.h>
+#include <rstscope/policy.h>
 
 #include "flow/flow.h"
 #include "flow/history.h"
@@ -226,6 +227,8 @@ emit(struct rs_engine *e, uint32_t idx, int timed_out)
     struct rs_flow *f = rs_flow_at(e->ft, idx);
     struct rs_record rec;
     rs_verdict_build(&e->vctx, f, timed_out, &rec);
+    if (e->cfg.policy)
+        rs_policy_apply(e->cfg.policy, &rec);
     e->st.records++;
     if (e->fn)
         e->fn(&rec, e->user);
