@@ -85,9 +85,9 @@ const char *rs_app_name(enum rs_app app, uint8_t l4);
 
 /* Dissector answers. */
 enum rs_appid_verdict {
-    RS_APPID_NO = 0,     /* these bytes are not this protocol */
-    RS_APPID_MATCH,      /* they are */
-    RS_APPID_NEED_MORE,  /* cannot tell yet: more bytes, or the other direction */
+    RS_APPID_NO = 0,    /* these bytes are not this protocol */
+    RS_APPID_MATCH,     /* they are */
+    RS_APPID_NEED_MORE, /* cannot tell yet: more bytes, or the other direction */
 };
 
 enum rs_appid_state {
@@ -97,16 +97,16 @@ enum rs_appid_state {
 
 /* Per-session state, embedded in the flow (keep it small: every flow has one). */
 struct rs_appid_flow {
-    uint32_t cand;     /* bit per registry entry: still possible */
-    uint32_t marks;    /* bit per registry entry: one direction looked right */
-    uint32_t names;    /* 1 + index into the names store, 0 = none */
-    uint32_t reasm;    /* 1 + index into the reassembly store, 0 = none */
-    uint16_t bytes[2]; /* payload bytes looked at, by first-seen side (see feed) */
-    uint8_t pkts[2];   /* payload packets looked at, by first-seen side */
-    uint8_t state;     /* enum rs_appid_state */
-    uint8_t app;       /* enum rs_app identified, 0 none */
-    uint8_t also;      /* RS_APPID_ALSO_* services found on top of it (ssl, krb, ...) */
-    uint8_t follow;    /* 1 + registry index still wanting bytes after a match */
+    uint32_t cand;       /* bit per registry entry: still possible */
+    uint32_t marks;      /* bit per registry entry: one direction looked right */
+    uint32_t names;      /* 1 + index into the names store, 0 = none */
+    uint32_t reasm;      /* 1 + index into the reassembly store, 0 = none */
+    uint16_t bytes[2];   /* payload bytes looked at, by first-seen side (see feed) */
+    uint8_t pkts[2];     /* payload packets looked at, by first-seen side */
+    uint8_t state;       /* enum rs_appid_state */
+    uint8_t app;         /* enum rs_app identified, 0 none */
+    uint8_t also;        /* RS_APPID_ALSO_* services found on top of it (ssl, krb, ...) */
+    uint8_t follow;      /* 1 + registry index still wanting bytes after a match */
     uint8_t follow_pkts; /* payload packets seen while following */
 };
 
@@ -128,13 +128,13 @@ struct rs_appid_flow {
  * the first one found is kept (after HTTP CONNECT that is the Host); names
  * longer than 127 bytes are cut (nDPI keeps 79). */
 struct rs_appid_info {
-    char name[128];        /* the server name: see name_kind */
-    uint8_t name_kind;     /* RS_APPID_NAME_*, 0 = none yet */
-    char http_method[11];  /* first request's method */
-    char alpn[32];         /* TLS ALPN protocols offered, comma-separated */
-    char banner[40];       /* SSH version string */
-    uint16_t http_status;  /* first response's status code */
-    uint16_t tls_version;  /* highest offered (ClientHello) or chosen (ServerHello) */
+    char name[128];       /* the server name: see name_kind */
+    uint8_t name_kind;    /* RS_APPID_NAME_*, 0 = none yet */
+    char http_method[11]; /* first request's method */
+    char alpn[32];        /* TLS ALPN protocols offered, comma-separated */
+    char banner[40];      /* SSH version string */
+    uint16_t http_status; /* first response's status code */
+    uint16_t tls_version; /* highest offered (ClientHello) or chosen (ServerHello) */
     uint32_t quic_version;
 };
 #define RS_APPID_NAME_SNI 1  /* TLS/QUIC server_name (RFC 6066 §3) */
@@ -166,8 +166,8 @@ void rs_appid_free(struct rs_appid *a);
  * first seen, so a later orientation flip needs no fix-up), `port` the
  * oriented ports {client, server}. Call only while af->state is LOOKING.
  */
-void rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_layer *l,
-                   int side, int flipped, const uint16_t port[2]);
+void rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_layer *l, int side,
+                   int flipped, const uint16_t port[2]);
 
 /* Writes the service name ("http", "smtp,ssl") into buf; returns its length,
  * 0 if nothing was identified (buf then holds ""). */
@@ -180,12 +180,12 @@ const struct rs_appid_info *rs_appid_info(const struct rs_appid *a, const struct
 void rs_appid_release(struct rs_appid *a, struct rs_appid_flow *af);
 
 struct rs_appid_stats {
-    uint64_t fed;           /* packets looked at */
-    uint64_t matched;       /* flows identified */
-    uint64_t gave_up;       /* flows past the limits or with no candidate left */
-    uint64_t names_full;    /* names not kept: store at its cap */
-    uint64_t reasm_full;    /* reassembly not started: store at its cap */
-    uint64_t reasm_gap;     /* a direction stopped at a sequence gap */
+    uint64_t fed;        /* packets looked at */
+    uint64_t matched;    /* flows identified */
+    uint64_t gave_up;    /* flows past the limits or with no candidate left */
+    uint64_t names_full; /* names not kept: store at its cap */
+    uint64_t reasm_full; /* reassembly not started: store at its cap */
+    uint64_t reasm_gap;  /* a direction stopped at a sequence gap */
     uint64_t live_names, live_reasm;
 };
 void rs_appid_stats(const struct rs_appid *a, struct rs_appid_stats *out);
@@ -197,8 +197,8 @@ void rs_appid_stats(const struct rs_appid *a, struct rs_appid_stats *out);
  * names. With app == RS_APP_NONE every dissector is tried in registry order
  * and the first match is returned through *matched (may be NULL).
  */
-enum rs_appid_verdict rs_appid_dissect(enum rs_app app, const uint8_t *data, size_t len,
-                                       uint8_t l4, int side, const uint16_t port[2],
-                                       struct rs_appid_info *info, enum rs_app *matched);
+enum rs_appid_verdict rs_appid_dissect(enum rs_app app, const uint8_t *data, size_t len, uint8_t l4,
+                                       int side, const uint16_t port[2], struct rs_appid_info *info,
+                                       enum rs_app *matched);
 
 #endif

@@ -10,7 +10,8 @@
 
 #include "appid/appid_int.h"
 
-static const char handshake[] = "\x13" "BitTorrent protocol";
+static const char handshake[] = "\x13"
+                                "BitTorrent protocol";
 
 enum rs_appid_verdict
 rs_app_bittorrent(const struct rs_appid_in *in, struct rs_appid_out *out)

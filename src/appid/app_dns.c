@@ -57,8 +57,7 @@ parse_message(const uint8_t *p, size_t avail, size_t msg_len, int strict)
         return PARSE_SHORT;
     rs_cur_skip(&c, 2); /* id */
     uint16_t flags = rs_cur_be16(&c);
-    uint16_t qd = rs_cur_be16(&c), an = rs_cur_be16(&c), ns = rs_cur_be16(&c),
-             ar = rs_cur_be16(&c);
+    uint16_t qd = rs_cur_be16(&c), an = rs_cur_be16(&c), ns = rs_cur_be16(&c), ar = rs_cur_be16(&c);
     unsigned opcode = (flags >> 11) & 0xfu;
     /* Opcodes: DNS 0-2, 4 (NOTIFY), 5 (UPDATE); NBNS 5-8 (RFC 1002 §4.2.1.1). */
     if (opcode == 3 || opcode > 8)

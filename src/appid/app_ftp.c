@@ -9,8 +9,8 @@
  */
 #include "appid/appid_int.h"
 
-static const char *const commands[] = {"USER ", "AUTH TLS", "AUTH SSL", "FEAT\r\n",
-                                       "SYST\r\n", "OPTS ", "HOST "};
+static const char *const commands[] = {"USER ",    "AUTH TLS", "AUTH SSL", "FEAT\r\n",
+                                       "SYST\r\n", "OPTS ",    "HOST "};
 
 static enum rs_appid_verdict
 greeting(const struct rs_appid_in *in, struct rs_appid_out *out)

@@ -17,10 +17,10 @@
 
 /* RFC 9110 §9 plus the WebDAV (RFC 4918) and a few registry methods. */
 static const char *const methods[] = {
-    "GET ",      "POST ",      "HEAD ",     "PUT ",    "DELETE ",   "OPTIONS ",   "CONNECT ",
-    "TRACE ",    "PATCH ",     "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ",      "MOVE ",
-    "LOCK ",     "UNLOCK ",    "SEARCH ",   "REPORT ", "MKACTIVITY ", "CHECKOUT ", "MERGE ",
-    "SUBSCRIBE ", "NOTIFY ",   "UNSUBSCRIBE ", "POLL ", "BPROPFIND ", "BMOVE ", "M-SEARCH ",
+    "GET ",       "POST ",   "HEAD ",        "PUT ",       "DELETE ",     "OPTIONS ",  "CONNECT ",
+    "TRACE ",     "PATCH ",  "PROPFIND ",    "PROPPATCH ", "MKCOL ",      "COPY ",     "MOVE ",
+    "LOCK ",      "UNLOCK ", "SEARCH ",      "REPORT ",    "MKACTIVITY ", "CHECKOUT ", "MERGE ",
+    "SUBSCRIBE ", "NOTIFY ", "UNSUBSCRIBE ", "POLL ",      "BPROPFIND ",  "BMOVE ",    "M-SEARCH ",
 };
 /* Methods no other text protocol we know uses: enough when the line is cut. */
 #define HTTP_ONLY_METHODS 9 /* the first nine of `methods`, minus OPTIONS below */
@@ -75,8 +75,8 @@ connect_tunnel(const struct rs_appid_in *in, struct rs_appid_out *out)
             memset(&scratch, 0, sizeof scratch);
             tls.info = &scratch;
             int complete = 0;
-            enum rs_appid_verdict v = rs_appid_tls_records(p + off, in->len - off, 0, &tls,
-                                                           &complete);
+            enum rs_appid_verdict v =
+                rs_appid_tls_records(p + off, in->len - off, 0, &tls, &complete);
             if (v == RS_APPID_NEED_MORE && !in->at_cap)
                 return RS_APPID_NEED_MORE;
             if (v == RS_APPID_MATCH) {
@@ -129,8 +129,7 @@ request(const struct rs_appid_in *in, struct rs_appid_out *out)
         /* The line must end in SP HTTP/x.y (RFC 9112 §3), or be an HTTP/0.9
          * Simple-Request: "GET" SP Request-URI CRLF (RFC 1945 §4.1). */
         size_t L = (size_t)ll;
-        if (L < mlen + 1 + 9 || in->data[L - 9] != ' ' ||
-            !http_version_at(in->data + L - 8, 8)) {
+        if (L < mlen + 1 + 9 || in->data[L - 9] != ' ' || !http_version_at(in->data + L - 8, 8)) {
             if (mi != 0 || L <= mlen || in->data[mlen] != '/' ||
                 memchr(in->data + mlen, ' ', L - mlen) != NULL)
                 return RS_APPID_NO;

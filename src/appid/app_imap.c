@@ -19,8 +19,7 @@ client(const struct rs_appid_in *in)
     uint8_t ch = 0;
     /* tag = 1*<any ASTRING-CHAR except "+">; bounded at 32 */
     while (tag < 32 && rs_cur_peek_u8(&c, tag, &ch) && ch > 0x20 && ch < 0x7f && ch != '+' &&
-           ch != '(' && ch != ')' && ch != '{' && ch != '%' && ch != '*' && ch != '"' &&
-           ch != '\\')
+           ch != '(' && ch != ')' && ch != '{' && ch != '%' && ch != '*' && ch != '"' && ch != '\\')
         tag++;
     if (!rs_cur_peek_u8(&c, tag, &ch))
         return tag < 32 && !in->at_cap ? RS_APPID_NEED_MORE : RS_APPID_NO;

@@ -29,8 +29,8 @@ client(const struct rs_appid_in *in)
         if (ll < 0)
             return in->at_cap ? RS_APPID_NO : RS_APPID_NEED_MORE;
         return rs_appid_contains(&c, in->len, "\nNICK ") ? RS_APPID_MATCH
-               : in->at_cap                               ? RS_APPID_NO
-                                                          : RS_APPID_NEED_MORE;
+               : in->at_cap                              ? RS_APPID_NO
+                                                         : RS_APPID_NEED_MORE;
     }
     return prefix || r < 0 ? RS_APPID_NEED_MORE : RS_APPID_NO;
 }

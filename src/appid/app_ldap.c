@@ -37,16 +37,16 @@ client_op(int tag)
     }
 }
 
+/* Responses (RFC 4511 §4.2-§4.14): bind, searchResEntry/Done/Ref, modify,
+ * add, del, modDN, compare, extended, intermediate. */
 static int
 server_op(int tag)
 {
-    switch (tag) {
-    case 0x61: case 0x64: case 0x65: case 0x67: case 0x69: case 0x6b:
-    case 0x6d: case 0x6f: case 0x73: case 0x78: case 0x79:
-        return 1;
-    default:
-        return 0;
-    }
+    static const uint8_t ops[] = {0x61, 0x64, 0x65, 0x67, 0x69, 0x6b, 0x6d, 0x6f, 0x73, 0x78, 0x79};
+    for (size_t i = 0; i < sizeof ops; i++)
+        if (tag == ops[i])
+            return 1;
+    return 0;
 }
 
 /* SASL credentials in a client segment: sets out->also bits, 1 if any. */
@@ -55,8 +55,10 @@ sasl(const uint8_t *p, size_t n, struct rs_appid_out *out)
 {
     static const uint8_t spnego[] = {0x04, 0x0a, 'G', 'S', 'S', '-', 'S', 'P', 'N', 'E', 'G', 'O'};
     static const uint8_t gssapi[] = {0x04, 0x06, 'G', 'S', 'S', 'A', 'P', 'I'};
-    static const uint8_t krb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
-    static const uint8_t mskrb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const uint8_t krb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                   0xf7, 0x12, 0x01, 0x02, 0x02};
+    static const uint8_t mskrb5[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x82,
+                                     0xf7, 0x12, 0x01, 0x02, 0x02};
     static const uint8_t ntlm[] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
     if (!rs_appid_memfind(p, n, spnego, sizeof spnego) &&
         !rs_appid_memfind(p, n, gssapi, sizeof gssapi))

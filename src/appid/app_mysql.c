@@ -26,7 +26,7 @@ server_greeting(const struct rs_appid_in *in)
     uint8_t proto = rs_cur_u8(&c);
     if (seq != 0 || len < 10 || len > 1024)
         return RS_APPID_NO;
-    if (proto == 0xff)  /* ERR_Packet instead of a greeting ("Host ... is blocked") */
+    if (proto == 0xff) /* ERR_Packet instead of a greeting ("Host ... is blocked") */
         return rs_appid_port(in, 3306) && len >= 3 ? RS_APPID_MATCH : RS_APPID_NO;
     if (proto != 10 && proto != 9)
         return RS_APPID_NO;

@@ -33,14 +33,11 @@ rs_app_postgresql(const struct rs_appid_in *in, struct rs_appid_out *out)
     if (in->len < 8)
         return RS_APPID_NEED_MORE;
     uint32_t len = rs_cur_be32(&c), code = rs_cur_be32(&c);
-    enum rs_appid_verdict v = RS_APPID_NO;
-    if (code == 196608u && len >= 9 && len <= 10000)
-        v = RS_APPID_MATCH; /* StartupMessage, protocol 3.0 */
-    else if ((code == 80877103u || code == 80877104u) && len == 8)
-        v = RS_APPID_MATCH; /* SSLRequest, GSSENCRequest */
-    else if (code == 80877102u && len == 16)
-        v = RS_APPID_MATCH; /* CancelRequest */
-    if (v == RS_APPID_MATCH)
-        out->follow = 1;
-    return v;
+    int startup = code == 196608u && len >= 9 && len <= 10000;          /* protocol 3.0 */
+    int ssl_gss = (code == 80877103u || code == 80877104u) && len == 8; /* SSL/GSSENCRequest */
+    int cancel = code == 80877102u && len == 16;                        /* CancelRequest */
+    if (!startup && !ssl_gss && !cancel)
+        return RS_APPID_NO;
+    out->follow = 1;
+    return RS_APPID_MATCH;
 }

@@ -20,7 +20,7 @@ rs_app_rdp(const struct rs_appid_in *in, struct rs_appid_out *out)
     struct rs_cur c = rs_cur_make(in->data, in->len);
     if (in->len < 11)
         return in->data[0] == 3 && (in->len < 2 || in->data[1] == 0) ? RS_APPID_NEED_MORE
-                                                                      : RS_APPID_NO;
+                                                                     : RS_APPID_NO;
     uint8_t ver = rs_cur_u8(&c), rsv = rs_cur_u8(&c);
     uint16_t tlen = rs_cur_be16(&c);
     uint8_t li = rs_cur_u8(&c), code = rs_cur_u8(&c);
@@ -46,8 +46,7 @@ rs_app_rdp(const struct rs_appid_in *in, struct rs_appid_out *out)
     if (left >= 8) {
         const uint8_t *n = p + left - 8;
         uint8_t type = n[0];
-        if (n[2] == 8 && n[3] == 0 &&
-            (in->side == 0 ? type == 1 : (type == 2 || type == 3)))
+        if (n[2] == 8 && n[3] == 0 && (in->side == 0 ? type == 1 : (type == 2 || type == 3)))
             return RS_APPID_MATCH;
     }
     return port ? RS_APPID_MATCH : RS_APPID_NO;

@@ -9,10 +9,9 @@
 
 #include "appid/appid_int.h"
 
-static const char *const methods[] = {"OPTIONS ",  "DESCRIBE ",      "SETUP ",
-                                      "PLAY ",     "PAUSE ",         "TEARDOWN ",
-                                      "ANNOUNCE ", "RECORD ",        "GET_PARAMETER ",
-                                      "REDIRECT ", "SET_PARAMETER ", "PLAY_NOTIFY "};
+static const char *const methods[] = {
+    "OPTIONS ",  "DESCRIBE ", "SETUP ",         "PLAY ",     "PAUSE ",         "TEARDOWN ",
+    "ANNOUNCE ", "RECORD ",   "GET_PARAMETER ", "REDIRECT ", "SET_PARAMETER ", "PLAY_NOTIFY "};
 
 enum rs_appid_verdict
 rs_app_rtsp(const struct rs_appid_in *in, struct rs_appid_out *out)

@@ -9,9 +9,9 @@
 
 #include "appid/appid_int.h"
 
-static const char *const methods[] = {"INVITE ", "ACK ",     "BYE ",     "CANCEL ", "REGISTER ",
-                                      "OPTIONS ", "PRACK ",  "SUBSCRIBE ", "NOTIFY ", "PUBLISH ",
-                                      "INFO ",   "REFER ",   "MESSAGE ", "UPDATE "};
+static const char *const methods[] = {"INVITE ",  "ACK ",   "BYE ",       "CANCEL ", "REGISTER ",
+                                      "OPTIONS ", "PRACK ", "SUBSCRIBE ", "NOTIFY ", "PUBLISH ",
+                                      "INFO ",    "REFER ", "MESSAGE ",   "UPDATE "};
 
 enum rs_appid_verdict
 rs_app_sip(const struct rs_appid_in *in, struct rs_appid_out *out)

@@ -47,7 +47,7 @@ rs_app_smtp(const struct rs_appid_in *in, struct rs_appid_out *out)
     } else {
         struct rs_cur c = rs_cur_make(in->data, in->len);
         int e = rs_appid_lit(&c, "EHLO "), h = rs_appid_lit(&c, "HELO ");
-        v = (e == 1 || h == 1)   ? RS_APPID_MATCH
+        v = (e == 1 || h == 1) ? RS_APPID_MATCH
             : (e < 0 || h < 0) ? RS_APPID_NEED_MORE
                                : RS_APPID_NO;
     }

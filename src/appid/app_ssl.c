@@ -145,8 +145,7 @@ sslv2_hello(const uint8_t *p, size_t n)
 }
 
 enum rs_appid_verdict
-rs_appid_tls_records(const uint8_t *p, size_t n, int side, struct rs_appid_out *out,
-                     int *complete)
+rs_appid_tls_records(const uint8_t *p, size_t n, int side, struct rs_appid_out *out, int *complete)
 {
     *complete = 0;
     if (n == 0)
@@ -213,11 +212,11 @@ rs_appid_tls_records(const uint8_t *p, size_t n, int side, struct rs_appid_out *
 static int
 record_header(const uint8_t *p, size_t n, size_t *rlen)
 {
-    if (n < 5)
-        return n == 0 || (p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 3) &&
-                          (n < 3 || p[2] <= 4))
-                   ? -1
-                   : 0;
+    if (n < 5) {
+        int plausible =
+            n == 0 || (p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 3) && (n < 3 || p[2] <= 4));
+        return plausible ? -1 : 0;
+    }
     *rlen = (size_t)p[3] << 8 | p[4];
     return p[0] >= 20 && p[0] <= 23 && p[1] == 3 && p[2] <= 4 && *rlen >= 1 &&
            *rlen <= TLS_MAX_RECORD;
@@ -254,8 +253,7 @@ rs_app_ssl(const struct rs_appid_in *in, struct rs_appid_out *out)
         /* Only the client's hello carries names worth waiting for. */
         if (in->side != 0)
             return RS_APPID_NEED_MORE;
-        return complete || in->at_cap || v != RS_APPID_MATCH ? RS_APPID_MATCH
-                                                              : RS_APPID_NEED_MORE;
+        return complete || in->at_cap || v != RS_APPID_MATCH ? RS_APPID_MATCH : RS_APPID_NEED_MORE;
     }
     if (v == RS_APPID_MATCH && in->side == 0 && !complete && !in->at_cap && in->len >= 6 &&
         !(in->data[0] & 0x80))

@@ -70,57 +70,57 @@ _Static_assert(sizeof(struct rs_appid_flow) <= 32, "per-flow App-ID state must s
 _Static_assert(RS_APPID_REASM_BYTES <= UINT16_MAX, "reassembly lengths are 16-bit");
 _Static_assert(sizeof(struct rs_appid_info) <= 224, "a names entry is kept per named session");
 
+/* Zeek's service names (lowercased analyzer tags), {TCP, UDP} where they differ. */
+static const char *const app_names[RS_APP__COUNT][2] = {
+    [RS_APP_HTTP] = {"http", "http"},
+    [RS_APP_SSL] = {"ssl", "ssl"},
+    [RS_APP_DNS] = {"dns", "dns"},
+    [RS_APP_SSH] = {"ssh", "ssh"},
+    [RS_APP_SMTP] = {"smtp", "smtp"},
+    [RS_APP_POP3] = {"pop3", "pop3"},
+    [RS_APP_IMAP] = {"imap", "imap"},
+    [RS_APP_FTP] = {"ftp", "ftp"},
+    [RS_APP_QUIC] = {"quic", "quic"},
+    [RS_APP_NTP] = {"ntp", "ntp"},
+    [RS_APP_DHCP] = {"dhcp", "dhcp"},
+    [RS_APP_SIP] = {"sip", "sip"},
+    [RS_APP_RDP] = {"rdp", "rdp"},
+    [RS_APP_SMB] = {"smb", "smb"},
+    [RS_APP_LDAP] = {"ldap_tcp", "ldap_udp"},
+    [RS_APP_KRB] = {"krb_tcp", "krb"},
+    [RS_APP_SNMP] = {"snmp", "snmp"},
+    [RS_APP_SYSLOG] = {"syslog_tcp", "syslog"},
+    [RS_APP_MYSQL] = {"mysql", "mysql"},
+    [RS_APP_POSTGRESQL] = {"postgresql", "postgresql"},
+    [RS_APP_REDIS] = {"redis", "redis"},
+    [RS_APP_MQTT] = {"mqtt", "mqtt"},
+    [RS_APP_BITTORRENT] = {"bittorrent", "bittorrent"},
+    [RS_APP_BGP] = {"bgp", "bgp"}, /* no Zeek analyzer: the common name */
+    [RS_APP_TELNET] = {"telnet", "telnet"},
+    [RS_APP_RTSP] = {"rtsp", "rtsp"}, /* no Zeek analyzer: the common name */
+    [RS_APP_VXLAN] = {"vxlan", "vxlan"},
+    [RS_APP_GENEVE] = {"geneve", "geneve"},
+    [RS_APP_TEREDO] = {"teredo", "teredo"},
+    [RS_APP_AYIYA] = {"ayiya", "ayiya"},
+    [RS_APP_MODBUS] = {"modbus", "modbus"},
+    [RS_APP_IRC] = {"irc", "irc"},
+};
+
 const char *
 rs_app_name(enum rs_app app, uint8_t l4)
 {
-    int tcp = l4 == 6;
-    switch (app) {
-    case RS_APP_HTTP: return "http";
-    case RS_APP_SSL: return "ssl";
-    case RS_APP_DNS: return "dns";
-    case RS_APP_SSH: return "ssh";
-    case RS_APP_SMTP: return "smtp";
-    case RS_APP_POP3: return "pop3";
-    case RS_APP_IMAP: return "imap";
-    case RS_APP_FTP: return "ftp";
-    case RS_APP_QUIC: return "quic";
-    case RS_APP_NTP: return "ntp";
-    case RS_APP_DHCP: return "dhcp";
-    case RS_APP_SIP: return "sip";
-    case RS_APP_RDP: return "rdp";
-    case RS_APP_SMB: return "smb";
-    case RS_APP_LDAP: return tcp ? "ldap_tcp" : "ldap_udp";
-    case RS_APP_KRB: return tcp ? "krb_tcp" : "krb";
-    case RS_APP_SNMP: return "snmp";
-    case RS_APP_SYSLOG: return tcp ? "syslog_tcp" : "syslog";
-    case RS_APP_MYSQL: return "mysql";
-    case RS_APP_POSTGRESQL: return "postgresql";
-    case RS_APP_REDIS: return "redis";
-    case RS_APP_MQTT: return "mqtt";
-    case RS_APP_BITTORRENT: return "bittorrent";
-    case RS_APP_BGP: return "bgp";
-    case RS_APP_TELNET: return "telnet";
-    case RS_APP_RTSP: return "rtsp";
-    case RS_APP_VXLAN: return "vxlan";
-    case RS_APP_GENEVE: return "geneve";
-    case RS_APP_TEREDO: return "teredo";
-    case RS_APP_AYIYA: return "ayiya";
-    case RS_APP_MODBUS: return "modbus";
-    case RS_APP_IRC: return "irc";
-    case RS_APP_NONE:
-    case RS_APP__COUNT:
-        break;
-    }
-    return "";
+    if ((unsigned)app >= RS_APP__COUNT || !app_names[app][0])
+        return "";
+    return app_names[app][l4 == 6 ? 0 : 1];
 }
 
 /* ---- side stores ---- */
 
 struct reasm {
-    uint32_t next_seq[2];  /* TCP sequence number just past the kept bytes */
+    uint32_t next_seq[2]; /* TCP sequence number just past the kept bytes */
     uint16_t len[2];
-    uint8_t live[2];       /* this direction is being kept */
-    uint8_t at_cap[2];     /* no more of this direction can be kept */
+    uint8_t live[2];   /* this direction is being kept */
+    uint8_t at_cap[2]; /* no more of this direction can be kept */
     uint8_t buf[2][RS_APPID_REASM_BYTES];
 };
 
@@ -130,13 +130,13 @@ struct reasm {
  * go on a stack and are reused first.
  */
 struct slab {
-    void **chunk;          /* chunk[i] holds `per` entries */
+    void **chunk; /* chunk[i] holds `per` entries */
     size_t n_chunks;
-    size_t per;            /* entries per chunk */
-    uint32_t *free_idx;    /* stack of free entry indices */
+    size_t per;         /* entries per chunk */
+    uint32_t *free_idx; /* stack of free entry indices */
     size_t n_free, free_cap;
-    size_t used;           /* entries ever handed out (high-water mark) */
-    size_t max;            /* hard cap */
+    size_t used; /* entries ever handed out (high-water mark) */
+    size_t max;  /* hard cap */
     size_t esize;
     size_t live;
 };
@@ -548,6 +548,8 @@ rs_appid_feed(struct rs_appid *a, struct rs_appid_flow *af, const struct rs_laye
         r = slab_at(&a->reasm, idx);
         memset(r, 0, offsetof(struct reasm, buf));
     }
+    if (!r)
+        r = slab_at(&a->reasm, af->reasm - 1);
     if (!r->live[abs]) {
         size_t n = len < RS_APPID_REASM_BYTES ? len : RS_APPID_REASM_BYTES;
         memcpy(r->buf[abs], l->payload, n);

@@ -31,24 +31,24 @@
 struct rs_appid_in {
     const uint8_t *data; /* this direction's bytes from its first payload byte */
     size_t len;
-    const uint8_t *seg;  /* the packet just received (a suffix of data, or the datagram) */
+    const uint8_t *seg; /* the packet just received (a suffix of data, or the datagram) */
     size_t seg_len;
-    uint8_t l4;          /* 6 or 17 */
-    uint8_t side;        /* 0 client, 1 server */
-    uint8_t pkt;         /* 1-based payload packet number of this direction */
-    uint8_t mark;        /* this dissector's remembered bit */
-    uint8_t peer_seen;   /* the other direction has sent payload */
-    uint8_t at_cap;      /* no more bytes of this direction will be shown */
-    uint8_t following;   /* called again after its MATCH (see above) */
-    uint16_t port[2];    /* client port, server port */
+    uint8_t l4;        /* 6 or 17 */
+    uint8_t side;      /* 0 client, 1 server */
+    uint8_t pkt;       /* 1-based payload packet number of this direction */
+    uint8_t mark;      /* this dissector's remembered bit */
+    uint8_t peer_seen; /* the other direction has sent payload */
+    uint8_t at_cap;    /* no more bytes of this direction will be shown */
+    uint8_t following; /* called again after its MATCH (see above) */
+    uint16_t port[2];  /* client port, server port */
 };
 
 struct rs_appid_out {
     struct rs_appid_info *info;
     uint8_t set_mark;
-    uint8_t follow;      /* on MATCH: keep showing me this session */
-    uint8_t also;        /* RS_APPID_ALSO_* found on top (ssl after STARTTLS) */
-    uint8_t found_name;  /* something was written to info */
+    uint8_t follow;     /* on MATCH: keep showing me this session */
+    uint8_t also;       /* RS_APPID_ALSO_* found on top (ssl after STARTTLS) */
+    uint8_t found_name; /* something was written to info */
 };
 
 typedef enum rs_appid_verdict (*rs_appid_fn)(const struct rs_appid_in *in,
@@ -56,8 +56,8 @@ typedef enum rs_appid_verdict (*rs_appid_fn)(const struct rs_appid_in *in,
 
 struct rs_appid_dissector {
     enum rs_app app;
-    uint8_t l4;          /* RS_L4_* it runs on */
-    uint16_t ports[4];   /* well-known ports: tried first (0 = unused) */
+    uint8_t l4;        /* RS_L4_* it runs on */
+    uint16_t ports[4]; /* well-known ports: tried first (0 = unused) */
     rs_appid_fn fn;
 };
 

@@ -148,7 +148,8 @@ static const char ftp_greet[] = "220 (vsFTPd 3.0.5)\r\n";
 static const char plain_220[] = "220 Service ready\r\n";
 static const char ftp_user[] = "USER anonymous\r\n";
 static const char pop3_greet[] = "+OK Dovecot (Ubuntu) ready.\r\n";
-static const char imap_greet[] = "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.\r\n";
+static const char imap_greet[] =
+    "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.\r\n";
 static const char imap_cmd[] = "a001 CAPABILITY\r\n";
 static const char sip_invite[] = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
                                  "Via: SIP/2.0/UDP pc33.atlanta.example.com\r\n\r\n";
@@ -160,23 +161,23 @@ static const char syslog_tcp[] = "97 <165>1 2003-10-11T22:14:15.003Z host app - 
 static const char redis_cmd[] = "*1\r\n$4\r\nPING\r\n";
 static const char irc_nick[] = "NICK alice\r\nUSER alice 0 * :Alice\r\n";
 static const char irc_notice[] = ":irc.example.net NOTICE * :*** Looking up your hostname...\r\n";
-static const uint8_t dns_query[] = {
-    0x1a, 0x2b, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 'w', 'w', 'w',
-    0x07, 'e',  'x',  'a',  'm',  'p',  'l',  'e',  0x03, 'c',  'o',  'm',  0x00, 0x00, 0x01, 0x00,
-    0x01};
-static const uint8_t dns_reply[] = {
-    0x1a, 0x2b, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 'w',  'w',
-    'w',  0x07, 'e',  'x',  'a',  'm',  'p',  'l',  'e',  0x03, 'c',  'o',  'm',  0x00, 0x00,
-    0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x04,
-    93,   184,  216,  34};
+static const uint8_t dns_query[] = {0x1a, 0x2b, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                    0x00, 0x00, 0x00, 0x03, 'w',  'w',  'w',  0x07, 'e',
+                                    'x',  'a',  'm',  'p',  'l',  'e',  0x03, 'c',  'o',
+                                    'm',  0x00, 0x00, 0x01, 0x00, 0x01};
+static const uint8_t dns_reply[] = {0x1a, 0x2b, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+                                    0x00, 0x00, 0x03, 'w',  'w',  'w',  0x07, 'e',  'x',  'a',
+                                    'm',  'p',  'l',  'e',  0x03, 'c',  'o',  'm',  0x00, 0x00,
+                                    0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00,
+                                    0x00, 0x0e, 0x10, 0x00, 0x04, 93,   184,  216,  34};
 static const uint8_t rdp_cr[] = {0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00,
                                  'C',  'o',  'o',  'k',  'i',  'e',  ':',  ' ',  'm',  's',  't',
                                  's',  'h',  'a',  's',  'h',  '=',  'u',  's',  'e',  'r',  '\r',
                                  '\n', 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00};
-static const uint8_t smb2_neg[] = {0x00, 0x00, 0x00, 0x66, 0xfe, 'S',  'M',  'B',  0x40, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+static const uint8_t smb2_neg[] = {0x00, 0x00, 0x00, 0x66, 0xfe, 'S',  'M',  'B',  0x40,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 /* LDAP bindRequest: messageID 1, version 3, name "", simple "" */
 static const uint8_t ldap_bind[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07,
                                     0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00};
@@ -188,22 +189,22 @@ static const uint8_t snmp_get[] = {0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06, 'p'
                                    'l',  'i',  'c',  0xa0, 0x19, 0x02, 0x04, 0x12, 0x34, 0x56,
                                    0x78, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x30,
                                    0x09, 0x06, 0x05, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x05, 0x00};
-static const uint8_t mysql_greet[] = {0x4a, 0x00, 0x00, 0x00, 0x0a, '8',  '.',  '0',  '.',  '3',
-                                      '6',  0x00, 0x08, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x44,
-                                      0x55, 0x66, 0x77, 0x88, 0x00, 0xff, 0xff};
+static const uint8_t mysql_greet[] = {0x4a, 0x00, 0x00, 0x00, 0x0a, '8',  '.',  '0',  '.',
+                                      '3',  '6',  0x00, 0x08, 0x00, 0x00, 0x00, 0x11, 0x22,
+                                      0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x00, 0xff, 0xff};
 static const uint8_t pg_startup[] = {0x00, 0x00, 0x00, 0x17, 0x00, 0x03, 0x00, 0x00,
                                      'u',  's',  'e',  'r',  0x00, 'p',  'o',  's',
                                      't',  'g',  'r',  'e',  's',  0x00, 0x00};
 static const uint8_t pg_sslreq[] = {0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f};
-static const uint8_t mqtt_connect[] = {0x10, 0x10, 0x00, 0x04, 'M',  'Q',  'T', 'T', 0x04,
-                                       0x02, 0x00, 0x3c, 0x00, 0x04, 'd',  'e', 'v', '1'};
+static const uint8_t mqtt_connect[] = {0x10, 0x10, 0x00, 0x04, 'M',  'Q', 'T', 'T', 0x04,
+                                       0x02, 0x00, 0x3c, 0x00, 0x04, 'd', 'e', 'v', '1'};
 static const uint8_t bgp_open[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x1d, 0x01, 0x04,
                                    0xfd, 0xe8, 0x00, 0xb4, 0x0a, 0x00, 0x00, 0x01, 0x00};
 static const uint8_t telnet_neg[] = {0xff, 0xfd, 0x18, 0xff, 0xfd, 0x20, 0xff, 0xfd, 0x23};
 static const uint8_t ntp_client[48] = {0x23, 0x00, 0x06, 0xec};
-static const uint8_t modbus_req[] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x00,
-                                     0x00, 0x0a};
+static const uint8_t modbus_req[] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x06,
+                                     0x01, 0x03, 0x00, 0x00, 0x00, 0x0a};
 static const uint8_t vxlan_pkt[8 + 14 + 20] = {0x08, 0, 0, 0, 0, 0, 0x2a, 0};
 static const uint8_t geneve_pkt[8 + 14] = {0x00, 0x00, 0x65, 0x58, 0, 0, 0x2a, 0};
 static const uint8_t ayiya_pkt[8 + 16 + 40] = {0x41, 0x52, 0x11, 41, 0x5f, 0x00, 0x00, 0x01};
@@ -243,8 +244,9 @@ build_fixtures(void)
     const uint8_t qs[] = {0xe1, 0, 0, 0, 1, 0, 8, 9, 9, 9, 9, 9, 9, 9, 9};
     memset(quic_server, 0x11, sizeof quic_server);
     memcpy(quic_server, qs, sizeof qs);
-    bt_handshake[0] = 19;
-    memcpy(bt_handshake + 1, "BitTorrent protocol", 19);
+    static const char bt[] = "\x13"
+                             "BitTorrent protocol";
+    memcpy(bt_handshake, bt, sizeof bt - 1);
     tls_ch.n = tls_sh.n = 0;
     client_hello(&tls_ch, "www.example.com", 1500);
     server_hello(&tls_sh);
@@ -364,8 +366,8 @@ test_names(void **state)
     assert_string_equal(info.alpn, "h2,http/1.1");
     assert_int_equal(info.tls_version, 0x0304); /* GREASE skipped */
     memset(&info, 0, sizeof info);
-    assert_int_equal(rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)http_req, strlen(http_req),
-                                      TCP, 0, p80, &info, NULL),
+    assert_int_equal(rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)http_req, strlen(http_req), TCP,
+                                      0, p80, &info, NULL),
                      RS_APPID_MATCH);
     assert_string_equal(rs_appid_info_host(&info), "www.example.org:8080");
     assert_string_equal(info.http_method, "GET");
@@ -379,7 +381,8 @@ test_names(void **state)
                      &info, NULL);
     assert_string_equal(info.banner, "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13");
     /* Names are printable: control bytes from the wire become '?'. */
-    static const char evil[] = "GET / HTTP/1.1\r\nHost: a\x01\x7f" "b\r\n\r\n";
+    static const char evil[] = "GET / HTTP/1.1\r\nHost: a\x01\x7f"
+                               "b\r\n\r\n";
     memset(&info, 0, sizeof info);
     rs_appid_dissect(RS_APP_HTTP, (const uint8_t *)evil, strlen(evil), TCP, 0, p80, &info, NULL);
     assert_string_equal(rs_appid_info_host(&info), "a??b");
@@ -426,12 +429,12 @@ test_near_misses(void **state)
     assert_int_equal(rs_appid_dissect(RS_APP_QUIC, quic_initial, 300, UDP, 0, P_ANY, NULL, NULL),
                      RS_APPID_NO);
     /* Redis's "+OK" reply is not a POP3 greeting. */
-    assert_int_equal(rs_appid_dissect(RS_APP_POP3, (const uint8_t *)"+OK\r\n", 5, TCP, 1, P_ANY,
-                                      NULL, NULL),
-                     RS_APPID_NO);
+    assert_int_equal(
+        rs_appid_dissect(RS_APP_POP3, (const uint8_t *)"+OK\r\n", 5, TCP, 1, P_ANY, NULL, NULL),
+        RS_APPID_NO);
     /* TLS application data picked up mid-stream. */
-    static const uint8_t appdata[] = {0x17, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4,
-                                      0x17, 0x03, 0x03, 0x00, 0x10};
+    static const uint8_t appdata[] = {0x17, 0x03, 0x03, 0x00, 0x04, 1,    2,
+                                      3,    4,    0x17, 0x03, 0x03, 0x00, 0x10};
     assert_int_equal(rs_appid_dissect(RS_APP_SSL, B(appdata), TCP, 0, P_ANY, NULL, NULL),
                      RS_APPID_MATCH);
 }
@@ -480,13 +483,14 @@ test_truncation_sweep(void **state)
             uint8_t *p = malloc(len ? len : 1);
             assert_non_null(p);
             memcpy(p, s->p, len);
-            for (int app = 0; app < RS_APP__COUNT; app++)
+            for (int app = 0; app < RS_APP__COUNT; app++) {
                 for (int side = 0; side < 2; side++) {
                     struct rs_appid_info info;
                     memset(&info, 0, sizeof info);
                     rs_appid_dissect((enum rs_app)app, p, len, TCP, side, s->port, &info, NULL);
                     rs_appid_dissect((enum rs_app)app, p, len, UDP, side, s->port, &info, NULL);
                 }
+            }
             free(p);
         }
     }
