@@ -14,48 +14,12 @@
 
 #include <cmocka.h>
 
-#include <rstscope/craft.h>
-#include <rstscope/engine.h>
-
-#define C RS_CRAFT_CLIENT
-#define S RS_CRAFT_SERVER
-#define SYN RS_TCP_SYN
-#define ACK RS_TCP_ACK
-#define FIN RS_TCP_FIN
-#define RST RS_TCP_RST
-#define PSH RS_TCP_PSH
-
-struct t {
-    struct rs_engine *e;
-    struct rs_craft_flow f;
-    struct rs_record rec[16];
-    int n;
-    uint8_t buf[RS_CRAFT_MAX_FRAME];
-};
-
-static uint8_t data[4096];
-
-static void
-on_rec(const struct rs_record *r, void *user)
-{
-    struct t *t = user;
-    if (t->n < 16)
-        t->rec[t->n++] = *r;
-}
+#include "unit/session_harness.h"
 
 static void
 t_init_cfg(struct t *t, uint16_t cport, uint16_t sport, int verify)
 {
-    memset(t, 0, sizeof *t);
-    struct rs_engine_config cfg;
-    rs_engine_config_default(&cfg, RS_PROFILE_ZEEK);
-    cfg.hash_seed = 7;
-    cfg.decode.verify_checksums = verify;
-    t->e = rs_engine_new(&cfg, on_rec, t, NULL);
-    assert_non_null(t->e);
-    assert_int_equal(rs_craft_flow_init(&t->f, "10.1.0.1", cport, "10.1.0.2", sport,
-                                        (rs_time_ns)1700000000 * RS_NS_PER_SEC),
-                     0);
+    t_start(t, RS_PROFILE_ZEEK, verify, "10.1.0.1", cport, "10.1.0.2", sport);
 }
 
 static void
@@ -64,20 +28,11 @@ t_init(struct t *t, uint16_t cport, uint16_t sport)
     t_init_cfg(t, cport, sport, 0);
 }
 
+/* A segment 1 ms after the previous one. */
 static void
-seg(struct t *t, int dir, const struct rs_craft_seg *s)
+sendz(struct t *t, int dir, uint16_t flags, size_t len)
 {
-    struct rs_packet p;
-    assert_true(rs_craft_flow_build(&t->f, dir, s, t->buf, sizeof t->buf, &p) > 0);
-    rs_engine_packet(t->e, &p);
-}
-
-static void
-send(struct t *t, int dir, uint16_t flags, size_t len)
-{
-    struct rs_craft_seg s = {
-        .flags = flags, .payload = len ? data : NULL, .len = len, .dt_us = 1000};
-    seg(t, dir, &s);
+    send(t, dir, flags, len, 1000);
 }
 
 static void
@@ -106,14 +61,6 @@ udp(struct t *t, int dir, size_t len, int64_t dt_us)
 }
 
 static void
-finish(struct t *t)
-{
-    rs_engine_finish(t->e);
-    rs_engine_free(t->e);
-    t->e = NULL;
-}
-
-static void
 expect1(struct t *t, const char *state, const char *history)
 {
     finish(t);
@@ -127,9 +74,9 @@ expect1(struct t *t, const char *state, const char *history)
 static void
 handshake(struct t *t)
 {
-    send(t, C, SYN, 0);
-    send(t, S, SYN | ACK, 0);
-    send(t, C, ACK, 0);
+    sendz(t, C, SYN, 0);
+    sendz(t, S, SYN | ACK, 0);
+    sendz(t, C, ACK, 0);
 }
 
 /* ---- conn_state ---- */
@@ -141,11 +88,11 @@ test_sf(void **state)
     struct t t;
     t_init(&t, 40000, 8080);
     handshake(&t);
-    send(&t, C, ACK | PSH, 10);
-    send(&t, S, ACK | PSH, 20);
-    send(&t, C, ACK | FIN, 0);
-    send(&t, S, ACK | FIN, 0);
-    send(&t, C, ACK, 0);
+    sendz(&t, C, ACK | PSH, 10);
+    sendz(&t, S, ACK | PSH, 20);
+    sendz(&t, C, ACK | FIN, 0);
+    sendz(&t, S, ACK | FIN, 0);
+    sendz(&t, C, ACK, 0);
     expect1(&t, "SF", "ShADdFf");
     assert_int_equal(t.rec[0].client_bytes, 10);
     assert_int_equal(t.rec[0].server_bytes, 20);
@@ -157,7 +104,7 @@ test_s0_and_attempt_timer(void **state)
     (void)state;
     struct t t;
     t_init(&t, 40001, 8080);
-    send(&t, C, SYN, 0);
+    sendz(&t, C, SYN, 0);
     /* the same SYN 7 s later: Zeek removed the attempt after 5 s */
     struct rs_craft_seg again = {
         .flags = SYN, .dt_us = 7000000, .set_seq = 1, .seq = t.f.next_seq[C] - 1, .retransmit = 1};
@@ -176,8 +123,8 @@ test_rej(void **state)
     (void)state;
     struct t t;
     t_init(&t, 40002, 8080);
-    send(&t, C, SYN, 0);
-    send(&t, S, RST | ACK, 0);
+    sendz(&t, C, SYN, 0);
+    sendz(&t, S, RST | ACK, 0);
     expect1(&t, "REJ", "Sr");
 }
 
@@ -188,8 +135,8 @@ test_s1(void **state)
     struct t t;
     t_init(&t, 40003, 8080);
     handshake(&t);
-    send(&t, C, ACK | PSH, 10);
-    send(&t, S, ACK, 0);
+    sendz(&t, C, ACK | PSH, 10);
+    sendz(&t, S, ACK, 0);
     expect1(&t, "S1", "ShADa");
 }
 
@@ -200,11 +147,11 @@ test_s2_s3(void **state)
     struct t t;
     t_init(&t, 40004, 8080);
     handshake(&t);
-    send(&t, C, ACK | FIN, 0);
+    sendz(&t, C, ACK | FIN, 0);
     expect1(&t, "S2", "ShAF");
     t_init(&t, 40005, 8080);
     handshake(&t);
-    send(&t, S, ACK | FIN, 0);
+    sendz(&t, S, ACK | FIN, 0);
     expect1(&t, "S3", "ShAf");
 }
 
@@ -214,13 +161,13 @@ test_sh_shr(void **state)
     (void)state;
     struct t t;
     t_init(&t, 40006, 8080);
-    send(&t, C, SYN, 0);
-    send(&t, C, FIN, 0);
+    sendz(&t, C, SYN, 0);
+    sendz(&t, C, FIN, 0);
     expect1(&t, "SH", "SF");
     /* responder only (seen from a likely server port): flipped, then its FIN */
     t_init(&t, 40007, 80);
-    send(&t, S, ACK | PSH, 10);
-    send(&t, S, ACK | FIN, 0);
+    sendz(&t, S, ACK | PSH, 10);
+    sendz(&t, S, ACK | FIN, 0);
     expect1(&t, "SHR", "^df");
 }
 
@@ -231,13 +178,13 @@ test_rsto_rstr(void **state)
     struct t t;
     t_init(&t, 40008, 8080);
     handshake(&t);
-    send(&t, C, ACK | PSH, 10);
-    send(&t, C, RST | ACK, 0);
+    sendz(&t, C, ACK | PSH, 10);
+    sendz(&t, C, RST | ACK, 0);
     expect1(&t, "RSTO", "ShADR");
     t_init(&t, 40009, 8080);
     handshake(&t);
-    send(&t, C, ACK | PSH, 10);
-    send(&t, S, RST | ACK, 0);
+    sendz(&t, C, ACK | PSH, 10);
+    sendz(&t, S, RST | ACK, 0);
     expect1(&t, "RSTR", "ShADr");
 }
 
@@ -247,13 +194,13 @@ test_rstos0_rstrh(void **state)
     (void)state;
     struct t t;
     t_init(&t, 40010, 8080);
-    send(&t, C, SYN, 0);
-    send(&t, C, RST, 0);
+    sendz(&t, C, SYN, 0);
+    sendz(&t, C, RST, 0);
     expect1(&t, "RSTOS0", "SR");
     /* SYN-ACK from a likely server port, then its RST: the originator never spoke */
     t_init(&t, 40011, 80);
-    send(&t, S, SYN | ACK, 0);
-    send(&t, S, RST, 0);
+    sendz(&t, S, SYN | ACK, 0);
+    sendz(&t, S, RST, 0);
     expect1(&t, "RSTRH", "^hr");
 }
 
@@ -263,7 +210,7 @@ test_oth(void **state)
     (void)state;
     struct t t;
     t_init(&t, 40012, 8080);
-    send(&t, C, ACK | PSH, 10);
+    sendz(&t, C, ACK | PSH, 10);
     expect1(&t, "OTH", "D");
 }
 
@@ -277,7 +224,7 @@ test_retransmissions_log_scale(void **state)
     t_init(&t, 40013, 8080);
     handshake(&t);
     uint32_t seq = t.f.next_seq[C];
-    send(&t, C, ACK | PSH, 100);
+    sendz(&t, C, ACK | PSH, 100);
     for (int i = 0; i < 10; i++) {
         struct rs_craft_seg r = {.flags = ACK | PSH,
                                  .payload = data,
@@ -301,12 +248,12 @@ test_zero_window_fin_rst_multi_flag(void **state)
     handshake(&t);
     struct rs_craft_seg z = {.flags = ACK, .dt_us = 1000, .set_window = 1, .window = 0};
     seg(&t, S, &z);
-    send(&t, C, FIN | RST | ACK, 0);
+    sendz(&t, C, FIN | RST | ACK, 0);
     finish(&t);
     assert_string_equal(t.rec[0].history, "ShAawI"); /* the zero-window ACK is also 'a' */
 
     t_init(&t, 40015, 8080);
-    send(&t, C, SYN | FIN, 0);
+    sendz(&t, C, SYN | FIN, 0);
     finish(&t);
     assert_string_equal(t.rec[0].history, "Q");
 }
@@ -319,7 +266,7 @@ test_repeated_fin_seq(void **state)
     t_init(&t, 40016, 8080);
     handshake(&t);
     uint32_t seq = t.f.next_seq[C];
-    send(&t, C, ACK | FIN, 0);
+    sendz(&t, C, ACK | FIN, 0);
     /* the same FIN again: once; a FIN at another sequence number: again */
     struct rs_craft_seg f1 = {
         .flags = ACK | FIN, .dt_us = 1000, .set_seq = 1, .seq = seq, .retransmit = 1};
@@ -337,10 +284,10 @@ test_gap_missed_bytes(void **state)
     struct t t;
     t_init(&t, 40017, 8080);
     handshake(&t);
-    send(&t, C, ACK | PSH, 100);
+    sendz(&t, C, ACK | PSH, 100);
     t.f.next_seq[C] += 300; /* 300 bytes never captured */
-    send(&t, C, ACK | PSH, 100);
-    send(&t, S, ACK, 0);
+    sendz(&t, C, ACK | PSH, 100);
+    sendz(&t, S, ACK, 0);
     finish(&t);
     assert_string_equal(t.rec[0].history, "ShADaG");
     assert_int_equal(t.rec[0].missed_bytes, 300);
@@ -372,7 +319,7 @@ test_flip_synack_first(void **state)
     struct rs_craft_seg sa = {
         .flags = SYN | ACK, .dt_us = 1000, .set_ack = 1, .ack = t.f.next_seq[C] + 1};
     seg(&t, S, &sa);
-    send(&t, C, SYN, 0);
+    sendz(&t, C, SYN, 0);
     finish(&t);
     assert_int_equal(t.n, 1);
     assert_string_equal(t.rec[0].history, "Hs^");
