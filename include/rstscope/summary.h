@@ -123,6 +123,14 @@ size_t rs_summary_by_cause(const struct rs_summary *s, struct rs_summary_count *
 size_t rs_summary_app_count(const struct rs_summary *s);
 size_t rs_summary_cause_count(const struct rs_summary *s);
 
+/* With --policy (records with an action): sessions and resets per action
+ * (allow, deny, drop, reset-*) and per rule name ("(no rule)" when no rule
+ * matched), in the same order. Empty without a policy. */
+size_t rs_summary_by_action(const struct rs_summary *s, struct rs_summary_count *out, size_t max);
+size_t rs_summary_by_rule(const struct rs_summary *s, struct rs_summary_count *out, size_t max);
+size_t rs_summary_action_count(const struct rs_summary *s);
+size_t rs_summary_rule_count(const struct rs_summary *s);
+
 /* One line meaning of a SPEC §6 code (also rst_flood, rst_backscatter); "" if unknown. */
 const char *rs_summary_cause_meaning(const char *code);
 

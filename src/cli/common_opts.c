@@ -3,6 +3,7 @@
  * (common_opts.h). The messages are analyze's, word for word.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,9 @@ rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg)
     case RS_CLI_OPT_FILTER:
         in->filter = arg;
         return 0;
+    case RS_CLI_OPT_POLICY:
+        in->policy_path = arg;
+        return 0;
     case RS_CLI_OPT_MAXSESS: {
         char *end;
         errno = 0;
@@ -57,7 +61,7 @@ rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg)
 }
 
 int
-rs_cli_input_config(const struct rs_cli_input *in, enum rs_profile default_profile,
+rs_cli_input_config(struct rs_cli_input *in, enum rs_profile default_profile,
                     struct rs_engine_config *cfg, struct rs_capture_opts *copts)
 {
     struct rs_error err = {0};
@@ -69,5 +73,20 @@ rs_cli_input_config(const struct rs_cli_input *in, enum rs_profile default_profi
         return rs_cli_usage_error("%s", err.msg);
     memset(copts, 0, sizeof *copts);
     copts->filter = in->filter;
+    if (in->policy_path) {
+        in->policy = rs_policy_load(in->policy_path, &err);
+        if (!in->policy) {
+            fprintf(stderr, "rstscope: --policy: %s\n", err.msg);
+            return err.code == RS_ERR_INPUT ? RS_EXIT_INPUT : RS_EXIT_USAGE;
+        }
+        cfg->policy = in->policy;
+    }
     return RS_EXIT_OK;
+}
+
+void
+rs_cli_input_free(struct rs_cli_input *in)
+{
+    rs_policy_free(in->policy);
+    in->policy = NULL;
 }

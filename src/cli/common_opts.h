@@ -1,6 +1,6 @@
 /*
  * common_opts.h - the input options every analysing command takes (SPEC §1):
- * --profile, --timeouts, --checksums, --filter, --max-sessions. One parser,
+ * --profile, --timeouts, --checksums, --filter, --max-sessions, --policy. One parser,
  * so the commands accept the same spellings and print the same messages.
  *
  *   static const struct option longopts[] = { RS_CLI_INPUT_LONGOPTS, ... };
@@ -12,7 +12,9 @@
  *       if (st == 0) continue;         // handled
  *       switch (c) { ...command's own options... }
  *   }
- *   rs_cli_input_config(&in, default_profile, &ecfg, &copts);
+ *   st = rs_cli_input_config(&in, default_profile, &ecfg, &copts);  // loads --policy
+ *   ...
+ *   rs_cli_input_free(&in);            // after the engine is freed
  */
 #ifndef RS_CLI_COMMON_OPTS_H
 #define RS_CLI_COMMON_OPTS_H
@@ -22,6 +24,7 @@
 
 #include <rstscope/capture.h>
 #include <rstscope/engine.h>
+#include <rstscope/policy.h>
 
 /* getopt_long values; above any short option and the commands' own (256..). */
 enum {
@@ -30,16 +33,18 @@ enum {
     RS_CLI_OPT_CHECKSUMS,
     RS_CLI_OPT_FILTER,
     RS_CLI_OPT_MAXSESS,
+    RS_CLI_OPT_POLICY,
 };
 
-#define RS_CLI_INPUT_LONGOPTS                                                                      \
-    {"profile", required_argument, NULL, RS_CLI_OPT_PROFILE},                                      \
-        {"timeouts", required_argument, NULL, RS_CLI_OPT_TIMEOUTS},                                \
-        {"checksums", required_argument, NULL, RS_CLI_OPT_CHECKSUMS},                              \
-        {"filter", required_argument, NULL, RS_CLI_OPT_FILTER},                                    \
-    {                                                                                              \
-        "max-sessions", required_argument, NULL, RS_CLI_OPT_MAXSESS                                \
-    }
+/* clang-format off */
+#define RS_CLI_INPUT_LONGOPTS                                   \
+    {"profile", required_argument, NULL, RS_CLI_OPT_PROFILE},   \
+    {"timeouts", required_argument, NULL, RS_CLI_OPT_TIMEOUTS}, \
+    {"checksums", required_argument, NULL, RS_CLI_OPT_CHECKSUMS}, \
+    {"filter", required_argument, NULL, RS_CLI_OPT_FILTER},     \
+    {"max-sessions", required_argument, NULL, RS_CLI_OPT_MAXSESS}, \
+    {"policy", required_argument, NULL, RS_CLI_OPT_POLICY}
+/* clang-format on */
 
 /* The same options' help lines, for a command's usage text. */
 #define RS_CLI_INPUT_HELP                                                                          \
@@ -51,14 +56,18 @@ enum {
     "                      packets whose IPv4/TCP/UDP checksum is wrong, as Zeek does\n"           \
     "  --filter=BPF        only packets matching this pcap-filter(7) expression\n"                 \
     "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"                 \
-    "                      full, the oldest session is ended early and counted\n"
+    "                      full, the oldest session is ended early and counted\n"                  \
+    "  --policy=FILE       emulate a firewall's rules (see 'rstscope analyze --help',\n"           \
+    "                      docs/panos.md); denied sessions end policy-deny\n"
 
 struct rs_cli_input {
     int profile; /* enum rs_profile, or -1 when not given */
     int verify_checksums;
-    const char *timeouts; /* NULL: profile defaults */
-    const char *filter;   /* NULL: none */
-    size_t max_sessions;  /* 0: the engine's default */
+    const char *timeouts;     /* NULL: profile defaults */
+    const char *filter;       /* NULL: none */
+    size_t max_sessions;      /* 0: the engine's default */
+    const char *policy_path;  /* NULL: no policy */
+    struct rs_policy *policy; /* loaded by rs_cli_input_config, freed by rs_cli_input_free */
 };
 
 void rs_cli_input_init(struct rs_cli_input *in);
@@ -68,9 +77,13 @@ void rs_cli_input_init(struct rs_cli_input *in);
 int rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg);
 
 /* Fills the engine and capture configuration (profile defaults to
- * `default_profile` when not given). RS_EXIT_OK, or RS_EXIT_USAGE with the
- * message printed (bad --timeouts). */
-int rs_cli_input_config(const struct rs_cli_input *in, enum rs_profile default_profile,
+ * `default_profile` when not given) and loads --policy. RS_EXIT_OK, or with
+ * the message printed RS_EXIT_USAGE (bad --timeouts, bad rule file) or
+ * RS_EXIT_INPUT (unreadable rule file). */
+int rs_cli_input_config(struct rs_cli_input *in, enum rs_profile default_profile,
                         struct rs_engine_config *cfg, struct rs_capture_opts *copts);
+
+/* Frees what rs_cli_input_config loaded; the engine must be gone. */
+void rs_cli_input_free(struct rs_cli_input *in);
 
 #endif

@@ -144,37 +144,37 @@ rs_cli_summary(int argc, char **argv)
 
     struct rs_engine_config cfg;
     struct rs_capture_opts copts;
-    int st = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
-    if (st != RS_EXIT_OK)
-        return st;
-
+    int status = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
     FILE *out = stdout;
+    struct rs_capture *cap = NULL;
+    struct rs_summary *sum = NULL;
+    struct rs_engine *eng = NULL;
+    struct rs_error err = {0};
+    if (status != RS_EXIT_OK)
+        goto done;
     if (outpath && strcmp(outpath, "-") != 0) {
         out = fopen(outpath, "w");
         if (!out) {
             fprintf(stderr, "rstscope: cannot write %s: %s\n", outpath, strerror(errno));
-            return RS_EXIT_OUTPUT;
+            out = stdout;
+            status = RS_EXIT_OUTPUT;
+            goto done;
         }
     }
-    struct rs_error err = {0};
     const char *const *paths = (const char *const *)(argv + optind);
     size_t npaths = (size_t)(argc - optind);
-    struct rs_capture *cap = rs_capture_open(paths, npaths, &copts, &err);
+    cap = rs_capture_open(paths, npaths, &copts, &err);
     if (!cap) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
-        if (out != stdout)
-            fclose(out);
-        return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+        status = err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+        goto done;
     }
-    struct rs_summary *sum = rs_summary_new(NULL, &err);
-    struct rs_engine *eng = sum ? rs_engine_new(&cfg, rs_summary_on_record, sum, &err) : NULL;
+    sum = rs_summary_new(NULL, &err);
+    eng = sum ? rs_engine_new(&cfg, rs_summary_on_record, sum, &err) : NULL;
     if (!eng) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
-        rs_summary_free(sum);
-        rs_capture_close(cap);
-        if (out != stdout)
-            fclose(out);
-        return RS_EXIT_INTERNAL;
+        status = RS_EXIT_INTERNAL;
+        goto done;
     }
     for (size_t i = 0; i < npaths; i++)
         rs_summary_add_input(sum, paths[i]);
@@ -201,22 +201,22 @@ rs_cli_summary(int argc, char **argv)
     for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
         rs_summary_add_note(sum, ""); /* counted as dropped */
 
-    int status = RS_EXIT_OK;
     if (rs_summary_write(sum, (enum rs_summary_format)format, out, &wopts, &err) != 0) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         status = err.code == RS_ERR_NOMEM ? RS_EXIT_INTERNAL : RS_EXIT_OUTPUT;
     }
-    if (out != stdout) {
-        if (fclose(out) != 0 && status == RS_EXIT_OK) {
-            fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
-            status = RS_EXIT_OUTPUT;
-        }
-    } else if (fflush(stdout) != 0 && status == RS_EXIT_OK) {
+    if (out == stdout && fflush(stdout) != 0 && status == RS_EXIT_OK) {
         fprintf(stderr, "rstscope: writing output: %s\n", strerror(errno));
+        status = RS_EXIT_OUTPUT;
+    }
+done:
+    if (out != stdout && fclose(out) != 0 && status == RS_EXIT_OK) {
+        fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
         status = RS_EXIT_OUTPUT;
     }
     rs_engine_free(eng);
     rs_summary_free(sum);
     rs_capture_close(cap);
+    rs_cli_input_free(&in);
     return status;
 }

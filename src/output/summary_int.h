@@ -27,6 +27,9 @@ struct sum_view {
     size_t all_apps, all_causes, n_apps, n_causes;
     uint64_t rest_sessions, rest_resets; /* apps past the first n_apps */
 
+    struct rs_summary_count *actions, *rules; /* --policy: every name, sorted */
+    size_t all_actions, all_rules, n_rules;   /* actions are always shown in full */
+
     struct rs_summary_host *servers, *clients;
     size_t n_servers, n_clients, all_servers, all_clients;
 

@@ -65,7 +65,7 @@ counts(FILE *out, const char *key, const char *namekey, const struct rs_summary_
         ju64(out, "sessions", c[i].sessions);
         fputc(',', out);
         ju64(out, "resets", c[i].resets);
-        if (causes) {
+        if (causes == 1) {
             fputc(',', out);
             ju64(out, "by_client", c[i].by_client);
             fputc(',', out);
@@ -73,7 +73,7 @@ counts(FILE *out, const char *key, const char *namekey, const struct rs_summary_
             fputc(',', out);
             jkey(out, "meaning");
             jstr(out, rs_summary_cause_meaning(c[i].name));
-        } else {
+        } else if (causes == 0) {
             fprintf(out, ",\"reset_pct\":%.1f", sum_pct(c[i].resets, c[i].sessions));
         }
         fputc('}', out);
@@ -263,6 +263,9 @@ sum_write_json(const struct sum_view *v, FILE *out)
     fprintf(out, ",\n\"apps_total\":%zu,\"apps_rest\":{\"sessions\":%llu,\"resets\":%llu}",
             v->all_apps, (unsigned long long)v->rest_sessions, (unsigned long long)v->rest_resets);
     counts(out, "by_rst_cause", "cause", v->causes, v->n_causes, 1);
+    counts(out, "by_policy_action", "action", v->actions, v->all_actions, 2);
+    counts(out, "by_policy_rule", "rule", v->rules, v->n_rules, 2);
+    fprintf(out, ",\n\"policy_rules_total\":%zu", v->all_rules);
     hosts(out, "top_servers", v->servers, v->n_servers, 1);
     fprintf(out, ",\n\"servers_with_resets\":%zu", v->all_servers);
     hosts(out, "top_clients", v->clients, v->n_clients, 0);

@@ -143,6 +143,29 @@ section_causes(const struct sum_view *v, FILE *out)
 }
 
 static void
+section_policy(const struct sum_view *v, FILE *out)
+{
+    if (!v->all_actions)
+        return; /* no --policy */
+    int w = name_width(v->actions, v->all_actions, 26);
+    fprintf(out, "\nPolicy actions (--policy)\n  %-*s %10s %8s\n", w, "action", "sessions",
+            "resets");
+    for (size_t i = 0; i < v->all_actions; i++) {
+        fprintf(out, "  %-*s %10llu %8llu\n", w, v->actions[i].name,
+                (unsigned long long)v->actions[i].sessions,
+                (unsigned long long)v->actions[i].resets);
+    }
+    w = name_width(v->rules, v->n_rules, 26);
+    fprintf(out, "\nPolicy rules\n  %-*s %10s %8s\n", w, "rule", "sessions", "resets");
+    for (size_t i = 0; i < v->n_rules; i++) {
+        fprintf(out, "  %-*s %10llu %8llu\n", w, v->rules[i].name,
+                (unsigned long long)v->rules[i].sessions, (unsigned long long)v->rules[i].resets);
+    }
+    if (v->all_rules > v->n_rules)
+        fprintf(out, "  (%zu more rules)\n", v->all_rules - v->n_rules);
+}
+
+static void
 section_hosts(const struct sum_view *v, FILE *out, int servers)
 {
     const struct rs_summary_host *h = servers ? v->servers : v->clients;
@@ -304,6 +327,7 @@ sum_write_text(const struct sum_view *v, FILE *out)
     section_end_reasons(v, out);
     section_apps(v, out);
     section_causes(v, out);
+    section_policy(v, out);
     section_hosts(v, out, 1);
     section_hosts(v, out, 0);
     section_timeline(v, out);

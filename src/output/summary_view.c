@@ -162,6 +162,16 @@ sum_view_build(struct sum_view *v, const struct rs_summary *s,
         v->rest_resets += v->apps[i].resets;
     }
 
+    v->all_actions = rs_summary_action_count(s);
+    v->all_rules = rs_summary_rule_count(s);
+    v->actions = calloc(v->all_actions + 1, sizeof *v->actions);
+    v->rules = calloc(v->all_rules + 1, sizeof *v->rules);
+    if (!v->actions || !v->rules)
+        goto nomem;
+    v->all_actions = rs_summary_by_action(s, v->actions, v->all_actions);
+    v->all_rules = rs_summary_by_rule(s, v->rules, v->all_rules);
+    v->n_rules = v->all_rules < v->top ? v->all_rules : v->top;
+
     v->servers = calloc(v->top, sizeof *v->servers);
     v->clients = calloc(v->top, sizeof *v->clients);
     if (!v->servers || !v->clients)
@@ -218,6 +228,8 @@ sum_view_free(struct sum_view *v)
 {
     free(v->apps);
     free(v->causes);
+    free(v->actions);
+    free(v->rules);
     free(v->servers);
     free(v->clients);
     free(v->cells);

@@ -38,7 +38,7 @@
 #define EVICT_SAMPLES 8
 #define SRC_EXACT 64
 #define SRC_BITS 1024
-#define NAME_LEN 32
+#define NAME_LEN 64 /* the longest record string counted: rule[64] */
 #define MIN_ALLOC 256
 
 /* ---- hashing ------------------------------------------------------------ */
@@ -475,7 +475,7 @@ timeline_add(struct timeline *tl, rs_time_ns t)
 struct rs_summary {
     struct rs_summary_config cfg;
     struct rs_summary_totals tot;
-    struct names apps, causes;
+    struct names apps, causes, actions, rules;
     struct capmap servers, clients, victims;
     size_t servers_with_resets, clients_with_resets;
     struct timeline tl;
@@ -531,6 +531,7 @@ rs_summary_new(const struct rs_summary_config *cfg, struct rs_error *err)
         malloc(sizeof(struct victim_ent) > sizeof(struct host_ent) ? sizeof(struct victim_ent)
                                                                    : sizeof(struct host_ent));
     if (names_init(&s->apps, c.max_names) != 0 || names_init(&s->causes, c.max_names) != 0 ||
+        names_init(&s->actions, c.max_names) != 0 || names_init(&s->rules, c.max_names) != 0 ||
         !s->tl.b || !s->scratch)
         goto nomem;
     return s;
@@ -547,6 +548,8 @@ rs_summary_free(struct rs_summary *s)
         return;
     names_free(&s->apps);
     names_free(&s->causes);
+    names_free(&s->actions);
+    names_free(&s->rules);
     capmap_free(&s->servers);
     capmap_free(&s->clients);
     capmap_free(&s->victims);
@@ -680,6 +683,17 @@ rs_summary_add(struct rs_summary *s, const struct rs_record *r)
         ne->resets += (uint64_t)reset;
         ne->by_client += r->end_reason == RS_END_RST_CLIENT;
         ne->by_server += r->end_reason == RS_END_RST_SERVER;
+    }
+    size_t plen = strnlen(r->action, sizeof r->action);
+    if (plen) { /* --policy */
+        ne = names_get(&s->actions, r->action, plen, &other);
+        ne->sessions++;
+        ne->resets += (uint64_t)reset;
+        size_t rlen = strnlen(r->rule, sizeof r->rule);
+        ne = rlen ? names_get(&s->rules, r->rule, rlen, &other)
+                  : names_get(&s->rules, "(no rule)", 9, &other);
+        ne->sessions++;
+        ne->resets += (uint64_t)reset;
     }
     if (other)
         t->names_other++;
@@ -860,6 +874,30 @@ size_t
 rs_summary_by_cause(const struct rs_summary *s, struct rs_summary_count *out, size_t max)
 {
     return names_list(&s->causes, out, max);
+}
+
+size_t
+rs_summary_by_action(const struct rs_summary *s, struct rs_summary_count *out, size_t max)
+{
+    return names_list(&s->actions, out, max);
+}
+
+size_t
+rs_summary_by_rule(const struct rs_summary *s, struct rs_summary_count *out, size_t max)
+{
+    return names_list(&s->rules, out, max);
+}
+
+size_t
+rs_summary_action_count(const struct rs_summary *s)
+{
+    return s->actions.n + (size_t)s->actions.other_used;
+}
+
+size_t
+rs_summary_rule_count(const struct rs_summary *s)
+{
+    return s->rules.n + (size_t)s->rules.other_used;
 }
 
 size_t

@@ -86,6 +86,11 @@ for c in s["by_rst_cause"]:
            (c["sessions"], c["by_client"], c["by_server"]))
     if c["meaning"] not in txt:
         bad.append(f"text: meaning of {c['cause']} missing")
+for a in s["by_policy_action"] + s["by_policy_rule"]:
+    k = a.get("action", a.get("rule"))
+    m = line(rf"^  {re.escape(k)} +(\d+) +(\d+)$")
+    if m:
+        eq(f"text policy {k}", tuple(map(int, m.groups())), (a["sessions"], a["resets"]))
 for h in s["top_servers"]:
     ep = f"{h['addr']}:{h['port']}" if ":" not in h["addr"] else f"[{h['addr']}]:{h['port']}"
     m = line(rf"^  {re.escape(ep)} +(\d+) +(\d+) +([\d.]+)% +(\d+) +(\d+)$")
@@ -144,6 +149,17 @@ if name == "mix":
     eq("mix start", tl["start"], 1704067200.0)
     eq("mix packets", s["capture"]["packets"], 624)
     eq("mix limits", sum(s["limits"].values()), 0)
+if name == "mix_policy":
+    eq("policy actions", [(a["action"], a["sessions"]) for a in s["by_policy_action"]],
+       [("allow", 255), ("reset-client", 10), ("deny", 9)])
+    eq("policy rules", [(a["rule"], a["sessions"]) for a in s["by_policy_rule"]],
+       [("(no rule)", 155), ("web", 100), ("block-8080", 10), ("deny-web3", 9)])
+    eq("policy rules total", s["policy_rules_total"], 4)
+    eq("policy-deny", s["by_end_reason"]["policy-deny"], 19)
+if name == "mix":
+    eq("no policy", (s["by_policy_action"], s["by_policy_rule"], s["policy_rules_total"]), ([], [], 0))
+    if "Policy actions" in txt:
+        bad.append("text: a policy section without --policy")
 if name == "loopback":
     eq("loopback sessions", len(recs), 9)
     eq("loopback findings", s["findings"], [])
@@ -163,6 +179,9 @@ PY
 check mix "$d/mix.pcap"
 check mix_zeek "$d/mix.pcap" --profile=zeek --checksums=verify
 check mix_filter "$d/mix.pcap" --filter='not host 192.0.2.10' --max-sessions=50
+printf '%s\n' 'reset-client dport=8080 name=block-8080' 'deny dst=10.0.1.3 name=deny-web3' \
+    'allow proto=tcp dport=80 name=web' >"$d/rules"
+check mix_policy "$d/mix.pcap" --policy="$d/rules"
 check loopback "$TOP/examples/loopback-resets.pcap"
 python3 "$TOP/tests/tools/mkpcap.py" "$d/truncated.pcap" truncated
 python3 "$TOP/tests/tools/mkpcap.py" "$d/linktype.pcap" linktype
@@ -199,6 +218,10 @@ grep -q '"inputs":\["-"\]' "$d/o.json" || fail "-o: content"
 "$RSTSCOPE" summary --top=0 "$d/mix.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad top exit"
 "$RSTSCOPE" summary --profile=cisco "$d/mix.pcap" >/dev/null 2>"$d/err"; [ $? -eq 1 ] || fail "bad profile exit"
 grep -q "unknown --profile 'cisco' (panos, zeek)" "$d/err" || fail "bad profile message"
+"$RSTSCOPE" summary --policy="$d/nope" "$d/mix.pcap" >/dev/null 2>"$d/err"; [ $? -eq 2 ] || fail "missing policy exit"
+grep -q -- '--policy: ' "$d/err" || fail "missing policy message"
+echo 'permit everything' >"$d/badrules"
+"$RSTSCOPE" summary --policy="$d/badrules" "$d/mix.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad policy exit"
 "$RSTSCOPE" summary --timeouts=tcp=abc "$d/mix.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad timeouts exit"
 "$RSTSCOPE" summary --filter='tcp port' "$d/mix.pcap" >/dev/null 2>&1; [ $? -eq 1 ] || fail "bad filter exit"
 "$RSTSCOPE" summary >/dev/null 2>&1; [ $? -eq 1 ] || fail "no file exit"
@@ -208,7 +231,7 @@ if [ -w /dev/full ]; then
     "$RSTSCOPE" summary "$d/mix.pcap" >/dev/full 2>/dev/null; [ $? -eq 3 ] || fail "/dev/full exit"
 fi
 "$RSTSCOPE" summary --help >"$d/help" || fail "help exit"
-for w in rst_flood rst_backscatter --format --top --width --profile --timeouts --checksums --progress \
+for w in rst_flood rst_backscatter --format --top --width --profile --timeouts --checksums --progress --policy \
     --filter --max-sessions 'exit status'; do
     grep -q -- "$w" "$d/help" || fail "help lacks $w"
 done

@@ -183,6 +183,26 @@ test_counts(void **state)
     assert_true(strlen(rs_summary_cause_meaning("client_abort_midtransfer")) > 10);
     assert_true(strlen(rs_summary_cause_meaning("rst_backscatter")) > 10);
     assert_string_equal(rs_summary_cause_meaning("no_such_cause"), "");
+
+    /* no policy so far: nothing by action or rule */
+    assert_int_equal(rs_summary_action_count(s), 0);
+    r = tcp_rec("10.0.0.1", "10.0.0.2", 80, RS_END_POLICY_DENY, T0);
+    snprintf(r.action, sizeof r.action, "deny");
+    snprintf(r.rule, sizeof r.rule, "a-rule-name-longer-than-thirty-two-characters-x");
+    rs_summary_add(s, &r);
+    r = tcp_rec("10.0.0.1", "10.0.0.2", 80, RS_END_RST_SERVER, T0);
+    snprintf(r.action, sizeof r.action, "allow");
+    rs_summary_add(s, &r);
+    n = rs_summary_by_action(s, c, 8);
+    assert_int_equal(n, 2);
+    assert_string_equal(c[0].name, "allow");
+    assert_int_equal(c[0].resets, 1);
+    assert_string_equal(c[1].name, "deny");
+    n = rs_summary_by_rule(s, c, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs_summary_rule_count(s), 2);
+    assert_string_equal(c[0].name, "(no rule)");
+    assert_string_equal(c[1].name, "a-rule-name-longer-than-thirty-two-characters-x");
     rs_summary_free(s);
 }
 
