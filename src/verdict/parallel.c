@@ -5,8 +5,8 @@
  *
  * Design:
  *  - The reader (the caller's thread) finds the outermost IP addresses with
- *    a few bounded reads (no decoder state: fragments and tunnels are the
- *    workers' business), copies the frame into the chosen worker's batch
+ *    the decoder's link-layer code and two bounded reads (no decoder state:
+ *    fragments and tunnels are the workers' business), copies the frame into the chosen worker's batch
  *    and hands full batches over through a small queue; empty batches come
  *    back through another, which is also the back-pressure.
  *  - Every entry carries k, the frame's 1-based position in the input, and
@@ -26,6 +26,7 @@
 
 #include <rstscope/parallel.h>
 
+#include "decode/decode_int.h"
 #include "flow/flow.h"
 
 #define BATCH_PKTS 512u
@@ -338,82 +339,27 @@ ip_pair_hash(const uint8_t *d, size_t len, size_t off)
     return 0;
 }
 
-/* Ethertype dispatch after VLAN tags, MPLS labels and PPPoE sessions. */
-static uint64_t
-ether_hash(const uint8_t *d, size_t len, size_t off, unsigned type)
-{
-    for (int guard = 0; guard < 8; guard++) {
-        switch (type) {
-        case 0x0800:
-        case 0x86dd:
-            return ip_pair_hash(d, len, off);
-        case 0x8100:
-        case 0x88a8:
-        case 0x9100:
-            if (4 > len - off || off > len)
-                return 0;
-            type = (unsigned)d[off + 2] << 8 | d[off + 3];
-            off += 4;
-            break;
-        case 0x8847: /* MPLS: skip labels to the bottom of the stack (RFC 3032) */
-            for (int l = 0; l < 8; l++) {
-                if (off > len || 4 > len - off)
-                    return 0;
-                int bottom = d[off + 2] & 1;
-                off += 4;
-                if (bottom)
-                    return ip_pair_hash(d, len, off);
-            }
-            return 0;
-        case 0x8864: /* PPPoE session (RFC 2516): 6 bytes, then the PPP protocol */
-            if (off > len || 8 > len - off)
-                return 0;
-            type = (unsigned)d[off + 6] << 8 | d[off + 7];
-            off += 8;
-            if (type == 0x0021)
-                type = 0x0800;
-            else if (type == 0x0057)
-                type = 0x86dd;
-            else
-                return 0;
-            break;
-        default:
-            return 0;
-        }
-    }
-    return 0;
-}
-
+/*
+ * The outermost IP layer is found by the decoder's own link-layer code
+ * (stateless: it only notes VLAN ids in a scratch result), so every frame
+ * of a session is sharded alike whatever encapsulation some of its frames
+ * carry (FabricPath, VN-Tag, PPPoE, 802.11, NFLOG, ...).
+ */
 static uint64_t
 shard_hash(const struct rs_packet *p)
 {
-    const uint8_t *d = p->data;
-    size_t len = p->caplen;
-    switch (p->linktype) {
-    case RS_LINK_ETHERNET:
-        if (len < 14)
-            return 0;
-        return ether_hash(d, len, 14, (unsigned)d[12] << 8 | d[13]);
-    case RS_LINK_RAW:
-    case RS_LINK_RAW_OLD:
-    case RS_LINK_RAW_OLD2:
-    case RS_LINK_IPV4:
-    case RS_LINK_IPV6:
-        return ip_pair_hash(d, len, 0);
-    case RS_LINK_NULL:
-    case RS_LINK_LOOP:
-        return ip_pair_hash(d, len, 4);
-    case RS_LINK_LINUX_SLL:
-        if (len < 16)
-            return 0;
-        return ether_hash(d, len, 16, (unsigned)d[14] << 8 | d[15]);
-    case RS_LINK_LINUX_SLL2:
-        if (len < 20)
-            return 0;
-        return ether_hash(d, len, 20, (unsigned)d[0] << 8 | d[1]);
-    default:
+    struct rs_decoded scratch;
+    struct rs_dec_ctx x;
+    memset(&x, 0, sizeof x);
+    x.out = &scratch;
+    scratch.vlan = scratch.inner_vlan = 0;
+    struct rs_cur c = rs_cur_make(p->data, p->caplen);
+    enum rs_inner k = RS_INNER_IP_GUESS;
+    if (rs_dec_link(&x, p->linktype, &c, &k) != RS_DEC_OK || c.err)
         return 0;
-    }
+    if (k != RS_INNER_IP4 && k != RS_INNER_IP6 && k != RS_INNER_IP_GUESS)
+        return 0;
+    return ip_pair_hash(rs_cur_ptr(&c), rs_cur_left(&c), 0);
 }
 
 /* ---- reader side ---- */
