@@ -46,6 +46,10 @@ LIB_SRC := $(sort $(wildcard src/util/*.c src/capture/*.c src/decode/*.c src/flo
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# The report's page, stylesheet and script, embedded in the library as byte
+# arrays (src/report/embed.sh) so that they stay plain files in the tree.
+REPORT_ASSETS := src/report/report.html src/report/report.css src/report/report.js
+LIB_OBJ += $(BUILD)/obj/gen/report_assets.o
 LIB := $(BUILD)/librstscope.a
 BIN := $(BUILD)/rstscope
 
@@ -66,6 +70,14 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/gen/report_assets.c: $(REPORT_ASSETS) src/report/embed.sh
+	@mkdir -p $(dir $@)
+	sh src/report/embed.sh $(REPORT_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/report_assets.o: $(BUILD)/gen/report_assets.c src/report/report_int.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)

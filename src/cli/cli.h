@@ -18,6 +18,7 @@ int rs_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 int rs_cli_analyze(int argc, char **argv);
 int rs_cli_summary(int argc, char **argv);
+int rs_cli_report(int argc, char **argv);
 int rs_cli_live(int argc, char **argv);
 int rs_cli_lab(int argc, char **argv);
 int rs_cli_send_rst(int argc, char **argv);

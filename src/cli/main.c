@@ -19,6 +19,7 @@ static const char usage[] =
     "commands:\n"
     "  analyze FILE...     one record per session (table, jsonl, csv, zeek)\n"
     "  summary FILE...     counts, top resetting hosts, resets over time, floods\n"
+    "  report FILE... -o F one HTML page: charts, causes, a table of the resets\n"
     "  live -i IFACE       capture live; a record as each session ends\n"
     "  lab [SCENARIO...]   reproduce every ending with real sockets on loopback\n"
     "  send-rst HOST PORT  connect, optionally send, then abort with a RST\n"
@@ -60,6 +61,8 @@ main(int argc, char **argv)
         return rs_cli_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "summary") == 0)
         return rs_cli_summary(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return rs_cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "live") == 0)
         return rs_cli_live(argc - 1, argv + 1);
     if (strcmp(cmd, "lab") == 0)
