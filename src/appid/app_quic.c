@@ -9,10 +9,16 @@
  * (§17.2.1). A client's Initial datagram is at least 1200 bytes (§14.1).
  *
  * The ClientHello inside an Initial is encrypted with keys derived from the
- * version's public salt (RFC 9001 §5.2); decrypting it needs HKDF-SHA256 and
- * AES-128-GCM, which rstscope does not link (one runtime dependency:
- * libpcap), so the SNI of IETF QUIC stays empty. gQUIC before Q050 sends its
- * CHLO in the clear: its SNI tag is read.
+ * version's public salt and the client's Destination Connection ID (RFC 9001
+ * §5.2), so anyone can read it: the client's first Initial datagram is
+ * decrypted (crypto_min.c: HKDF-SHA256, AES-128 header protection and
+ * AES-128-CTR, the tag unchecked), its CRYPTO frames reassembled by offset
+ * into a bounded buffer, and the ClientHello handed to the TLS parser
+ * (app_ssl.c) for the SNI and ALPN. This runs once per session, on the
+ * first client Initial; only when that datagram holds part of the hello
+ * (a post-quantum key share makes it longer than one packet) does the look
+ * follow the client's next datagrams. gQUIC before Q050 sends its CHLO in
+ * the clear: its SNI tag is read.
  *
  * Zeek hands the decrypted CRYPTO stream to its SSL analyzer and lists the
  * session as "quic,ssl"; a client Initial of a TLS-based version carries a
@@ -21,6 +27,7 @@
 #include <string.h>
 
 #include "appid/appid_int.h"
+#include "appid/crypto_min.h"
 
 enum qv { QV_NONE = 0, QV_V1, QV_V2, QV_DRAFT, QV_GQUIC, QV_MVFST, QV_NEG };
 
@@ -103,6 +110,181 @@ gquic_public(const struct rs_appid_in *in, struct rs_appid_out *out)
     return RS_APPID_MATCH;
 }
 
+/* ---- the client Initial's ClientHello (RFC 9001 §4-5) ---- */
+
+#define QUIC_PKT_MAX 2048     /* one Initial copied for decryption (§14.1: 1200+) */
+#define QUIC_CRYPTO_MAX 4096  /* ClientHello bytes kept, by CRYPTO offset */
+#define QUIC_COALESCED_MAX 4  /* packets looked at in one datagram (§12.2) */
+#define QUIC_FRAMES_MAX 256   /* non-PADDING frames looked at in one packet */
+#define QUIC_ACK_RANGES_MAX 64
+
+/* CRYPTO stream bytes [0, QUIC_CRYPTO_MAX) and which of them were seen. */
+struct crypto_buf {
+    uint8_t data[QUIC_CRYPTO_MAX];
+    uint8_t have[QUIC_CRYPTO_MAX / 8];
+};
+
+/* Variable-length integer (RFC 9000 §16): the two high bits give the length. */
+static uint64_t
+varint(struct rs_cur *c)
+{
+    uint8_t b = rs_cur_u8(c);
+    unsigned extra = (1u << (b >> 6)) - 1;
+    uint64_t v = b & 0x3fu;
+    for (unsigned i = 0; i < extra; i++)
+        v = v << 8 | rs_cur_u8(c);
+    return c->err ? 0 : v;
+}
+
+static void
+crypto_put(struct crypto_buf *cb, uint64_t off, const uint8_t *p, size_t n)
+{
+    if (off >= QUIC_CRYPTO_MAX)
+        return;
+    size_t o = (size_t)off, k = n < QUIC_CRYPTO_MAX - o ? n : QUIC_CRYPTO_MAX - o;
+    memcpy(cb->data + o, p, k);
+    for (size_t i = o; i < o + k; i++)
+        cb->have[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* Length of the CRYPTO stream's gap-free prefix. */
+static size_t
+crypto_prefix(const struct crypto_buf *cb)
+{
+    size_t i = 0;
+    while (i < QUIC_CRYPTO_MAX && cb->have[i / 8] == 0xff)
+        i += 8;
+    while (i < QUIC_CRYPTO_MAX && (cb->have[i / 8] >> (i % 8) & 1u))
+        i++;
+    return i;
+}
+
+/* Frames of one decrypted Initial payload (RFC 9000 §19; an Initial may
+ * hold only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE, §12.4). Chrome
+ * cuts its ClientHello into several CRYPTO frames in shuffled order with
+ * PING and PADDING between them. An unknown frame ends the walk. */
+static void
+initial_frames(const uint8_t *p, size_t n, struct crypto_buf *cb)
+{
+    struct rs_cur c = rs_cur_make(p, n);
+    for (unsigned f = 0; f < QUIC_FRAMES_MAX && rs_cur_left(&c) > 0;) {
+        uint8_t zero;
+        if (rs_cur_peek_u8(&c, 0, &zero) && zero == 0) { /* PADDING: a run of zeros */
+            rs_cur_skip(&c, 1);
+            continue;
+        }
+        f++;
+        uint64_t type = varint(&c);
+        if (type == 0x01) { /* PING */
+            continue;
+        } else if (type == 0x02 || type == 0x03) { /* ACK (§19.3) */
+            varint(&c);                   /* largest acknowledged */
+            varint(&c);                   /* ACK delay */
+            uint64_t ranges = varint(&c); /* ACK range count */
+            varint(&c);                   /* first ACK range */
+            if (ranges > QUIC_ACK_RANGES_MAX)
+                return;
+            for (uint64_t r = 0; r < 2 * ranges; r++)
+                varint(&c);
+            if (type == 0x03)
+                for (int e = 0; e < 3; e++)
+                    varint(&c); /* ECN counts */
+        } else if (type == 0x06) { /* CRYPTO (§19.6) */
+            uint64_t off = varint(&c), len = varint(&c);
+            if (c.err || len > rs_cur_left(&c))
+                return;
+            struct rs_cur d = rs_cur_sub(&c, (size_t)len);
+            crypto_put(cb, off, rs_cur_ptr(&d), rs_cur_left(&d));
+        } else {
+            return; /* CONNECTION_CLOSE or not allowed here: nothing more to read */
+        }
+        if (c.err)
+            return;
+    }
+}
+
+/*
+ * Decrypts the client Initial packets of one datagram (RFC 9000 §12.2:
+ * several packets may be coalesced) into `cb`. Keys come from the first
+ * Initial's Destination Connection ID, which is the client's original one
+ * in every Initial it sends before hearing from the server. Returns the
+ * number of packets decrypted.
+ */
+static int
+open_initials(const uint8_t *d, size_t n, uint32_t version, struct crypto_buf *cb)
+{
+    struct rs_quic_keys keys;
+    int have_keys = 0, opened = 0;
+    uint8_t pkt[QUIC_PKT_MAX];
+    struct rs_cur c = rs_cur_make(d, n);
+    for (int k = 0; k < QUIC_COALESCED_MAX && rs_cur_left(&c) >= 7; k++) {
+        size_t start = c.off;
+        uint8_t first = rs_cur_u8(&c);
+        if (!(first & 0x80) || rs_cur_be32(&c) != version)
+            break; /* a short header, or another version: the datagram is done */
+        uint8_t dcil = rs_cur_u8(&c);
+        const uint8_t *dcid = rs_cur_ptr(&c);
+        rs_cur_skip(&c, dcil);
+        uint8_t scil = rs_cur_u8(&c);
+        rs_cur_skip(&c, scil);
+        if (c.err || dcil > 20 || scil > 20)
+            break;
+        unsigned type = (first >> 4) & 3u;
+        int v2 = version == 0x6b3343cfu;
+        int initial = v2 ? type == 1 : type == 0; /* RFC 9369 §3.2 */
+        if (v2 ? type == 0 : type == 3)
+            break; /* Retry: no Length field, nothing follows it */
+        if (initial) {
+            uint64_t token = varint(&c); /* §17.2.2 */
+            if (token > rs_cur_left(&c))
+                break;
+            rs_cur_skip(&c, (size_t)token);
+        }
+        uint64_t length = varint(&c); /* packet number + payload (§17.2) */
+        if (c.err || length > rs_cur_left(&c))
+            break; /* cut (snaplen) or not QUIC: cannot be decrypted */
+        size_t pn_off = c.off - start;
+        rs_cur_skip(&c, (size_t)length);
+        size_t pkt_len = pn_off + (size_t)length;
+        if (!initial || pkt_len > sizeof pkt)
+            continue;
+        if (!have_keys) {
+            if (rs_quic_client_initial_keys(version, dcid, dcil, &keys) != 0)
+                break;
+            have_keys = 1;
+        }
+        memcpy(pkt, d + start, pkt_len);
+        size_t off, len;
+        uint32_t pn;
+        if (rs_quic_unprotect(&keys, pkt, pkt_len, pn_off, &off, &len, &pn) != 0)
+            continue;
+        initial_frames(pkt + off, len, cb);
+        opened++;
+    }
+    return opened;
+}
+
+/*
+ * Reads the ClientHello from the client Initials in datagram `d`. Returns
+ * 1 when it was whole (names, if any, now in info), 0 when the datagram
+ * holds only part of it or none.
+ */
+static int
+initial_hello(const uint8_t *d, size_t n, uint32_t version, struct rs_appid_info *info)
+{
+    struct crypto_buf cb;
+    memset(cb.have, 0, sizeof cb.have);
+    if (!open_initials(d, n, version, &cb))
+        return 0;
+    size_t have = crypto_prefix(&cb);
+    if (have < 4 || cb.data[0] != 1)
+        return 0;
+    size_t hlen = (size_t)cb.data[1] << 16 | (size_t)cb.data[2] << 8 | cb.data[3];
+    if (hlen > have - 4)
+        return 0;
+    return rs_appid_tls_client_hello(cb.data, hlen + 4, info);
+}
+
 enum rs_appid_verdict
 rs_app_quic(const struct rs_appid_in *in, struct rs_appid_out *out)
 {
@@ -144,6 +326,8 @@ rs_app_quic(const struct rs_appid_in *in, struct rs_appid_out *out)
             gquic_sni(in->data, in->len, out);
     } else if (in->side == 0 && initial) {
         out->also |= RS_APPID_ALSO_SSL;
+        if (kind != QV_MVFST)
+            initial_hello(in->data, in->len, v, out->info);
     }
     return RS_APPID_MATCH;
 }

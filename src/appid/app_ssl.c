@@ -106,6 +106,32 @@ client_hello(struct rs_cur *c, struct rs_appid_info *info)
     return 1;
 }
 
+/* A bare ClientHello handshake message (no record layer), as QUIC's CRYPTO
+ * frames carry it (RFC 9001 §4): names go to `info` where it has none yet. */
+int
+rs_appid_tls_client_hello(const uint8_t *p, size_t n, struct rs_appid_info *info)
+{
+    struct rs_cur c = rs_cur_make(p, n);
+    if (rs_cur_u8(&c) != 1) /* client_hello */
+        return 0;
+    uint32_t hlen = (uint32_t)rs_cur_u8(&c) << 16;
+    hlen |= rs_cur_be16(&c);
+    struct rs_cur body = rs_cur_sub(&c, hlen);
+    struct rs_appid_info tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (body.err || !client_hello(&body, &tmp))
+        return 0;
+    if (tmp.name_kind && !info->name_kind) {
+        memcpy(info->name, tmp.name, sizeof info->name);
+        info->name_kind = tmp.name_kind;
+    }
+    if (tmp.alpn[0] && !info->alpn[0])
+        memcpy(info->alpn, tmp.alpn, sizeof info->alpn);
+    if (!info->tls_version)
+        info->tls_version = tmp.tls_version;
+    return 1;
+}
+
 /* ServerHello body (RFC 8446 §4.1.3). */
 static int
 server_hello(struct rs_cur *c, struct rs_appid_info *info)

@@ -141,6 +141,11 @@ int rs_appid_header(const struct rs_cur *c, const char *name, char *dst, size_t 
 enum rs_appid_verdict rs_appid_tls_records(const uint8_t *p, size_t n, int side,
                                            struct rs_appid_out *out, int *complete);
 
+/* A whole ClientHello handshake message (type, uint24 length, body) without
+ * a record header, e.g. reassembled from QUIC CRYPTO frames. Returns 1 when it
+ * parsed whole (names merged into info where it has none), 0 otherwise. */
+int rs_appid_tls_client_hello(const uint8_t *p, size_t n, struct rs_appid_info *info);
+
 /* Follower for protocols that upgrade to TLS in place (appid_starttls.c):
  * MATCH with RS_APPID_ALSO_SSL in out->also once a client segment starts with a
  * ClientHello, NEED_MORE until then. */
