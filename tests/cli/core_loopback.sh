@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # Core-engine acceptance: real sockets on loopback (client abort with SO_LINGER 0,
 # server abort, server closing with unread data, closed port, connect-and-close,
 # graceful close, a second connect on the same 4-tuple 0.3 s after a close, a SYN

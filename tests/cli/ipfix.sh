@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # IPFIX export (issue #9) into a real collector: nfcapd (Debian's nfdump)
 # listens on loopback, `rstscope analyze --ipfix` exports two captures (the
 # bundled loopback capture and the summary test's mix: refused ports,

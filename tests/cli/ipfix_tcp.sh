@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # IPFIX over TCP (--ipfix-transport=tcp, RFC 7011 §10.4): a collector in
 # python3 on loopback reads the stream, decodes it from the RFC (message
 # headers, the template set, variable-length fields, PEN 29305 reverse

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # rstscope lab (SPEC §7): every scenario, run with real sockets on loopback and
 # captured live, gets its expected labels; the -w capture, analysed again with
 # `analyze --timeouts=...`, gives the same labels; without CAP_NET_RAW the lab

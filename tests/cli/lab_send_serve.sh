@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # send-rst and serve-rst against each other on loopback (no capture needed):
 # what each reports, and the documented exit codes (refused: 2, usage: 1).
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # rstscope live (SPEC §1, issue 6): on loopback, a session closed with FINs,
 # one reset by the server and a UDP exchange each get their record while the
 # capture runs (the UDP one and the closing delays only by the wall-clock

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # rstscope summary on the shared corpus (issue #5): for every capture, the
 # session counts by end_reason, app and rst_cause equal analyze's records
 # counted the same way, with the options the manifest gives; then all captures
