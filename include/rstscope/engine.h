@@ -70,7 +70,8 @@ struct rs_engine *rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn
 void rs_engine_free(struct rs_engine *e);
 
 /* Feeds one frame. Packets should arrive in time order; a packet older than
- * the last one is processed at the last time seen (counted as reordered). */
+ * the last one is processed at the last time seen (counted as reordered).
+ * Times beyond +-2^62 ns (146 years either side of 1970) are clamped to it. */
 void rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt);
 
 /*

@@ -620,9 +620,24 @@ rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ah
         rs_flow_prefetch_flow(e->ft, h);
 }
 
+/*
+ * Packet times are clamped to +-2^62 ns (146 years either side of 1970) on
+ * the way in, so that timer arithmetic (time + timeout, time - time) cannot
+ * overflow. Classic pcap times all lie inside; a pcapng time stamp or
+ * if_tsoffset can lie anywhere in 64 bits (the fuzzer's first find).
+ */
+#define TS_LIMIT (INT64_C(1) << 62)
+
+static rs_time_ns
+clamp_ts(rs_time_ns t)
+{
+    return t > TS_LIMIT ? TS_LIMIT : t < -TS_LIMIT ? -TS_LIMIT : t;
+}
+
 void
 rs_engine_advance(struct rs_engine *e, rs_time_ns now)
 {
+    now = clamp_ts(now);
     if (now > e->now)
         e->now = now;
     rs_flow_advance(e->ft, e->now, on_due, e);
@@ -633,10 +648,11 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
 {
     e->st.packets++;
     e->st.bytes += pkt->len;
-    if (pkt->ts < e->now)
+    rs_time_ns ts = clamp_ts(pkt->ts);
+    if (ts < e->now)
         e->st.reordered++;
     else
-        e->now = pkt->ts;
+        e->now = ts;
     if (e->now < e->st.first_ts)
         e->st.first_ts = e->now;
     e->st.last_ts = e->now;
