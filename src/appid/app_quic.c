@@ -211,7 +211,8 @@ initial_frames(const uint8_t *p, size_t n, struct crypto_buf *cb)
  * number of packets decrypted.
  */
 static int
-open_initials(const uint8_t *d, size_t n, uint32_t version, struct crypto_buf *cb)
+open_initials(const uint8_t *d, size_t n, uint32_t version, struct crypto_buf *cb,
+              struct rs_appid_out *chlo)
 {
     struct rs_quic_keys keys;
     int have_keys = 0, opened = 0;
@@ -234,6 +235,8 @@ open_initials(const uint8_t *d, size_t n, uint32_t version, struct crypto_buf *c
         int initial = v2 ? type == 1 : type == 0; /* RFC 9369 §3.2 */
         if (v2 ? type == 0 : type == 3)
             break; /* Retry: no Length field, nothing follows it */
+        if (!(first & 0x40))
+            break; /* fixed bit (RFC 9000 §17.2) */
         if (initial) {
             uint64_t token = varint(&c); /* §17.2.2 */
             if (token > rs_cur_left(&c))
@@ -258,37 +261,126 @@ open_initials(const uint8_t *d, size_t n, uint32_t version, struct crypto_buf *c
         uint32_t pn;
         if (rs_quic_unprotect(&keys, pkt, pkt_len, pn_off, &off, &len, &pn) != 0)
             continue;
-        initial_frames(pkt + off, len, cb);
+        if (chlo)
+            gquic_sni(pkt + off, len, chlo); /* Q050: a QUIC Crypto CHLO, not TLS */
+        else
+            initial_frames(pkt + off, len, cb);
         opened++;
     }
     return opened;
 }
 
+/* 1 if the CRYPTO bytes [from, from + n) were all seen. */
+static int
+crypto_covered(const struct crypto_buf *cb, size_t from, size_t n)
+{
+    if (from > QUIC_CRYPTO_MAX || n > QUIC_CRYPTO_MAX - from)
+        return 0;
+    for (size_t i = from; i < from + n; i++)
+        if (!(cb->have[i / 8] >> (i % 8) & 1u))
+            return 0;
+    return 1;
+}
+
 /*
- * Reads the ClientHello from the client Initials in datagram `d`. Returns
- * 1 when it was whole (names, if any, now in info), 0 when the datagram
- * holds only part of it or none.
+ * A ClientHello cut over several datagrams (a post-quantum key share makes
+ * Chrome's about 1,800 bytes; its CRYPTO frames come in shuffled order)
+ * cannot be walked from its start without keeping state across datagrams,
+ * which the per-session look does not have for UDP. So the seen bytes are
+ * searched for a server_name extension (RFC 6066 §3) by its shape: type 0,
+ * extension length = list length + 2 = name length + 5, name type 0
+ * (host_name), and a name of DNS characters. Three lengths that must agree
+ * and a printable name make a false match in key-share or random bytes
+ * vanishingly unlikely.
  */
 static int
-initial_hello(const uint8_t *d, size_t n, uint32_t version, struct rs_appid_info *info)
+sni_scan(const struct crypto_buf *cb, struct rs_appid_info *info)
+{
+    for (size_t i = 0; i + 10 <= QUIC_CRYPTO_MAX; i++) {
+        const uint8_t *p = cb->data + i;
+        if (p[0] != 0 || p[1] != 0 || p[6] != 0)
+            continue;
+        size_t ext = (size_t)p[2] << 8 | p[3], list = (size_t)p[4] << 8 | p[5];
+        size_t name = (size_t)p[7] << 8 | p[8];
+        if (name == 0 || name > 253 || list != name + 3 || ext != list + 2 ||
+            !crypto_covered(cb, i, 9 + name))
+            continue;
+        size_t k = 0;
+        while (k < name && (p[9 + k] == '-' || p[9 + k] == '.' || p[9 + k] == '_' ||
+                            (p[9 + k] >= '0' && p[9 + k] <= '9') ||
+                            ((p[9 + k] | 0x20) >= 'a' && (p[9 + k] | 0x20) <= 'z')))
+            k++;
+        if (k != name)
+            continue;
+        struct rs_cur c = rs_cur_make(p + 9, name);
+        rs_appid_copy_text(&c, name, info->name, sizeof info->name);
+        info->name_kind = info->name[0] ? RS_APPID_NAME_SNI : 0;
+        return info->name_kind != 0;
+    }
+    return 0;
+}
+
+/*
+ * Reads the ClientHello from the client Initials in datagram `d`: whole, it
+ * goes to the TLS parser; in part, its bytes are searched for the SNI.
+ * Returns 1 when there is nothing more to learn (names, if any, now in
+ * info; or nothing could be decrypted), 0 when the client's next datagram
+ * may hold the rest.
+ */
+static int
+initial_hello(const uint8_t *d, size_t n, uint32_t version, struct rs_appid_out *out)
 {
     struct crypto_buf cb;
     memset(cb.have, 0, sizeof cb.have);
-    if (!open_initials(d, n, version, &cb))
-        return 0;
+    if (version == 0x51303530u) { /* Q050 */
+        open_initials(d, n, version, &cb, out);
+        return 1;
+    }
+    if (!open_initials(d, n, version, &cb, NULL))
+        return 1;
     size_t have = crypto_prefix(&cb);
-    if (have < 4 || cb.data[0] != 1)
-        return 0;
-    size_t hlen = (size_t)cb.data[1] << 16 | (size_t)cb.data[2] << 8 | cb.data[3];
-    if (hlen > have - 4)
-        return 0;
-    return rs_appid_tls_client_hello(cb.data, hlen + 4, info);
+    if (have >= 4 && cb.data[0] == 1) {
+        size_t hlen = (size_t)cb.data[1] << 16 | (size_t)cb.data[2] << 8 | cb.data[3];
+        if (hlen <= have - 4) {
+            if (rs_appid_tls_client_hello(cb.data, hlen + 4, out->info))
+                out->found_name = 1;
+            return 1;
+        }
+    }
+    if (out->info->name_kind)
+        return 1;
+    if (sni_scan(&cb, out->info)) {
+        out->found_name = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Following a session whose first Initial held only part of the hello: the
+ * client's next datagrams, until the name is found, the client leaves the
+ * Initial packets behind, or RS_APPID_MAX_PKTS datagrams were seen. */
+static enum rs_appid_verdict
+follow_hello(const struct rs_appid_in *in, struct rs_appid_out *out)
+{
+    if (in->side != 0 || in->len < 5)
+        return RS_APPID_NEED_MORE;
+    uint32_t v = (uint32_t)in->data[1] << 24 | (uint32_t)in->data[2] << 16 |
+                 (uint32_t)in->data[3] << 8 | in->data[4];
+    if (!(in->data[0] & 0x80) || out->info->name_kind || version_kind(v) == QV_NONE)
+        return RS_APPID_MATCH;
+    if (initial_hello(in->data, in->len, v, out) || in->pkt >= RS_APPID_MAX_PKTS)
+        return RS_APPID_MATCH;
+    return RS_APPID_NEED_MORE;
 }
 
 enum rs_appid_verdict
 rs_app_quic(const struct rs_appid_in *in, struct rs_appid_out *out)
 {
-    if (in->l4 != 17 || in->len < 7)
+    if (in->l4 != 17)
+        return RS_APPID_NO;
+    if (in->following)
+        return follow_hello(in, out);
+    if (in->len < 7)
         return RS_APPID_NO;
     struct rs_cur c = rs_cur_make(in->data, in->len);
     uint8_t first = rs_cur_u8(&c);
@@ -322,12 +414,15 @@ rs_app_quic(const struct rs_appid_in *in, struct rs_appid_out *out)
     out->info->quic_version = v;
     out->found_name = 1;
     if (kind == QV_GQUIC) {
-        if (in->side == 0)
+        if (in->side == 0 && v == 0x51303530u && initial && (first & 0x40))
+            initial_hello(in->data, in->len, v, out); /* Q050 encrypts its CHLO */
+        else if (in->side == 0)
             gquic_sni(in->data, in->len, out);
     } else if (in->side == 0 && initial) {
         out->also |= RS_APPID_ALSO_SSL;
-        if (kind != QV_MVFST)
-            initial_hello(in->data, in->len, v, out->info);
+        /* Decrypted once, here; followed only while the hello is incomplete. */
+        if (!initial_hello(in->data, in->len, v, out))
+            out->follow = 1;
     }
     return RS_APPID_MATCH;
 }

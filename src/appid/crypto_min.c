@@ -347,6 +347,9 @@ rs_quic_client_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_l
     static const uint8_t salt_d23[20] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb,
                                          0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4,
                                          0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02}; /* drafts 23-28 */
+    static const uint8_t salt_q050[20] = {0x50, 0x45, 0x74, 0xef, 0xd0, 0x66, 0xfe,
+                                          0x2f, 0x9d, 0x94, 0x5c, 0xfc, 0xdb, 0xd3,
+                                          0xa7, 0xf0, 0xd3, 0xb5, 0x6b, 0x45}; /* Google Q050 */
     const uint8_t *salt;
     int v2 = 0;
     if (version == 0x00000001u || version == 0xff000021u || version == 0xff000022u) {
@@ -358,6 +361,8 @@ rs_quic_client_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_l
         salt = salt_d29;
     } else if (version >= 0xff000017u && version <= 0xff00001cu) {
         salt = salt_d23;
+    } else if (version == 0x51303530u) {
+        salt = salt_q050;
     } else {
         return -1;
     }

@@ -76,7 +76,8 @@ struct rs_quic_keys {
 
 /* The client's Initial keys for `version` and the client's first
  * Destination Connection ID (RFC 9001 §5.2; QUIC v2: RFC 9369 §3.3). Returns
- * 0, or -1 for a version whose salt we do not know. */
+ * 0, or -1 for a version whose salt we do not know. Also drafts 23-34 and
+ * Google Q050 (same derivation, its own salt). */
 int rs_quic_client_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
                                 struct rs_quic_keys *out);
 

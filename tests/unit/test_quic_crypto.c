@@ -292,6 +292,55 @@ test_dissector_sni(void **state)
     }
 }
 
+/* Re-protects an unprotected A.2 packet (pn at 18, 4 bytes) after an edit. */
+static void
+reprotect(uint8_t *pkt, size_t n, const struct rs_quic_keys *k)
+{
+    struct rs_aes128 aes;
+    uint8_t nonce[12], mask[16];
+    memcpy(nonce, k->iv, sizeof nonce);
+    nonce[11] ^= 2; /* packet number 2 */
+    rs_aes128_init(&aes, k->key);
+    rs_aes128_gcm_ctr(&aes, nonce, pkt + 22, n - 22 - 16);
+    rs_aes128_init(&aes, k->hp);
+    rs_aes128_encrypt(&aes, pkt + 22, mask);
+    pkt[0] ^= mask[0] & 0x0f;
+    for (int i = 0; i < 4; i++)
+        pkt[18 + i] ^= mask[1 + i];
+}
+
+static void
+test_split_hello_scan(void **state)
+{
+    (void)state;
+    /* A ClientHello that claims more bytes than this datagram holds (as when
+     * a post-quantum key share pushes it into a second Initial): the TLS
+     * parser cannot run, the SNI is found by its shape in the bytes seen. */
+    const uint16_t ports[2] = {50000, 443};
+    struct rs_quic_keys k;
+    uint8_t pkt[1200];
+    size_t off, len;
+    uint32_t pn;
+    assert_int_equal(rs_quic_client_initial_keys(1, a1_dcid, sizeof a1_dcid, &k), 0);
+    memcpy(pkt, rfc9001_a2, sizeof pkt);
+    assert_int_equal(rs_quic_unprotect(&k, pkt, sizeof pkt, 18, &off, &len, &pn), 0);
+    pkt[off + 4 + 2] = 0x07; /* handshake length 0x0000ed -> 0x0007ed */
+    reprotect(pkt, sizeof pkt, &k);
+    struct rs_appid_info info;
+    memset(&info, 0, sizeof info);
+    assert_int_equal(rs_appid_dissect(RS_APP_QUIC, pkt, sizeof pkt, 17, 0, ports, &info, NULL),
+                     RS_APPID_MATCH);
+    assert_string_equal(rs_appid_info_sni(&info), "example.com");
+    assert_string_equal(info.alpn, ""); /* not parsed: the hello is not whole */
+    /* The same with the name's length one off: no name. */
+    assert_int_equal(rs_quic_unprotect(&k, pkt, sizeof pkt, 18, &off, &len, &pn), 0);
+    pkt[off + 4 + 57] ^= 1; /* server_name's host_name length (0x000b) */
+    reprotect(pkt, sizeof pkt, &k);
+    memset(&info, 0, sizeof info);
+    (void)rs_appid_dissect(RS_APP_QUIC, pkt, sizeof pkt, 17, 0, ports, &info, NULL);
+    assert_string_equal(rs_appid_info_sni(&info), "");
+}
+
 /* Every prefix, in an exact-size heap copy (ASan sees any over-read). */
 static void
 test_truncation_sweep(void **state)
@@ -321,6 +370,7 @@ main(void)
         cmocka_unit_test(test_rfc9001_keys),
         cmocka_unit_test(test_rfc9001_client_initial),
         cmocka_unit_test(test_dissector_sni),
+        cmocka_unit_test(test_split_hello_scan),
         cmocka_unit_test(test_truncation_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
