@@ -43,8 +43,9 @@ struct rs_flow_table {
     struct rs_flow **chunks;
     struct rs_flow_link **links; /* parallel to chunks: the next flow in the chain */
     size_t n_chunks, chunks_cap;
-    uint32_t free_head; /* free slot list through the links' idx */
-    size_t count, cap;  /* live flows, configured maximum */
+    uint32_t free_head;           /* released slots, through the links' idx */
+    uint32_t fresh;               /* slots from here to the end of the last chunk were never used */
+    size_t count, cap;            /* live flows, configured maximum */
     struct rs_flow_link *buckets; /* first flow of each chain */
     uint32_t bucket_mask;
     uint64_t seed;
@@ -248,16 +249,12 @@ grow_slab(struct rs_flow_table *t)
         free(links);
         return -1;
     }
-    uint32_t base = (uint32_t)(t->n_chunks << CHUNK_SHIFT);
+    /* The new slots are handed out in index order through t->fresh, not
+     * threaded onto the free list here: writing 4096 slots would touch the
+     * whole chunk (8 MiB) up front, which every engine paid at its first
+     * session, however small its input. */
     t->chunks[t->n_chunks] = chunk;
     t->links[t->n_chunks++] = links;
-    /* Thread the new slots onto the free list, lowest index first. */
-    for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
-        chunk[i].in_use = 0;
-        links[i].hash = 0;
-        links[i].idx = t->free_head;
-        t->free_head = base + i;
-    }
     return 0;
 }
 
@@ -286,14 +283,23 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
 {
     if (t->count >= t->cap)
         return RS_NIL;
-    if (t->free_head == RS_NIL && grow_slab(t) != 0)
+    if (t->free_head == RS_NIL && t->fresh == (uint32_t)(t->n_chunks << CHUNK_SHIFT) &&
+        grow_slab(t) != 0)
         return RS_NIL;
     if (t->count > t->bucket_mask && t->bucket_mask < (UINT32_MAX >> 2))
         rehash(t);
-    uint32_t idx = t->free_head;
+    /* Released slots first (most recent first), then never-used ones in order. */
+    uint32_t idx;
+    struct rs_flow_link *k;
+    if (t->free_head != RS_NIL) {
+        idx = t->free_head;
+        k = link_at(t, idx);
+        t->free_head = k->idx;
+    } else {
+        idx = t->fresh++;
+        k = link_at(t, idx);
+    }
     struct rs_flow *f = rs_flow_at(t, idx);
-    struct rs_flow_link *k = link_at(t, idx);
-    t->free_head = k->idx;
     memset(f, 0, sizeof *f);
     f->in_use = 1;
     f->hash = hash;
