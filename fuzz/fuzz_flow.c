@@ -37,20 +37,31 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TICK_NS INT64_C(250000000)
-#define MAX_MODEL 3000
+#define MAX_MODEL 3000   /* the largest cap used */
+#define MAX_SLOTS 8192   /* slot indexes the table may hand out for that cap */
+#define MAX_KEYS 32768   /* small keys (< 256) and bulk keys after them */
+#define MAX_ALLOCS 65536 /* creation-order log */
 
+/* The model: what the table should hold, with O(1) lookups so that long
+ * inputs at cap 3000 stay fast under ASan. */
 struct entry {
-    uint32_t idx;
+    uint32_t idx; /* its own table index */
+    uint8_t alive;
+    uint8_t scheduled;
     uint32_t key;
-    uint64_t id; /* creation order */
-    int scheduled;
+    uint64_t id;  /* creation order */
+    uint32_t pos; /* index in model.live */
     rs_time_ns due;
 };
 
 struct model {
     struct rs_flow_table *t;
-    struct entry e[MAX_MODEL];
-    size_t n, cap;
+    struct entry slot[MAX_SLOTS];  /* by table index */
+    uint32_t keyslot[MAX_KEYS];    /* 1 + table index of a key's live flow, 0 none */
+    uint32_t live[MAX_MODEL];      /* table indexes of live flows, any order */
+    uint32_t order[MAX_ALLOCS];    /* table indexes in creation order (dead ones skipped) */
+    uint64_t order_id[MAX_ALLOCS]; /* ... and the id each had */
+    size_t n, cap, norder, head;
     uint64_t next_id;
     uint32_t next_key;
     rs_time_ns now;
@@ -77,25 +88,27 @@ key_proto(uint32_t k)
 static struct entry *
 by_idx(struct model *m, uint32_t idx)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (m->e[i].idx == idx)
-            return &m->e[i];
-    return NULL;
+    if (idx >= MAX_SLOTS || !m->slot[idx].alive)
+        return NULL;
+    return &m->slot[idx];
 }
 
 static struct entry *
 by_key(struct model *m, uint32_t key)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (m->e[i].key == key)
-            return &m->e[i];
-    return NULL;
+    uint32_t s = m->keyslot[key];
+    return s ? &m->slot[s - 1] : NULL;
 }
 
 static void
-forget(struct model *m, struct entry *x)
+forget(struct model *m, uint32_t idx)
 {
-    *x = m->e[--m->n];
+    struct entry *x = &m->slot[idx];
+    uint32_t last = m->live[--m->n];
+    m->live[x->pos] = last;
+    m->slot[last].pos = x->pos;
+    m->keyslot[x->key] = 0;
+    x->alive = 0;
 }
 
 static uint32_t
@@ -127,11 +140,11 @@ check_find(struct model *m, uint32_t key, int reverse)
 }
 
 static void
-release(struct model *m, struct entry *x)
+release(struct model *m, uint32_t idx)
 {
-    uint32_t key = x->key;
-    rs_flow_release(m->t, x->idx);
-    forget(m, x);
+    uint32_t key = m->slot[idx].key;
+    rs_flow_release(m->t, idx);
+    forget(m, idx);
     check_find(m, key, 0);
 }
 
@@ -156,7 +169,8 @@ alloc_key(struct model *m, uint32_t key)
         return;
     }
     if (idx == RS_NIL)
-        return;                  /* out of memory */
+        return; /* out of memory */
+    FUZZ_CHECK(idx < MAX_SLOTS);
     FUZZ_CHECK(!by_idx(m, idx)); /* a live slot handed out twice */
     struct rs_flow *f = rs_flow_at(m->t, idx);
     FUZZ_CHECK(f->in_use && f->wtick == -1 && f->hash == h);
@@ -166,28 +180,48 @@ alloc_key(struct model *m, uint32_t key)
     f->port[1] = pb;
     f->proto = key_proto(key);
     f->id = ++m->next_id;
-    struct entry *x = &m->e[m->n++];
+    struct entry *x = &m->slot[idx];
     memset(x, 0, sizeof *x);
     x->idx = idx;
+    x->alive = 1;
     x->key = key;
     x->id = f->id;
+    x->pos = (uint32_t)m->n;
+    m->live[m->n++] = idx;
+    m->keyslot[key] = idx + 1;
+    if (m->norder < MAX_ALLOCS) {
+        m->order[m->norder] = idx;
+        m->order_id[m->norder++] = x->id;
+    }
     check_find(m, key, 1);
+}
+
+/* The model's oldest live flow, from the creation-order log. */
+static struct entry *
+model_oldest(struct model *m)
+{
+    while (m->head < m->norder) {
+        struct entry *x = by_idx(m, m->order[m->head]);
+        if (x && x->id == m->order_id[m->head])
+            return x;
+        m->head++;
+    }
+    return NULL;
 }
 
 static void
 evict_oldest(struct model *m)
 {
     uint32_t v = rs_flow_oldest(m->t);
+    struct entry *oldest = model_oldest(m);
     if (m->n == 0) {
         FUZZ_CHECK(v == RS_NIL);
         return;
     }
-    struct entry *oldest = &m->e[0];
-    for (size_t i = 1; i < m->n; i++)
-        if (m->e[i].id < oldest->id)
-            oldest = &m->e[i];
+    if (!oldest)
+        return; /* the log overflowed: the model no longer knows the order */
     FUZZ_CHECK(v == oldest->idx);
-    release(m, oldest);
+    release(m, v);
 }
 
 static void
@@ -214,7 +248,7 @@ on_due(void *ctx, uint32_t idx)
     FUZZ_CHECK(f->due <= m->now); /* not called before its time */
     m->decisions = m->decisions * 1103515245u + 12345u;
     if ((m->decisions >> 16) & 1) {
-        release(m, x);
+        release(m, idx);
         return 1;
     }
     /* Rescheduled later, as the engine does when a timer only re-arms. */
@@ -231,8 +265,10 @@ advance(struct model *m, rs_time_ns dt)
     rs_flow_advance(m->t, m->now, on_due, m);
     if (m->now / TICK_NS <= before_tick)
         return; /* same wheel tick: nothing is due to run yet */
-    for (size_t i = 0; i < m->n; i++)
-        FUZZ_CHECK(!m->e[i].scheduled || m->e[i].due > m->now); /* none skipped */
+    for (size_t i = 0; i < m->n; i++) {
+        const struct entry *x = &m->slot[m->live[i]];
+        FUZZ_CHECK(!x->scheduled || x->due > m->now); /* no due timer skipped */
+    }
 }
 
 int
@@ -266,11 +302,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 2:
             if (m.n)
-                release(&m, &m.e[arg % m.n]);
+                release(&m, m.live[arg % m.n]);
             break;
         case 3:
             if (m.n) {
-                struct entry *x = &m.e[arg % m.n];
+                struct entry *x = &m.slot[m.live[arg % m.n]];
                 struct rs_flow *f = rs_flow_at(m.t, x->idx);
                 f->due = m.now + ((rs_time_ns)next - 64) * (TICK_NS / 2);
                 rs_flow_schedule(m.t, x->idx);
@@ -294,7 +330,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 7: {
             size_t n = (size_t)arg * 40 + 1;
-            for (size_t k = 0; k < n; k++) {
+            for (size_t k = 0; k < n && m.next_key < MAX_KEYS; k++) {
                 if (m.n >= m.cap)
                     evict_oldest(&m);
                 alloc_key(&m, m.next_key++);

@@ -1,14 +1,21 @@
 /*
  * fuzz_pipeline.c - libFuzzer target for the whole pipeline: capture bytes
- * -> rs_capture_open_stream (fmemopen) -> engine -> every writer (table,
- * jsonl, csv, zeek) into memory streams.
+ * -> rs_capture_open_stream -> engine -> every writer (table, jsonl, csv,
+ * zeek) into memory streams.
  *
- * Input layout: byte 0 is a configuration byte, the rest is the capture file
- * (classic pcap in any byte order and precision, or pcapng):
- *   bit 0  zeek profile (else panos)     bit 1  verify checksums
- *   bit 2  --max-sessions 4 (eviction)   bit 3  BPF filter "tcp or udp"
- *   bit 4  table with --explain          bit 5  pcapng through libpcap
- *   bit 6  short timers (1 s)            bit 7  engine.advance between packets
+ * Input layout: two configuration bytes, then the capture file (classic pcap
+ * in any byte order and precision, or pcapng).
+ *   byte 0, bit 0  zeek profile (else panos)    bit 1  verify checksums
+ *           bit 2  --max-sessions 4 (eviction)  bit 3  BPF filter "tcp or udp"
+ *           bit 4  table with --explain         bit 5  a stream, not a file
+ *           bit 6  short timers (1 s)           bit 7  engine.advance between packets
+ *   byte 1, bit 0  fast path: map the whole file (opts.pcap_mmap)
+ *           bit 1  pcapng through libpcap       bit 2  classic pcap through libpcap
+ * The capture is a regular file (a memfd) unless bit 5 asks for a stream
+ * (fmemopen): that is what picks the reader, as for a real file and a pipe.
+ * A file of classic pcap goes to the fast path (src/capture/mmap.c, block
+ * reads or a mapping), a stream to libpcap; pcapng goes to rstscope's own
+ * reader either way unless byte 1 says otherwise.
  *
  * Checked after each run (FUZZ_CHECK: abort() on failure, so libFuzzer reports it):
  *   - every session created got exactly one record (evictions included);
@@ -20,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rstscope/capture.h>
 #include <rstscope/engine.h>
@@ -149,15 +158,30 @@ check_table(const char *buf, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2 || size > 1000000)
+    if (size < 3 || size > 1000000)
         return 0;
-    uint8_t cfgb = data[0];
-    /* fmemopen wants a writable buffer even for "r"; give it its own copy. */
-    uint8_t *cap_bytes = malloc(size - 1);
-    if (!cap_bytes)
-        return 0;
-    memcpy(cap_bytes, data + 1, size - 1);
-    FILE *in = fmemopen(cap_bytes, size - 1, "rb");
+    uint8_t cfgb = data[0], cfgb1 = data[1];
+    const uint8_t *capd = data + 2;
+    size_t capn = size - 2;
+    uint8_t *cap_bytes = NULL;
+    FILE *in = NULL;
+    if (cfgb & 32) {
+        /* fmemopen wants a writable buffer even for "r"; give it its own copy. */
+        cap_bytes = malloc(capn);
+        if (!cap_bytes)
+            return 0;
+        memcpy(cap_bytes, capd, capn);
+        in = fmemopen(cap_bytes, capn, "rb");
+    } else {
+        /* memfd_create(2) through syscall(2): glibc declares it only under _GNU_SOURCE. */
+        int fd = (int)syscall(SYS_memfd_create, "fuzz.pcap", 0u);
+        if (fd >= 0 && (write(fd, capd, capn) != (ssize_t)capn || lseek(fd, 0, SEEK_SET) != 0)) {
+            close(fd);
+            fd = -1;
+        }
+        if (fd >= 0 && !(in = fdopen(fd, "rb")))
+            close(fd);
+    }
     if (!in) {
         free(cap_bytes);
         return 0;
@@ -165,7 +189,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rs_capture_opts copts;
     memset(&copts, 0, sizeof copts);
     copts.filter = (cfgb & 8) ? "tcp or udp" : NULL;
-    copts.pcapng_via_libpcap = (cfgb >> 5) & 1;
+    copts.pcap_mmap = cfgb1 & 1;
+    copts.pcapng_via_libpcap = (cfgb1 >> 1) & 1;
+    copts.pcap_via_libpcap = (cfgb1 >> 2) & 1;
     struct rs_error err;
     memset(&err, 0, sizeof err);
     struct rs_capture *cap = rs_capture_open_stream(in, "fuzz.pcap", &copts, &err);

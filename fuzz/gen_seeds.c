@@ -10,7 +10,7 @@
  *               tunnel the decoder follows (IP-in-IP, GRE, ERSPAN, VXLAN,
  *               Geneve, GTP-U, Teredo, AYIYA) and IPv4 fragments; layout in
  *               fuzz_decode.c.
- * DIR/pipeline/ a configuration byte and then a capture (fuzz_pipeline.c):
+ * DIR/pipeline/ two configuration bytes and then a capture (fuzz_pipeline.c):
  *               the standard mix of sessions (tests/tools/capbuf.h) as pcap in
  *               both byte orders and precisions and as pcapng, reset-heavy
  *               sessions, a tunnelled session, and a few damaged files.
@@ -590,10 +590,12 @@ decode_seeds(void)
 
 /* ---- pipeline seeds: a config byte, then a capture ---- */
 
+/* cfg: byte 0 in the low 8 bits, byte 1 in the high 8 (see fuzz_pipeline.c). */
 static void
-pipeline_seed(const char *name, uint8_t cfg, const struct capbuf *b)
+pipeline_seed(const char *name, unsigned cfg, const struct capbuf *b)
 {
-    put_file("pipeline", name, &cfg, 1, b->p, b->len);
+    const uint8_t c[2] = {(uint8_t)cfg, (uint8_t)(cfg >> 8)};
+    put_file("pipeline", name, c, 2, b->p, b->len);
 }
 
 /* Sessions the mix lacks: resets of every kind the diagnosis names. */
@@ -691,6 +693,9 @@ pipeline_seeds(const char *example)
 
     cb_pcap_of(&b, &mix, 1, 0);
     pipeline_seed("mix-panos", 0x00, &b);
+    pipeline_seed("mix-stream", 0x20, &b);
+    pipeline_seed("mix-mmap", 0x100, &b);
+    pipeline_seed("mix-libpcap", 0x400, &b);
     pipeline_seed("mix-zeek", 0x01, &b);
     pipeline_seed("mix-verify-explain", 0x12, &b);
     pipeline_seed("mix-evict", 0x04, &b);
@@ -709,14 +714,17 @@ pipeline_seeds(const char *example)
 
     cb_pcap_of(&b, &mix, 1, 1);
     pipeline_seed("mix-ns", 0x01, &b);
+    pipeline_seed("mix-ns-stream", 0x20, &b);
     cb_free(&b);
     b.big_endian = 1;
     cb_pcap_of(&b, &mix, 1, 0);
     pipeline_seed("mix-be", 0x00, &b);
+    pipeline_seed("mix-be-mmap", 0x100, &b);
     cb_free(&b);
     cb_pcapng_of(&b, &mix, 1);
     pipeline_seed("mix-pcapng", 0x00, &b);
-    pipeline_seed("mix-pcapng-libpcap", 0x20, &b);
+    pipeline_seed("mix-pcapng-libpcap", 0x200, &b);
+    pipeline_seed("mix-pcapng-stream", 0x21, &b);
     cb_free(&b);
     b.big_endian = 1;
     cb_pcapng_of(&b, &mix, 1);
@@ -766,12 +774,31 @@ pipeline_seeds(const char *example)
         cb_free(&b);
     }
 
+    /* The truncation sweep inputs (tests/cli/robust_fuzz_replay.sh replays
+     * every prefix of each): 4 packets as pcap through each reader, and as
+     * pcapng. */
+    {
+        struct pktlist four = {0};
+        for (size_t i = 0; i < 4; i++)
+            pl_add(&four, &mix.p[i]);
+        cb_pcap_of(&b, &four, 1, 0);
+        pipeline_seed("sweep-pcap-file", 0x00, &b);
+        pipeline_seed("sweep-pcap-mmap", 0x100, &b);
+        pipeline_seed("sweep-pcap-stream", 0x20, &b);
+        cb_free(&b);
+        cb_pcapng_of(&b, &four, 1);
+        pipeline_seed("sweep-pcapng", 0x00, &b);
+        cb_free(&b);
+        pl_free(&four);
+    }
+
     /* Damage: a huge caplen, a short pcapng block, an unknown link type. */
     cb_pcap_header(&b, 1, 262144, 0);
     for (size_t i = 0; i < 4; i++)
         cb_pcap_record(&b, &mix.p[i], 0);
     cb_pcap_record_raw(&b, mix.p[4].ts, 0, 0x7fffffffu, 60, mix.p[4].data, 40);
     pipeline_seed("huge-caplen", 0x00, &b);
+    pipeline_seed("huge-caplen-stream", 0x20, &b);
     cb_free(&b);
     cb_ng_shb(&b);
     cb_ng_idb(&b, 1, 262144);
@@ -791,10 +818,10 @@ pipeline_seeds(const char *example)
         uint8_t buf[65536];
         size_t n = fread(buf, 1, sizeof buf, fp);
         fclose(fp);
-        uint8_t cfg = 0x00;
-        put_file("pipeline", "loopback-resets", &cfg, 1, buf, n);
-        cfg = 0x11;
-        put_file("pipeline", "loopback-resets-zeek", &cfg, 1, buf, n);
+        uint8_t cfg[2] = {0x00, 0x00};
+        put_file("pipeline", "loopback-resets", cfg, 2, buf, n);
+        cfg[0] = 0x11;
+        put_file("pipeline", "loopback-resets-zeek", cfg, 2, buf, n);
     } else {
         fprintf(stderr, "gen_seeds: %s: %s (seed skipped)\n", example, strerror(errno));
     }

@@ -10,6 +10,10 @@
  * one byte past the end is reported as libFuzzer would.
  *
  *   replay_decode fuzz/corpus/decode fuzz/regressions/decode
+ *   replay_pipeline -p fuzz/corpus/pipeline/sweep-*
+ *
+ * -p also replays every prefix of each input (the truncation sweep: an
+ * input cut at every byte), for the files named after it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +27,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Inputs larger than this are not fuzz inputs (libFuzzer's -max_len is far smaller). */
 #define REPLAY_MAX_INPUT ((size_t)16 * 1024 * 1024)
+
+static int prefixes; /* -p */
+static long runs;
+
+static void
+run_one(const uint8_t *buf, size_t n)
+{
+    /* Exactly n bytes, so that reading past the input is caught. */
+    uint8_t *exact = malloc(n ? n : 1);
+    if (!exact)
+        return;
+    memcpy(exact, buf, n);
+    runs++;
+    LLVMFuzzerTestOneInput(exact, n);
+    free(exact);
+}
 
 static int
 replay_file(const char *path)
@@ -61,16 +81,11 @@ replay_file(const char *path)
         free(buf);
         return -1;
     }
-    /* Exactly n bytes, so that reading past the input is caught. */
-    uint8_t *exact = malloc(n ? n : 1);
-    if (!exact) {
-        free(buf);
-        return -1;
-    }
-    memcpy(exact, buf, n);
+    if (prefixes)
+        for (size_t k = 0; k < n; k++)
+            run_one(buf, k);
+    run_one(buf, n);
     free(buf);
-    LLVMFuzzerTestOneInput(exact, n);
-    free(exact);
     return 0;
 }
 
@@ -133,6 +148,10 @@ main(int argc, char **argv)
     long total = 0;
     int failed = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-p") == 0) {
+            prefixes = 1;
+            continue;
+        }
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             /* A target without regressions yet has no directory: that is fine. */
@@ -154,6 +173,6 @@ main(int argc, char **argv)
             total++;
         }
     }
-    printf("replayed %ld inputs\n", total);
+    printf("replayed %ld inputs (%ld runs)\n", total, runs);
     return failed;
 }

@@ -4,14 +4,19 @@
 # LLVMFuzzerTestOneInput, built with the normal compiler by make check as
 # $BUILD/fuzz/replay_TARGET (fuzz/replay.c is its main); under make check
 # SAN=1 it runs with ASan + UBSan. No clang or libFuzzer needed: this is the
-# part of fuzzing that CI runs on every change.
+# part of fuzzing that CI runs on every change. The pipeline's sweep-* seeds
+# (small captures through each reader) also run cut at every byte: the
+# truncation sweep, in-process, so that it is affordable under ASan.
 set -u
 cd "$TOP" || exit 1
 n=0
 for bin in "$BUILD"/fuzz/replay_*; do
     [ -x "$bin" ] || continue
     t=${bin##*/replay_}
-    out=$("$bin" "fuzz/corpus/$t" "fuzz/regressions/$t" 2>&1)
+    # The pipeline's sweep-* seeds are also replayed cut at every byte.
+    sweep=()
+    [ "$t" = pipeline ] && sweep=(-p fuzz/corpus/pipeline/sweep-*)
+    out=$("$bin" "fuzz/corpus/$t" "fuzz/regressions/$t" "${sweep[@]}" 2>&1)
     rc=$?
     if [ $rc -ne 0 ]; then
         echo "FAIL: fuzz target $t (exit $rc):"
