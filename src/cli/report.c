@@ -145,37 +145,38 @@ rs_cli_report(int argc, char **argv)
 
     struct rs_engine_config cfg;
     struct rs_capture_opts copts;
-    int st = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
-    if (st != RS_EXIT_OK)
-        return st;
-
+    int status = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
+    FILE *out = stdout;
+    struct rs_capture *cap = NULL;
+    struct rs_report *rep = NULL;
+    struct rs_engine *eng = NULL;
     struct rs_error err = {0};
+    if (status != RS_EXIT_OK)
+        goto done;
     const char *const *paths = (const char *const *)(argv + optind);
     size_t npaths = (size_t)(argc - optind);
-    struct rs_capture *cap = rs_capture_open(paths, npaths, &copts, &err);
+    cap = rs_capture_open(paths, npaths, &copts, &err);
     if (!cap) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
-        return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+        status = err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
+        goto done;
     }
     /* The output file only once the input opened: no empty page for a typo. */
-    FILE *out = stdout;
     if (!to_stdout) {
         out = fopen(outpath, "w");
         if (!out) {
             fprintf(stderr, "rstscope: cannot write %s: %s\n", outpath, strerror(errno));
-            rs_capture_close(cap);
-            return RS_EXIT_OUTPUT;
+            out = stdout;
+            status = RS_EXIT_OUTPUT;
+            goto done;
         }
     }
-    struct rs_report *rep = rs_report_new(&ropts, &err);
-    struct rs_engine *eng = rep ? rs_engine_new(&cfg, rs_report_on_record, rep, &err) : NULL;
+    rep = rs_report_new(&ropts, &err);
+    eng = rep ? rs_engine_new(&cfg, rs_report_on_record, rep, &err) : NULL;
     if (!eng) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
-        rs_report_free(rep);
-        rs_capture_close(cap);
-        if (out != stdout)
-            fclose(out);
-        return RS_EXIT_INTERNAL;
+        status = RS_EXIT_INTERNAL;
+        goto done;
     }
     struct rs_summary *sum = rs_report_summary(rep);
     for (size_t i = 0; i < npaths; i++)
@@ -203,22 +204,22 @@ rs_cli_report(int argc, char **argv)
     for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
         rs_summary_add_note(sum, ""); /* counted as dropped */
 
-    int status = RS_EXIT_OK;
     if (rs_report_write(rep, out, &err) != 0) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         status = err.code == RS_ERR_NOMEM ? RS_EXIT_INTERNAL : RS_EXIT_OUTPUT;
     }
-    if (out != stdout) {
-        if (fclose(out) != 0 && status == RS_EXIT_OK) {
-            fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
-            status = RS_EXIT_OUTPUT;
-        }
-    } else if (fflush(stdout) != 0 && status == RS_EXIT_OK) {
+    if (out == stdout && fflush(stdout) != 0 && status == RS_EXIT_OK) {
         fprintf(stderr, "rstscope: writing output: %s\n", strerror(errno));
+        status = RS_EXIT_OUTPUT;
+    }
+done:
+    if (out != stdout && fclose(out) != 0 && status == RS_EXIT_OK) {
+        fprintf(stderr, "rstscope: %s: %s\n", outpath, strerror(errno));
         status = RS_EXIT_OUTPUT;
     }
     rs_engine_free(eng);
     rs_report_free(rep);
     rs_capture_close(cap);
+    rs_cli_input_free(&in);
     return status;
 }

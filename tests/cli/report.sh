@@ -95,6 +95,8 @@ check two --title=two-captures -- "$d/mix.pcap" "$d/loop.pcap"
 check cap --max-rows=5 -- "$d/mix.pcap"
 check hostile -- "$hostile" "$d/loop.pcap"
 check filtered --filter="tcp port 443" --profile=zeek -- "$d/mix.pcap"
+printf 'reset-server dport=8080\nallow\n' >"$d/rules.txt"
+check policy --policy="$d/rules.txt" -- "$d/mix.pcap"
 grep -q "<title>two-captures</title>" "$d/two.html" || fail "--title"
 grep -q "<title>rstscope report: mix.pcap</title>" "$d/mix-top3.html" || fail "default title"
 
