@@ -6,6 +6,8 @@
 #   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60)
 #   make fuzz-replay  every fuzz corpus and regression input, normal compiler (also in check)
+#   make install    PREFIX=/usr/local DESTDIR=: binary, static and shared library,
+#                   headers, rstscope.pc, man page rstscope(1), bash completion
 
 CC ?= cc
 ifeq ($(CC),cc)
@@ -134,6 +136,52 @@ bench: $(BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 golden-update: $(BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) GOLDEN_UPDATE=1 bash tests/run.sh golden
+
+# ---- install ----------------------------------------------------------------
+# make install PREFIX=/usr/local DESTDIR=  : the binary, librstscope.a and
+# librstscope.so (soname librstscope.so.MAJOR), the public headers,
+# rstscope.pc for pkg-config, the man page rstscope(1), bash completion.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+VERSION := $(shell sed -n 's/^\#define RS_VERSION "\(.*\)"/\1/p' include/rstscope/common.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SHLIB := $(BUILD)/librstscope.so.$(VERSION)
+INSTALL ?= install
+
+.PHONY: shared
+shared: $(SHLIB)
+
+$(SHLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,librstscope.so.$(SOMAJOR) $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
+
+install: $(BIN) $(LIB) $(SHLIB)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(INCLUDEDIR)/rstscope $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/rstscope
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/librstscope.a
+	$(INSTALL) -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/librstscope.so.$(VERSION)
+	ln -sf librstscope.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librstscope.so.$(SOMAJOR)
+	ln -sf librstscope.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/librstscope.so
+	$(INSTALL) -m 644 include/rstscope/*.h $(DESTDIR)$(INCLUDEDIR)/rstscope/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    rstscope.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rstscope.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rstscope.pc
+	$(INSTALL) -m 644 man/rstscope.1 $(DESTDIR)$(MANDIR)/man1/rstscope.1
+	$(INSTALL) -m 644 completion/rstscope.bash $(DESTDIR)$(BASHCOMPDIR)/rstscope
+
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rstscope $(DESTDIR)$(LIBDIR)/librstscope.a \
+	    $(DESTDIR)$(LIBDIR)/librstscope.so $(DESTDIR)$(LIBDIR)/librstscope.so.$(SOMAJOR) \
+	    $(DESTDIR)$(LIBDIR)/librstscope.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/rstscope.pc \
+	    $(DESTDIR)$(MANDIR)/man1/rstscope.1 $(DESTDIR)$(BASHCOMPDIR)/rstscope
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/rstscope
 
 clean:
 	rm -rf build build-san build-fuzz

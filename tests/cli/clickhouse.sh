@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # ClickHouse scale-out path (issue #9): a clickhouse-server (Debian's
 # package, 18.16 in Debian 12) started here on loopback with a private data
 # directory; examples/clickhouse/schema.sql and distributed.sql (a cluster

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: once
 # rstscope report in a real browser (issue #9 acceptance): Debian's headless
 # Chromium, driven over the DevTools protocol by tests/cli/report_cdp.py,
 # opens two pages (the summary test's mix plus the loopback capture; a
