@@ -40,7 +40,7 @@
 #include "flow/flow.h"
 
 enum stage { ST_LIBPCAP, ST_MMAP, ST_BLOCK, ST_DECODE, ST_HASH, ST_NOPF, ST_ENGINE, ST__COUNT };
-static const char *const stage_name[ST__COUNT] = {"libpcap", "mmap",  "block", "decode",
+static const char *const stage_name[ST__COUNT] = {"libpcap", "mmap", "block", "decode",
                                                   "hash",    "nopf", "engine"};
 
 static double
@@ -201,14 +201,14 @@ main(int argc, char **argv)
             if (strcmp(argv[a], "-p") == 0)
                 zeek = strcmp(argv[a + 1], "zeek") == 0;
             else if (strcmp(argv[a], "-t") == 0)
-                threads = (unsigned)atoi(argv[a + 1]);
+                threads = (unsigned)strtoul(argv[a + 1], NULL, 10);
         }
         return dump(argv[argc - 1], argv[2], zeek, threads);
     }
     const char *only = NULL;
     for (;;) {
         if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
-            runs = atoi(argv[i + 1]);
+            runs = (int)strtol(argv[i + 1], NULL, 10);
             i += 2;
         } else if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
             only = argv[i + 1];

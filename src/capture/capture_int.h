@@ -62,20 +62,20 @@ struct rs_mm {
     const uint8_t *win;
     size_t lo, hi;
     uint64_t win_off;
-    int eof;             /* nothing more beyond hi */
+    int eof; /* nothing more beyond hi */
     /* block window */
-    int fd;              /* our own descriptor (dup), -1 when mapped */
+    int fd; /* our own descriptor (dup), -1 when mapped */
     uint8_t *buf;
     /* mapped window */
-    const uint8_t *map;
+    void *map; /* PROT_READ: never written through */
     uint64_t map_size;
-    uint64_t populated;  /* page tables filled up to here */
-    uint64_t discarded;  /* pages dropped below here */
+    uint64_t populated; /* page tables filled up to here */
+    uint64_t discarded; /* pages dropped below here */
     /* the file */
-    int swapped;         /* file byte order differs from this host's */
-    int ns;              /* nanosecond magic */
-    int64_t frac_ns;     /* ns per fraction unit: 1 or 1000 */
-    uint32_t snaplen;    /* as libpcap adjusts it */
+    int swapped;      /* file byte order differs from this host's */
+    int ns;           /* nanosecond magic */
+    int64_t frac_ns;  /* ns per fraction unit: 1 or 1000 */
+    uint32_t snaplen; /* as libpcap adjusts it */
     uint32_t linktype;
     char err[160];
 };
@@ -126,7 +126,7 @@ struct rs_input {
     const char *format;
     pcap_t *p; /* RS_IN_PCAP, RS_IN_LIVE */
     struct rs_ng ng;
-    int mapped;       /* RS_IN_PCAP read by the fast path (mm, mmap.c), not libpcap */
+    int mapped; /* RS_IN_PCAP read by the fast path (mm, mmap.c), not libpcap */
     struct rs_mm mm;
     int seekable; /* ftell works on the stream */
     int is_stdin;

@@ -55,9 +55,9 @@
 
 #include "capture/capture_int.h"
 
-#define MM_BLOCK ((size_t)512 * 1024)     /* block window; > the largest record */
-#define MM_WINDOW ((uint64_t)8 << 20)     /* mapped: populate / discard granularity */
-#define MM_MAX_SNAPLEN 262144u            /* libpcap's MAXIMUM_SNAPLEN */
+#define MM_BLOCK ((size_t)512 * 1024) /* block window; > the largest record */
+#define MM_WINDOW ((uint64_t)8 << 20) /* mapped: populate / discard granularity */
+#define MM_MAX_SNAPLEN 262144u        /* libpcap's MAXIMUM_SNAPLEN */
 
 static uint32_t
 rd32(const uint8_t *p, int swapped)
@@ -193,7 +193,7 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
 static void
 map_window(struct rs_mm *m, uint64_t off)
 {
-    uint8_t *base = (uint8_t *)(uintptr_t)m->map;
+    uint8_t *base = m->map;
     if (off + MM_WINDOW > m->populated && m->populated < m->map_size) {
         uint64_t from = m->populated;
         uint64_t to = (off & ~(MM_WINDOW - 1)) + 2 * MM_WINDOW;
@@ -263,14 +263,15 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
     uint32_t caplen = rd32(h + 8, sw);
     uint64_t skip = caplen;
     if (caplen > MM_MAX_SNAPLEN) {
-        if (caplen > m->snaplen)
+        if (caplen > m->snaplen) {
             snprintf(m->err, sizeof m->err,
                      "invalid packet capture length %u, bigger than snaplen of %u", caplen,
                      m->snaplen);
-        else
+        } else {
             snprintf(m->err, sizeof m->err,
                      "invalid packet capture length %u, bigger than maximum of %u", caplen,
                      MM_MAX_SNAPLEN);
+        }
         return -1;
     }
     avail = fill(m, 16 + (size_t)skip);
@@ -345,7 +346,7 @@ void
 rs_mm_close(struct rs_mm *m)
 {
     if (m->map)
-        munmap((void *)(uintptr_t)m->map, (size_t)m->map_size);
+        munmap(m->map, (size_t)m->map_size);
     if (m->fd >= 0)
         close(m->fd);
     free(m->buf);

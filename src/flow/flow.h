@@ -53,25 +53,25 @@ struct rs_tcp_end {
     uint8_t state, prev_state;
     uint8_t did_close;
     uint8_t window_scale;
-    uint8_t seen_syn;          /* a SYN from this side was seen */
+    uint8_t seen_syn; /* a SYN from this side was seen */
     uint8_t ttl_first, ttl_min, ttl_max;
     uint32_t start_seq, last_seq, ack_seq; /* absolute; Zeek's StartSeq/LastSeq/AckSeq */
     uint32_t seq_wraps, ack_wraps;
     uint32_t window, window_seq, window_ack_seq;
-    uint32_t win_raw;          /* last raw window advertised */
-    uint32_t isn;              /* first SYN's sequence number */
+    uint32_t win_raw; /* last raw window advertised */
+    uint32_t isn;     /* first SYN's sequence number */
     uint32_t fin_cnt, rst_cnt;
     uint16_t last_ip_id;
     uint8_t n_blocks;
     uint8_t skip_reasm;
     /* reassembly bookkeeping (relative sequence numbers, Zeek-style) */
-    uint64_t reasm_seq;        /* everything below was delivered or declared missing */
-    uint64_t trim_seq;         /* acked point already processed */
+    uint64_t reasm_seq; /* everything below was delivered or declared missing */
+    uint64_t trim_seq;  /* acked point already processed */
     /* diagnosis */
-    uint64_t data_pkts;        /* segments with payload */
-    uint64_t last_data_pkt;    /* frame number of the last data segment */
+    uint64_t data_pkts;     /* segments with payload */
+    uint64_t last_data_pkt; /* frame number of the last data segment */
     rs_time_ns last_data_ts;
-    uint64_t fin_seq;          /* relative seq just past the FIN */
+    uint64_t fin_seq; /* relative seq just past the FIN */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t chk_cnt, chk_thr, rxmt_cnt, rxmt_thr, win0_cnt, win0_thr, gap_cnt, gap_thr;
     uint64_t blk_lo[RS_REASM_BLOCKS], blk_hi[RS_REASM_BLOCKS];
@@ -89,14 +89,14 @@ struct rs_rst_ev {
     uint16_t win;
     uint16_t payload_len;
     uint8_t side, ttl, accept;
-    uint8_t trig_valid;        /* a packet from the other side came before it */
-    uint64_t trig_pkt;         /* the last packet from the other side before the RST */
+    uint8_t trig_valid; /* a packet from the other side came before it */
+    uint64_t trig_pkt;  /* the last packet from the other side before the RST */
     rs_time_ns trig_ts;
-    uint32_t trig_ack;         /* its ack number */
+    uint32_t trig_ack; /* its ack number */
     uint16_t trig_flags;
     uint32_t trig_len;
-    rs_time_ns trig_gap;       /* idle time before that trigger */
-    rs_time_ns gap;            /* idle time before the RST itself */
+    rs_time_ns trig_gap; /* idle time before that trigger */
+    rs_time_ns gap;      /* idle time before the RST itself */
 };
 
 #define RS_DIAG_RSTS 6
@@ -106,19 +106,19 @@ struct rs_rst_ev {
 
 /* Per-side facts for the reset diagnosis (SPEC §6). */
 struct rs_diag_side {
-    uint64_t last_pkt;         /* frame number of the last packet */
+    uint64_t last_pkt; /* frame number of the last packet */
     rs_time_ns last_ts;
-    rs_time_ns last_gap;       /* idle time before that packet */
+    rs_time_ns last_gap; /* idle time before that packet */
     uint64_t fin_pkt;
     uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
     uint32_t last_ack;
     uint32_t last_len;
-    uint32_t data_run;         /* data segments since the peer last sent data */
-    uint32_t data_end;         /* seq just past the last new data */
+    uint32_t data_run; /* data segments since the peer last sent data */
+    uint32_t data_end; /* seq just past the last new data */
     uint16_t last_flags;
-    uint16_t ip_id_last;       /* of non-RST packets */
+    uint16_t ip_id_last;                 /* of non-RST packets */
     uint8_t ttl_first, ttl_min, ttl_max; /* of non-RST packets */
-    uint8_t ip_id_seq;         /* IP IDs so far looked sequential */
+    uint8_t ip_id_seq;                   /* IP IDs so far looked sequential */
     uint8_t data_end_valid;
     /* retransmissions of one segment (retransmit_giveup) */
     uint8_t rx_n;
@@ -132,16 +132,16 @@ struct rs_diag_side {
 };
 
 struct rs_diag {
-    rs_time_ns prev_ts;        /* last packet of the session (either side) */
+    rs_time_ns prev_ts; /* last packet of the session (either side) */
     rs_time_ns max_gap;
     rs_time_ns syn_ts, synack_ts, ack_ts; /* handshake times (RTT) */
-    uint64_t race_pkt;         /* data/SYN-ACK from a RST's sender after it, seq at/after */
-    uint64_t survived_pkts;    /* packets after the first out-of-window RST */
+    uint64_t race_pkt;      /* data/SYN-ACK from a RST's sender after it, seq at/after */
+    uint64_t survived_pkts; /* packets after the first out-of-window RST */
     uint8_t synack_seen;
-    uint8_t nrst;              /* RSTs recorded (all, any window) */
+    uint8_t nrst; /* RSTs recorded (all, any window) */
     uint16_t rst_total;
-    uint8_t challenge_ack;     /* responder answered a SYN with a bare ACK (half-open) */
-    uint8_t race_rst;          /* index of that RST */
+    uint8_t challenge_ack; /* responder answered a SYN with a bare ACK (half-open) */
+    uint8_t race_rst;      /* index of that RST */
     uint8_t rst_payload_len;
     struct rs_diag_side s[2];
     uint64_t syn_pkt, synack_pkt;
@@ -165,49 +165,49 @@ struct rs_flow {
     uint8_t hs_complete;       /* SYN, SYN-ACK and the client's ACK all seen */
     uint8_t is_active;         /* Zeek's is_active: close/attempt timers still matter */
     uint8_t hist_len;
-    uint32_t hist_seen;        /* Zeek's once-per-direction letter mask */
+    uint32_t hist_seen; /* Zeek's once-per-direction letter mask */
     /* reset bookkeeping */
-    uint8_t rst_dir;           /* side of the first accepted RST (if rst_seen) */
-    uint8_t rst_seen;          /* an accepted RST was seen */
-    uint8_t rst_sides;         /* bit per side that sent any accepted RST */
-    uint8_t rst_accept;        /* acceptance class of the first accepted RST */
-    uint8_t oow_rsts;          /* out-of-window RSTs seen */
-    uint8_t fin_sides;         /* bit per side that sent a FIN */
+    uint8_t rst_dir;    /* side of the first accepted RST (if rst_seen) */
+    uint8_t rst_seen;   /* an accepted RST was seen */
+    uint8_t rst_sides;  /* bit per side that sent any accepted RST */
+    uint8_t rst_accept; /* acceptance class of the first accepted RST */
+    uint8_t oow_rsts;   /* out-of-window RSTs seen */
+    uint8_t fin_sides;  /* bit per side that sent a FIN */
 
-    uint64_t id;               /* creation sequence number */
-    rs_time_ns last_ts;        /* Zeek last_time (what duration uses) */
-    rs_time_ns last_pkt_ts;    /* any packet, for idle timers */
-    rs_time_ns due;            /* earliest time a timer may act */
-    int64_t wtick;             /* wheel tick the flow is linked at, -1 if none */
-    rs_time_ns inactivity;     /* current inactivity timeout */
+    uint64_t id;            /* creation sequence number */
+    rs_time_ns last_ts;     /* Zeek last_time (what duration uses) */
+    rs_time_ns last_pkt_ts; /* any packet, for idle timers */
+    rs_time_ns due;         /* earliest time a timer may act */
+    int64_t wtick;          /* wheel tick the flow is linked at, -1 if none */
+    rs_time_ns inactivity;  /* current inactivity timeout */
 
     uint64_t pkts[2], ip_bytes[2], bytes[2];
-    uint64_t payload_pkts[2];  /* packets carrying payload (App-ID threshold) */
+    uint64_t payload_pkts[2]; /* packets carrying payload (App-ID threshold) */
 
     struct rs_appid_flow appid; /* application identification (appid.h); names live outside */
     /* Zeek timers (0 = not armed) */
     rs_time_ns t_attempt, t_delete, t_reset, t_partial;
-    rs_time_ns t_expire[3];    /* bases of ExpireTimer chains (fire every session_timer) */
+    rs_time_ns t_expire[3]; /* bases of ExpireTimer chains (fire every session_timer) */
 
     struct rs_tcp_end tcp[2];
     struct rs_diag diag;
 
     /* -- set once, or used on rare events and when the record is built -- */
-    uint32_t wnext, wprev;     /* timer wheel links */
-    uint32_t cnext, cprev;     /* creation-order list (oldest first) */
-    uint32_t hash;             /* (chains are in the table's own arrays) */
+    uint32_t wnext, wprev; /* timer wheel links */
+    uint32_t cnext, cprev; /* creation-order list (oldest first) */
+    uint32_t hash;         /* (chains are in the table's own arrays) */
     uint16_t vlan, inner_vlan;
-    uint8_t first_flags;       /* TCP flags of the first packet */
-    uint8_t partial_first;     /* first TCP packet was not a SYN */
-    uint8_t removed_reason;    /* enum rs_end_reason decided at removal (timers, reuse) */
+    uint8_t first_flags;    /* TCP flags of the first packet */
+    uint8_t partial_first;  /* first TCP packet was not a SYN */
+    uint8_t removed_reason; /* enum rs_end_reason decided at removal (timers, reuse) */
     uint8_t evicted;
     uint64_t first_pkt_no;
-    rs_time_ns first_ts;       /* Zeek start_time */
+    rs_time_ns first_ts; /* Zeek start_time */
     uint64_t missed_bytes;
     uint32_t udp_chk_cnt[2], udp_chk_thr[2];
     uint64_t rst_pkt_no;
     rs_time_ns rst_ts;
-    uint64_t inflight[2];      /* bytes in flight per side when the RST hit */
+    uint64_t inflight[2]; /* bytes in flight per side when the RST hit */
     /* tunnel parent: id of the enclosing session, 0 if none */
     uint64_t parent_id;
     char history[64];

@@ -50,8 +50,8 @@ struct batch {
     size_t n;
     uint8_t *data;
     size_t used;
-    uint64_t k_hi;   /* every entry up to this k for this worker is here or earlier */
-    int finish;      /* after the entries: advance to fin_now and finish */
+    uint64_t k_hi; /* every entry up to this k for this worker is here or earlier */
+    int finish;    /* after the entries: advance to fin_now and finish */
     rs_time_ns fin_now;
 };
 
@@ -99,8 +99,8 @@ struct worker {
     uint64_t seq;
     int oom;
     /* reader-side */
-    struct outbuf *held;  /* output buffers with records not yet delivered */
-    struct batch *fill;   /* batch being filled */
+    struct outbuf *held; /* output buffers with records not yet delivered */
+    struct batch *fill;  /* batch being filled */
     uint64_t progress;
     int done;
     struct rs_engine_stats st;
@@ -414,7 +414,7 @@ collect(struct rs_parallel *p, int wait)
             struct outbuf *next = o->next;
             if (p->npend + o->n > p->cappend) {
                 size_t nc = (p->npend + o->n) * 2 + 64;
-                struct outrec **r = realloc(p->pend, nc * sizeof *r);
+                struct outrec **r = realloc(p->pend, nc * sizeof(struct outrec *));
                 if (r) {
                     p->pend = r;
                     p->cappend = nc;
@@ -445,14 +445,15 @@ static void
 deliver(struct rs_parallel *p, int all)
 {
     uint64_t safe = UINT64_MAX;
-    if (!all)
+    if (!all) {
         for (unsigned i = 0; i < p->n; i++)
             if (p->w[i].progress < safe)
                 safe = p->w[i].progress;
+    }
     if (p->npend == 0 || (!all && safe == p->delivered_to))
         return;
     p->delivered_to = safe;
-    qsort(p->pend, p->npend, sizeof *p->pend, rec_cmp);
+    qsort(p->pend, p->npend, sizeof(struct outrec *), rec_cmp);
     size_t n = 0;
     while (n < p->npend && p->pend[n]->k <= safe) {
         struct outrec *r = p->pend[n];
@@ -473,7 +474,7 @@ deliver(struct rs_parallel *p, int all)
         }
         n++;
     }
-    memmove(p->pend, p->pend + n, (p->npend - n) * sizeof *p->pend);
+    memmove(p->pend, p->pend + n, (p->npend - n) * sizeof(struct outrec *));
     p->npend -= n;
 }
 
@@ -666,8 +667,8 @@ rs_parallel_free(struct rs_parallel *p)
 }
 
 struct rs_parallel *
-rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record_fn fn,
-                void *user, struct rs_error *err)
+rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record_fn fn, void *user,
+                struct rs_error *err)
 {
     if (nthreads < 1 || nthreads > RS_PARALLEL_MAX_THREADS) {
         rs_error_set(err, RS_ERR_USAGE, "--threads wants a number from 1 to %d",

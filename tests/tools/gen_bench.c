@@ -82,10 +82,10 @@ rnd_below(unsigned n)
     return (unsigned)(rnd() % n);
 }
 
-static uint8_t blob[65536];     /* payload bytes for bulk data */
-static uint8_t http_req[1024];  /* a GET request, cut to size */
+static uint8_t blob[65536];    /* payload bytes for bulk data */
+static uint8_t http_req[1024]; /* a GET request, cut to size */
 static size_t http_req_len;
-static uint8_t tls_hello[600];  /* a ClientHello with an SNI */
+static uint8_t tls_hello[600]; /* a ClientHello with an SNI */
 static size_t tls_hello_len;
 static uint8_t http_resp_hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                                  "Server: bench\r\nContent-Length: 100000\r\n\r\n";
@@ -228,9 +228,9 @@ sess_step(struct sess *s, rs_time_ns now, struct rs_pcap_writer *w)
     unsigned st = s->step++;
     const uint16_t A = RS_TCP_ACK, PA = RS_TCP_PSH | RS_TCP_ACK;
     if (s->kind == K_DNS) {
-        static const uint8_t q[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3,   'w', 'w',
-                                    'w',  5,    'b', 'e', 'n', 'c', 'h', 7, 'e', 'x', 'a', 'm',
-                                    'p',  'l',  'e', 0,   0,   1,   0,   1};
+        static const uint8_t q[] = {0x12, 0x34, 1,   0,   0,   1,   0,   0,   0,   0,   0, 0,
+                                    3,    'w',  'w', 'w', 5,   'b', 'e', 'n', 'c', 'h', 7, 'e',
+                                    'x',  'a',  'm', 'p', 'l', 'e', 0,   0,   1,   0,   1};
         uint8_t msg[128];
         memcpy(msg, q, sizeof q);
         msg[0] = (uint8_t)s->f.port[0];
@@ -241,7 +241,8 @@ sess_step(struct sess *s, rs_time_ns now, struct rs_pcap_writer *w)
         msg[2] = 0x81;
         msg[3] = 0x80;
         msg[7] = 1;
-        static const uint8_t an[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 198, 51, 100, 7};
+        static const uint8_t an[] = {0xc0, 0x0c, 0, 1, 0,   1,  0,   0,
+                                     0x0e, 0x10, 0, 4, 198, 51, 100, 7};
         memcpy(msg + sizeof q, an, sizeof an);
         rs_craft_flow_send_udp(f, RS_CRAFT_SERVER, msg, sizeof q + sizeof an, 0, w);
         return 1;
@@ -298,7 +299,7 @@ sess_step(struct sess *s, rs_time_ns now, struct rs_pcap_writer *w)
         size_t len = 1448;
         if (s->nsent == 0) {
             pl = s->kind == K_HTTP || s->kind == K_IDLE || s->kind == K_CLIENT_RST ? http_resp_hdr
-                                                                                  : blob;
+                                                                                   : blob;
             len = s->kind == K_TLS ? 1448 : sizeof http_resp_hdr - 1;
             if (s->kind != K_TLS) {
                 static uint8_t first[1448];

@@ -338,8 +338,8 @@ test_prefetch_hint_bounds(void **state)
     for (int i = 0; i < 2000; i++) {
         for (size_t j = 0; j < sizeof junk; j++)
             junk[j] = (uint8_t)rnd(256);
-        struct rs_packet q = {0, (uint32_t)rnd(sizeof junk + 1), 60, (uint32_t)(i % 3 ? 1 : 101),
-                              0, junk};
+        struct rs_packet q = {
+            0, (uint32_t)rnd(sizeof junk + 1), 60, (uint32_t)(i % 3 ? 1 : 101), 0, junk};
         rs_engine_prefetch(e, &q, (unsigned)(i % 2 + 1));
     }
     rs_engine_free(e);
