@@ -154,7 +154,7 @@ crypto_prefix(const struct crypto_buf *cb)
     size_t i = 0;
     while (i < QUIC_CRYPTO_MAX && cb->have[i / 8] == 0xff)
         i += 8;
-    while (i < QUIC_CRYPTO_MAX && (cb->have[i / 8] >> (i % 8) & 1u))
+    while (i < QUIC_CRYPTO_MAX && (((unsigned)cb->have[i / 8] >> (i % 8)) & 1u))
         i++;
     return i;
 }
@@ -277,7 +277,7 @@ crypto_covered(const struct crypto_buf *cb, size_t from, size_t n)
     if (from > QUIC_CRYPTO_MAX || n > QUIC_CRYPTO_MAX - from)
         return 0;
     for (size_t i = from; i < from + n; i++)
-        if (!(cb->have[i / 8] >> (i % 8) & 1u))
+        if (!(((unsigned)cb->have[i / 8] >> (i % 8)) & 1u))
             return 0;
     return 1;
 }
