@@ -62,10 +62,10 @@ enum rs_ipfix_ie {
     RS_IPFIX_IE_INFLIGHT_SERVER = 10,
     RS_IPFIX_IE_CLIENT_PAYLOAD = 11, /* unsigned64: payload bytes client -> server */
     RS_IPFIX_IE_SERVER_PAYLOAD = 12,
-    RS_IPFIX_IE_MISSED_BYTES = 13,   /* unsigned64: sequence gaps never seen */
-    RS_IPFIX_IE_UID = 14,            /* string: Zeek-style uid, as in jsonl */
-    RS_IPFIX_IE_SNI = 15,            /* string: TLS server name */
-    RS_IPFIX_IE_HTTP_HOST = 16,      /* string: HTTP Host header */
+    RS_IPFIX_IE_MISSED_BYTES = 13, /* unsigned64: sequence gaps never seen */
+    RS_IPFIX_IE_UID = 14,          /* string: Zeek-style uid, as in jsonl */
+    RS_IPFIX_IE_SNI = 15,          /* string: TLS server name */
+    RS_IPFIX_IE_HTTP_HOST = 16,    /* string: HTTP Host header */
 };
 
 enum rs_ipfix_transport { RS_IPFIX_UDP = 0, RS_IPFIX_TCP = 1 };
@@ -96,8 +96,7 @@ struct rs_ipfix_opts {
  * the call. Returns 0, or a negative enum rs_err with `err` saying why (the
  * message is counted as lost; over TCP the export ends there).
  */
-typedef int (*rs_ipfix_send_fn)(const uint8_t *msg, size_t len, void *user,
-                                struct rs_error *err);
+typedef int (*rs_ipfix_send_fn)(const uint8_t *msg, size_t len, void *user, struct rs_error *err);
 
 struct rs_ipfix;
 
@@ -133,10 +132,10 @@ void rs_ipfix_on_record(const struct rs_record *r, void *user);
 int rs_ipfix_flush(struct rs_ipfix *x);
 
 struct rs_ipfix_stats {
-    uint64_t records;      /* data records written */
-    uint64_t messages;     /* messages handed to the transport */
-    uint64_t bytes;        /* their bytes */
-    uint64_t templates;    /* messages that carried the templates */
+    uint64_t records;       /* data records written */
+    uint64_t messages;      /* messages handed to the transport */
+    uint64_t bytes;         /* their bytes */
+    uint64_t templates;     /* messages that carried the templates */
     uint64_t lost_messages; /* messages that could not be sent */
     uint64_t lost_records;  /* data records in them (and, after a fatal error, all later ones) */
 };

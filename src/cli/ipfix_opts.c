@@ -106,9 +106,10 @@ rs_cli_ipfix_close(struct rs_cli_ipfix *ix, int quiet)
         fprintf(stderr, "rstscope: %s\n", err.msg);
         return RS_EXIT_OUTPUT;
     }
-    if (!quiet)
+    if (!quiet) {
         fprintf(stderr, "rstscope: IPFIX: %llu records in %llu messages to %s (%s)\n",
                 (unsigned long long)st.records, (unsigned long long)st.messages, ix->target,
                 ix->transport == RS_IPFIX_TCP ? "tcp" : "udp");
+    }
     return RS_EXIT_OK;
 }

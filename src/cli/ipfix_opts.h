@@ -35,7 +35,7 @@ enum {
     }
 
 #define RS_CLI_IPFIX_HELP                                                                          \
-    "  --ipfix=HOST:PORT   also export every session (whatever --only says) as an\n"             \
+    "  --ipfix=HOST:PORT   also export every session (whatever --only says) as an\n"               \
     "                      IPFIX biflow record to the collector there; docs/ipfix.md\n"            \
     "  --ipfix-transport=T udp (default; templates resent on schedule) or tcp\n"                   \
     "  --ipfix-domain=N    IPFIX Observation Domain ID (default 0)\n"                              \

@@ -70,24 +70,24 @@ struct ie {
  * Information Elements"; PEN 29305: RFC 5103 reverse elements; PEN 32473:
  * rstscope's (rstscope/ipfix.h, docs/ipfix.md). */
 static const struct ie ies[] = {
-    {152, 152, 8, 8, 0, S_START_MS, 0},       /* flowStartMilliseconds */
-    {153, 153, 8, 8, 0, S_END_MS, 0},         /* flowEndMilliseconds */
-    {8, 27, 4, 16, 0, S_SRC_ADDR, 0},         /* sourceIPv4Address / sourceIPv6Address */
-    {12, 28, 4, 16, 0, S_DST_ADDR, 0},        /* destinationIPv4Address / IPv6 */
-    {7, 7, 2, 2, 0, S_SRC_PORT, 0},           /* sourceTransportPort */
-    {11, 11, 2, 2, 0, S_DST_PORT, 0},         /* destinationTransportPort */
-    {4, 4, 1, 1, 0, S_PROTO, 0},              /* protocolIdentifier */
-    {32, 139, 2, 2, 0, S_ICMP_TYPE_CODE, 0},  /* icmpTypeCodeIPv4 / icmpTypeCodeIPv6 */
+    {152, 152, 8, 8, 0, S_START_MS, 0},      /* flowStartMilliseconds */
+    {153, 153, 8, 8, 0, S_END_MS, 0},        /* flowEndMilliseconds */
+    {8, 27, 4, 16, 0, S_SRC_ADDR, 0},        /* sourceIPv4Address / sourceIPv6Address */
+    {12, 28, 4, 16, 0, S_DST_ADDR, 0},       /* destinationIPv4Address / IPv6 */
+    {7, 7, 2, 2, 0, S_SRC_PORT, 0},          /* sourceTransportPort */
+    {11, 11, 2, 2, 0, S_DST_PORT, 0},        /* destinationTransportPort */
+    {4, 4, 1, 1, 0, S_PROTO, 0},             /* protocolIdentifier */
+    {32, 139, 2, 2, 0, S_ICMP_TYPE_CODE, 0}, /* icmpTypeCodeIPv4 / icmpTypeCodeIPv6 */
     /* reverseTcpControlBits before tcpControlBits: nfdump (1.7) reads both
      * into one field, the last one wins, and its "in" columns are the
      * forward direction. */
     {6, 6, 2, 2, RS_IPFIX_PEN_REVERSE, S_REV_FLAGS, 0},   /* reverseTcpControlBits */
-    {6, 6, 2, 2, 0, S_FLAGS, 0},              /* tcpControlBits */
-    {136, 136, 1, 1, 0, S_END_REASON, 0},     /* flowEndReason */
-    {239, 239, 1, 1, 0, S_BIFLOW_DIR, 0},     /* biflowDirection */
-    {1, 1, 8, 8, 0, S_OCTETS, 0},             /* octetDeltaCount */
-    {2, 2, 8, 8, 0, S_PACKETS, 0},            /* packetDeltaCount */
-    {58, 58, 2, 2, 0, S_VLAN, 0},             /* vlanId */
+    {6, 6, 2, 2, 0, S_FLAGS, 0},                          /* tcpControlBits */
+    {136, 136, 1, 1, 0, S_END_REASON, 0},                 /* flowEndReason */
+    {239, 239, 1, 1, 0, S_BIFLOW_DIR, 0},                 /* biflowDirection */
+    {1, 1, 8, 8, 0, S_OCTETS, 0},                         /* octetDeltaCount */
+    {2, 2, 8, 8, 0, S_PACKETS, 0},                        /* packetDeltaCount */
+    {58, 58, 2, 2, 0, S_VLAN, 0},                         /* vlanId */
     {1, 1, 8, 8, RS_IPFIX_PEN_REVERSE, S_REV_OCTETS, 0},  /* reverseOctetDeltaCount */
     {2, 2, 8, 8, RS_IPFIX_PEN_REVERSE, S_REV_PACKETS, 0}, /* reversePacketDeltaCount */
     {RS_IPFIX_IE_END_REASON, RS_IPFIX_IE_END_REASON, VARLEN, VARLEN, RS_IPFIX_PEN, S_E_END_REASON,
@@ -109,10 +109,10 @@ static const struct ie ies[] = {
      S_E_INFLIGHT_CLIENT, 0},
     {RS_IPFIX_IE_INFLIGHT_SERVER, RS_IPFIX_IE_INFLIGHT_SERVER, 8, 8, RS_IPFIX_PEN,
      S_E_INFLIGHT_SERVER, 0},
-    {RS_IPFIX_IE_CLIENT_PAYLOAD, RS_IPFIX_IE_CLIENT_PAYLOAD, 8, 8, RS_IPFIX_PEN,
-     S_E_CLIENT_PAYLOAD, 0},
-    {RS_IPFIX_IE_SERVER_PAYLOAD, RS_IPFIX_IE_SERVER_PAYLOAD, 8, 8, RS_IPFIX_PEN,
-     S_E_SERVER_PAYLOAD, 0},
+    {RS_IPFIX_IE_CLIENT_PAYLOAD, RS_IPFIX_IE_CLIENT_PAYLOAD, 8, 8, RS_IPFIX_PEN, S_E_CLIENT_PAYLOAD,
+     0},
+    {RS_IPFIX_IE_SERVER_PAYLOAD, RS_IPFIX_IE_SERVER_PAYLOAD, 8, 8, RS_IPFIX_PEN, S_E_SERVER_PAYLOAD,
+     0},
     {RS_IPFIX_IE_MISSED_BYTES, RS_IPFIX_IE_MISSED_BYTES, 8, 8, RS_IPFIX_PEN, S_E_MISSED, 0},
     {RS_IPFIX_IE_UID, RS_IPFIX_IE_UID, VARLEN, VARLEN, RS_IPFIX_PEN, S_E_UID,
      sizeof(((struct rs_record *)0)->uid) - 1},
@@ -134,8 +134,7 @@ max_record_len(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < N_IES; i++)
-        n += ies[i].len6 == VARLEN ? (size_t)ies[i].max + (ies[i].max >= 255 ? 3 : 1)
-                                   : ies[i].len6;
+        n += ies[i].len6 == VARLEN ? (size_t)ies[i].max + (ies[i].max >= 255 ? 3 : 1) : ies[i].len6;
     return n;
 }
 
@@ -284,8 +283,8 @@ utf8_seq(const uint8_t *p, size_t n)
     for (size_t k = 1; k < len; k++)
         if ((p[k] & 0xc0) != 0x80)
             return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] >= 0x90))
         return 0;
     return len;
 }
@@ -367,8 +366,8 @@ encode_record(const struct rs_record *r, int v6, uint8_t *p)
         case S_ICMP_TYPE_CODE:
             /* The record keeps the ICMP type in client_port and the code in
              * server_port, as Zeek's conn.log does. */
-            put16(q, icmp ? (uint16_t)((r->client_port & 0xffu) << 8 | (r->server_port & 0xffu))
-                          : 0);
+            put16(q,
+                  icmp ? (uint16_t)((r->client_port & 0xffu) << 8 | (r->server_port & 0xffu)) : 0);
             break;
         case S_FLAGS:
             put16(q, cflags);
@@ -675,12 +674,11 @@ rs_ipfix_close(struct rs_ipfix *x, struct rs_error *err)
     rs_ipfix_flush(x);
     int rc = 0;
     if (x->st.lost_records) {
-        rc = rs_error_set(err, RS_ERR_OUTPUT,
-                          "IPFIX to %s: %llu of %llu records not sent (%llu messages)%s%s",
-                          x->target, (unsigned long long)x->st.lost_records,
-                          (unsigned long long)x->st.records,
-                          (unsigned long long)x->st.lost_messages,
-                          x->first_error.msg[0] ? ": " : "", x->first_error.msg);
+        rc = rs_error_set(
+            err, RS_ERR_OUTPUT, "IPFIX to %s: %llu of %llu records not sent (%llu messages)%s%s",
+            x->target, (unsigned long long)x->st.lost_records, (unsigned long long)x->st.records,
+            (unsigned long long)x->st.lost_messages, x->first_error.msg[0] ? ": " : "",
+            x->first_error.msg);
     }
     if (x->fd >= 0)
         close(x->fd);

@@ -19,12 +19,12 @@ struct rs_ipfix {
     uint16_t set_tid; /* its template */
     uint32_t msg_records;
 
-    uint64_t seq;                 /* data records handed on before this message */
-    int templates_sent;           /* at least once (TCP: once is all) */
+    uint64_t seq;       /* data records handed on before this message */
+    int templates_sent; /* at least once (TCP: once is all) */
     unsigned msgs_since_templates;
-    rs_time_ns templates_at;      /* wall clock of the last template message */
-    int failed;                   /* TCP: the stream broke; nothing more is sent */
-    struct rs_error first_error;  /* why the first message was lost */
+    rs_time_ns templates_at;     /* wall clock of the last template message */
+    int failed;                  /* TCP: the stream broke; nothing more is sent */
+    struct rs_error first_error; /* why the first message was lost */
     struct rs_ipfix_stats st;
 
     /* rs_ipfix_open's socket; -1 with a caller's send function. */

@@ -91,15 +91,14 @@ wait_connected(int fd, struct rs_error *err, const char *target)
         rc = poll(&p, 1, CONNECT_TIMEOUT_MS);
     while (rc < 0 && errno == EINTR);
     if (rc == 0)
-        return rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: no answer within %d s",
-                            target, CONNECT_TIMEOUT_MS / 1000);
+        return rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: no answer within %d s", target,
+                            CONNECT_TIMEOUT_MS / 1000);
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
         soerr = errno;
     if (soerr)
-        return rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target,
-                            strerror(soerr));
+        return rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target, strerror(soerr));
     return 0;
 }
 
@@ -109,8 +108,8 @@ connect_target(const char *target, enum rs_ipfix_transport t, struct rs_error *e
 {
     char host[256], port[8];
     if (split_target(target, host, sizeof host, port, sizeof port) != 0) {
-        rs_error_set(err, RS_ERR_USAGE,
-                     "bad IPFIX collector '%s' (HOST:PORT, [IPv6]:PORT or PORT)", target);
+        rs_error_set(err, RS_ERR_USAGE, "bad IPFIX collector '%s' (HOST:PORT, [IPv6]:PORT or PORT)",
+                     target);
         return -1;
     }
     struct addrinfo hints, *res = NULL;
@@ -139,14 +138,12 @@ connect_target(const char *target, enum rs_ipfix_transport t, struct rs_error *e
             if (rc != 0 && errno == EINPROGRESS)
                 rc = wait_connected(fd, err, target);
             else if (rc != 0)
-                rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target,
-                             strerror(errno));
+                rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target, strerror(errno));
             fcntl(fd, F_SETFL, fl);
         } else {
             rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
             if (rc != 0)
-                rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target,
-                             strerror(errno));
+                rs_error_set(err, RS_ERR_OUTPUT, "IPFIX collector %s: %s", target, strerror(errno));
         }
         if (rc == 0)
             break;

@@ -199,11 +199,12 @@ decode(struct decoded *d, const uint8_t *m, size_t len)
 static size_t
 field(const struct drec *r, uint32_t pen, uint16_t id, const uint8_t **p)
 {
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         if (r->f[i].pen == pen && r->f[i].id == id) {
             *p = r->f[i].p;
             return r->f[i].len;
         }
+    }
     fail_msg("field %u/%u missing", pen, id);
     return 0;
 }
@@ -552,7 +553,10 @@ test_long_strings(void **state)
         assert_int_equal(rs_ipfix_write(x, &r), 0);
     struct rs_record bad = rec4();
     /* overlong '/', a lone continuation, a surrogate, then valid é and € */
-    snprintf(bad.http_host, sizeof bad.http_host, "a\xc0\xaf" "b\x80" "c\xed\xa0\x80"
+    snprintf(bad.http_host, sizeof bad.http_host,
+             "a\xc0\xaf"
+             "b\x80"
+             "c\xed\xa0\x80"
              "d\xc3\xa9\xe2\x82\xac\xf0");
     assert_int_equal(rs_ipfix_write(x, &bad), 0);
     assert_int_equal(rs_ipfix_close(x, NULL), 0);
@@ -569,8 +573,7 @@ test_long_strings(void **state)
                 assert_int_equal(field(&d.r[k], RS_IPFIX_PEN, RS_IPFIX_IE_SNI, &p), 255);
                 assert_int_equal(field(&d.r[k], RS_IPFIX_PEN, RS_IPFIX_IE_HISTORY, &p), 63);
             } else {
-                str_eq(&d.r[k], RS_IPFIX_IE_HTTP_HOST,
-                       "a??b?c???d\xc3\xa9\xe2\x82\xac?");
+                str_eq(&d.r[k], RS_IPFIX_IE_HTTP_HOST, "a??b?c???d\xc3\xa9\xe2\x82\xac?");
             }
         }
     }
@@ -730,8 +733,8 @@ static void
 test_bad_targets(void **state)
 {
     (void)state;
-    const char *bad[] = {"", "host:", "host:0", "host:65536", "::1:4739", "[::1]4739",
-                         "host:47x", "[::1:4739"};
+    const char *bad[] = {"",         "host:",     "host:0",   "host:65536",
+                         "::1:4739", "[::1]4739", "host:47x", "[::1:4739"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct rs_error err = {0};
         assert_null(rs_ipfix_open(bad[i], RS_IPFIX_UDP, NULL, &err));
@@ -743,16 +746,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_record_v4),
-        cmocka_unit_test(test_v6_and_icmp),
-        cmocka_unit_test(test_flags_and_reasons),
-        cmocka_unit_test(test_template_schedule),
-        cmocka_unit_test(test_template_timer),
-        cmocka_unit_test(test_packing),
-        cmocka_unit_test(test_long_strings),
-        cmocka_unit_test(test_lost_messages),
-        cmocka_unit_test(test_udp_socket),
-        cmocka_unit_test(test_tcp_socket),
+        cmocka_unit_test(test_one_record_v4),     cmocka_unit_test(test_v6_and_icmp),
+        cmocka_unit_test(test_flags_and_reasons), cmocka_unit_test(test_template_schedule),
+        cmocka_unit_test(test_template_timer),    cmocka_unit_test(test_packing),
+        cmocka_unit_test(test_long_strings),      cmocka_unit_test(test_lost_messages),
+        cmocka_unit_test(test_udp_socket),        cmocka_unit_test(test_tcp_socket),
         cmocka_unit_test(test_bad_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,8 +197,9 @@ test_escaping(void **state)
     assert_non_null(strstr(html, "<title>&lt;t&gt;&amp;&quot;&#39;</title>"));
     assert_non_null(strstr(html, "x\\u003c/script\\u003e\\u2028.pcap"));
     char *t = block(html, "rs-sessions");
-    assert_non_null(strstr(t, "a\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"
-                              "\\u2028\\u003c!--\\u2029\\u0026"));
+    assert_non_null(strstr(t,
+                           "a\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"
+                           "\\u2028\\u003c!--\\u2029\\u0026"));
     assert_null(strstr(t, "\xe2\x80\xa8"));
     assert_null(strstr(t, "\xe2\x80\xa9"));
     free(html);
@@ -215,8 +216,8 @@ test_template(void **state)
     size_t len;
     char *html = page(r, &len);
     assert_int_equal(strncmp(html, "<!DOCTYPE html>", 15), 0);
-    const char *markers[] = {"@TITLE@", "@INPUTS@", "@VERSION@", "@CSS@", "@JS@", "@SUMMARY@",
-                             "@SESSIONS@"};
+    const char *markers[] = {"@TITLE@", "@INPUTS@",  "@VERSION@", "@CSS@",
+                             "@JS@",    "@SUMMARY@", "@SESSIONS@"};
     for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
         assert_null(strstr(html, markers[i]));
     assert_non_null(strstr(html, "content=\"rstscope " RS_VERSION "\""));
@@ -247,8 +248,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows),         cmocka_unit_test(test_summary_equal),
-        cmocka_unit_test(test_escaping),     cmocka_unit_test(test_template),
+        cmocka_unit_test(test_rows),        cmocka_unit_test(test_summary_equal),
+        cmocka_unit_test(test_escaping),    cmocka_unit_test(test_template),
         cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
