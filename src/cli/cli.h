@@ -23,5 +23,6 @@ int rs_cli_live(int argc, char **argv);
 int rs_cli_lab(int argc, char **argv);
 int rs_cli_send_rst(int argc, char **argv);
 int rs_cli_serve_rst(int argc, char **argv);
+int rs_cli_explain(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const char usage[] =
     "  summary FILE...     counts, top resetting hosts, resets over time, floods\n"
     "  report FILE... -o F one HTML page: charts, causes, a table of the resets\n"
     "  live -i IFACE       capture live; a record as each session ends\n"
+    "  explain --log=F FILE...  reconcile a PAN-OS traffic log with a capture\n"
     "  lab [SCENARIO...]   reproduce every ending with real sockets on loopback\n"
     "  send-rst HOST PORT  connect, optionally send, then abort with a RST\n"
     "  serve-rst           a server that resets its clients in several ways\n"
@@ -71,5 +72,7 @@ main(int argc, char **argv)
         return rs_cli_send_rst(argc - 1, argv + 1);
     if (strcmp(cmd, "serve-rst") == 0)
         return rs_cli_serve_rst(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return rs_cli_explain(argc - 1, argv + 1);
     return rs_cli_usage_error("unknown command '%s'", cmd);
 }

@@ -548,13 +548,15 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
         const char *act = e->action[0] ? e->action : "deny";
         int fw_cause = strcmp(c->rst_cause, "policy_reject") == 0 ||
                        strcmp(c->rst_cause, "refused_closed_port") == 0;
-        if (c->rst_by == RS_RST_BY_SERVER && fw_cause)
+        int to_client = strcmp(act, "reset-client") == 0 || strcmp(act, "reset-both") == 0;
+        int to_server = strcmp(act, "reset-server") == 0 || strcmp(act, "reset-both") == 0;
+        if (c->rst_by == RS_RST_BY_SERVER && fw_cause && to_client)
             add(t,
                 "The log says rule '%s' denied the session (action %s): the RST the capture "
                 "attributes to the server is the firewall's own reset in the server's name "
                 "(reset-client), not the server's.",
                 rule, act);
-        else if (c->rst_by == RS_RST_BY_CLIENT && fw_cause)
+        else if (c->rst_by == RS_RST_BY_CLIENT && fw_cause && to_server)
             add(t,
                 "The log says rule '%s' denied the session (action %s): the RST the capture "
                 "attributes to the client is the firewall's own reset in the client's name "
@@ -674,13 +676,14 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
 }
 
 static void
-explain_app(struct text *t, const char *L, const char *C, enum rs_agree a)
+explain_app(struct text *t, const char *L, const char *shown, const char *C, enum rs_agree a)
 {
+    /* L: the log's app in canonical form, for decisions; shown: as the log wrote it. */
     if (a == RS_AGREE_MAYBE) {
         add(t,
             "App-ID names the application (%s) carried over %s; rstscope identifies protocols, "
             "not applications.",
-            L, C);
+            shown, C);
         return;
     }
     if (strcmp(L, "not-applicable") == 0) {
@@ -698,7 +701,7 @@ explain_app(struct text *t, const char *L, const char *C, enum rs_agree a)
         add(t,
             "The capture shows no completed handshake with data, while App-ID identified %s: "
             "the capture missed packets (loss, snaplen, another path).",
-            L);
+            shown);
     } else if (strcmp(L, "non-syn-tcp") == 0) {
         add(t, "The firewall saw the session start without a SYN (non-syn-tcp): it missed the "
                "handshake (asymmetric routing, or the session predates a failover or reboot).");
@@ -708,10 +711,10 @@ explain_app(struct text *t, const char *L, const char *C, enum rs_agree a)
             "insufficient-data).",
             C);
     } else if (rs_panos_app_is_state(C)) {
-        add(t, "App-ID identified %s, which rstscope's dissectors %s (%s).", L,
+        add(t, "App-ID identified %s, which rstscope's dissectors %s (%s).", shown,
             rs_panos_app_known(L) ? "could not see in this capture" : "do not know", C);
     } else {
-        add(t, "App-ID says %s, rstscope says %s.", L, C);
+        add(t, "App-ID says %s, rstscope says %s.", shown, C);
     }
 }
 
@@ -812,12 +815,12 @@ rs_panmatch_row(const struct rs_panmatch *m, size_t i, struct rs_panmatch_row *r
         add(&t, "Log and capture agree: %s, %s.", e->end_reason[0] ? e->end_reason : "(no reason)",
             lapp[0] ? lapp : "(no app)");
         if (row->app == RS_AGREE_MAYBE)
-            explain_app(&t, lapp, c->panos_app, row->app);
+            explain_app(&t, lapp, e->app, c->panos_app, row->app);
     } else {
         if (row->end_reason == RS_AGREE_NO)
             explain_end(&t, e, c);
         if (row->app == RS_AGREE_NO || row->app == RS_AGREE_MAYBE)
-            explain_app(&t, lapp, c->panos_app, row->app);
+            explain_app(&t, lapp, e->app, c->panos_app, row->app);
         if (row->counts == RS_AGREE_NO) {
             add(&t,
                 "Counts differ: the log has %llu/%llu packets and %llu/%llu bytes (sent/received), "
