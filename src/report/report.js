@@ -318,8 +318,10 @@
   function findings(S) {
     var box = $('#findings .body'), u = S.unsolicited;
     append(box, el('p', { 'data-kind': 'unsolicited', 'data-key': 'sessions', 'data-n': u.sessions },
-      fmt(u.sessions) + ' sessions were made only of RSTs from one side (no SYN, no data): ' + fmt(u.rsts) +
-      ' RSTs, ' + fmt(u.rst_acks) + ' of them RST|ACK, to ' + fmt(u.destinations) + ' addresses.'));
+      u.sessions ? fmt(u.sessions) + (u.sessions === 1 ? ' session was' : ' sessions were') +
+        ' made only of RSTs from one side (no SYN, no data): ' + fmt(u.rsts) + ' RSTs, ' + fmt(u.rst_acks) +
+        ' of them RST|ACK, to ' + fmt(u.destinations) + (u.destinations === 1 ? ' address.' : ' addresses.')
+        : 'No unsolicited RSTs (sessions made only of RSTs from one side, with no SYN and no data).'));
     if (!S.findings.length) {
       append(box, el('p', { 'class': 'muted' }, 'No RST flood and no backscatter (thresholds: ' +
         S.thresholds.flood_min_rsts + ' RSTs to one address, or ' + S.thresholds.flood_burst_rsts +
