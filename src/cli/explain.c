@@ -138,7 +138,7 @@ parse_tz(const char *s, int64_t *out)
     }
     if (h > 14 || m > 59)
         return -1;
-    *out = sign * (h * 3600 + m * 60);
+    *out = (int64_t)sign * ((int64_t)h * 3600 + (int64_t)m * 60);
     return 0;
 }
 
@@ -575,11 +575,12 @@ write_table(FILE *out, const struct rs_panmatch_row *r, int *header)
         snprintf(lv, sizeof lv, "-");
     }
     snprintf(sess, sizeof sess, "%s -> %s", a, b);
-    if (r->cap)
+    if (r->cap) {
         snprintf(cv, sizeof cv, "%s / %s", rs_panos_end_reason(r->cap->end_reason),
                  r->cap->panos_app);
-    else
+    } else {
         snprintf(cv, sizeof cv, "-");
+    }
     const char *agree = r->kind != RS_PANMATCH_MATCHED ? "-" : r->agree ? "yes" : "no";
     fprintf(out, "%6s  %-12s  %-5s  %-46s  %-36s  %-36s  %s\n", line,
             rs_panmatch_kind_name(r->kind), pc.s, sess, lv, cv, agree);
@@ -633,10 +634,11 @@ rs_cli_explain(int argc, char **argv)
             break;
         case OPT_TOLERANCE:
             tolerance = parse_duration(optarg);
-            if (tolerance < 0)
+            if (tolerance < 0) {
                 return rs_cli_usage_error("--tolerance wants a duration such as 2s, 500ms or 1.5, "
                                           "got '%s'",
                                           optarg);
+            }
             break;
         case OPT_LOGTZ:
             if (strcmp(optarg, "auto") == 0) {

@@ -34,7 +34,7 @@
 #include <rstscope/panlog.h>
 
 #define ARENA_CHUNK 65536
-#define MAX_OFFSET_S (14 * 3600)
+#define MAX_OFFSET_S ((int64_t)14 * 3600)
 #define OFFSET_STEP_S 900
 #define N_OFFSETS (2 * MAX_OFFSET_S / OFFSET_STEP_S + 1)
 
@@ -382,7 +382,7 @@ vote_offsets(struct rs_panmatch *m)
                                         : -((-diff_s + OFFSET_STEP_S / 2) / OFFSET_STEP_S);
                 if (q * OFFSET_STEP_S > MAX_OFFSET_S || q * OFFSET_STEP_S < -MAX_OFFSET_S)
                     continue;
-                rs_time_ns utc = e->start - q * OFFSET_STEP_S * RS_NS_PER_SEC;
+                rs_time_ns utc = e->start - q * (int64_t)OFFSET_STEP_S * RS_NS_PER_SEC;
                 if (start_dist(c->ts, utc) > m->opts.tolerance)
                     continue;
                 size_t slot = (size_t)(q + MAX_OFFSET_S / OFFSET_STEP_S);
@@ -550,31 +550,32 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
                        strcmp(c->rst_cause, "refused_closed_port") == 0;
         int to_client = strcmp(act, "reset-client") == 0 || strcmp(act, "reset-both") == 0;
         int to_server = strcmp(act, "reset-server") == 0 || strcmp(act, "reset-both") == 0;
-        if (c->rst_by == RS_RST_BY_SERVER && fw_cause && to_client)
+        if (c->rst_by == RS_RST_BY_SERVER && fw_cause && to_client) {
             add(t,
                 "The log says rule '%s' denied the session (action %s): the RST the capture "
                 "attributes to the server is the firewall's own reset in the server's name "
                 "(reset-client), not the server's.",
                 rule, act);
-        else if (c->rst_by == RS_RST_BY_CLIENT && fw_cause && to_server)
+        } else if (c->rst_by == RS_RST_BY_CLIENT && fw_cause && to_server) {
             add(t,
                 "The log says rule '%s' denied the session (action %s): the RST the capture "
                 "attributes to the client is the firewall's own reset in the client's name "
                 "(reset-server).",
                 rule, act);
-        else if (strcmp(c->conn_state, "S0") == 0 || strcmp(c->conn_state, "OTH") == 0)
+        } else if (strcmp(c->conn_state, "S0") == 0 || strcmp(c->conn_state, "OTH") == 0) {
             add(t,
                 "The log says rule '%s' denied the session (action %s): the capture shows the "
                 "client's packets and no answer, as a blocked session looks in front of the "
                 "firewall.",
                 rule, act);
-        else
+        } else {
             add(t,
                 "The log says rule '%s' denied the session (action %s), but the capture shows "
                 "it carried on (%s, app %s): the capture point is not behind this decision (it "
                 "saw the traffic before the firewall or on another path), or the line is another "
                 "attempt on the same tuple.",
                 rule, act, cs, c->app[0] ? c->app : "(none)");
+        }
         return;
     }
     if (strcmp(L, "threat") == 0) {
@@ -582,11 +583,12 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
             "The firewall ended the session for a threat (see its THREAT log for session ID "
             "%llu); packets cannot show that decision.",
             (unsigned long long)e->session_id);
-        if (is_rst(C))
+        if (is_rst(C)) {
             add(t,
                 "The RST the capture attributes to the %s is likely the firewall's threat action "
                 "(reset-client/-server/-both), sent in an endpoint's name.",
                 side_name(C));
+        }
         return;
     }
     if (strncmp(L, "decrypt", 7) == 0) {
@@ -605,37 +607,39 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
     }
     if (strcmp(L, "tcp-rst-from-client") == 0 || strcmp(L, "tcp-rst-from-server") == 0) {
         const char *lside = L[13] == 'c' ? "client" : "server";
-        if (is_rst(C))
+        if (is_rst(C)) {
             add(t,
                 "The log names the %s as the resetter; the capture's first accepted RST is the "
                 "%s's (%s): both sides reset and the firewall and the capture point saw them in "
                 "a different order, or one of the RSTs did not pass the firewall.",
                 lside, side_name(C), c->rst_cause[0] ? c->rst_cause : "no cause");
-        else if (C == RS_END_TCP_FIN)
+        } else if (C == RS_END_TCP_FIN) {
             add(t,
                 "The firewall saw a RST from the %s that the capture does not show (it shows "
                 "FINs): the RST was sent beyond the capture point (by a device between them, or "
                 "the firewall's own threat or policy reset) or the capture lost it.",
                 lside);
-        else
+        } else {
             add(t,
                 "The firewall saw a RST from the %s that the capture does not show (%s): the "
                 "capture ended earlier, lost it, or the RST came from beyond the capture point.",
                 lside, cs);
+        }
         return;
     }
     if (strcmp(L, "tcp-fin") == 0) {
-        if (is_rst(C))
+        if (is_rst(C)) {
             add(t,
                 "The capture shows a RST (from %s, %s) where the firewall logged tcp-fin: the "
                 "firewall closed its session at the FINs before the RST arrived, or the RST did "
                 "not pass it (sent on the capture's side, or out of the firewall's window).",
                 rst_by_text(c->rst_by), c->rst_cause[0] ? c->rst_cause : "no cause");
-        else
+        } else {
             add(t,
                 "The firewall saw a FIN the capture does not show (%s): the capture ended first "
                 "or missed the closing packets (loss, another path).",
                 cs);
+        }
         return;
     }
     if (strcmp(L, "aged-out") == 0) {
@@ -649,11 +653,12 @@ explain_end(struct text *t, const struct rs_panlog_entry *e, const struct rs_pan
                 "another path) or it discarded them.",
                 cs);
             if (strncmp(c->rst_cause, "injected", 8) == 0 ||
-                strncmp(c->rst_cause, "idle_timeout", 12) == 0)
+                strncmp(c->rst_cause, "idle_timeout", 12) == 0) {
                 add(t,
                     "The RST looks forged or sent by a middlebox (%s), so it may never have "
                     "crossed the firewall.",
                     c->rst_cause);
+            }
         }
         return;
     }
@@ -732,15 +737,16 @@ rs_panmatch_row(const struct rs_panmatch *m, size_t i, struct rs_panmatch_row *r
         row->kind = RS_PANMATCH_CAPTURE_ONLY;
         row->cap = c;
         add(&t, "The log has no line for this session:");
-        if (strcmp(c->app, "non-syn-tcp") == 0)
+        if (strcmp(c->app, "non-syn-tcp") == 0) {
             add(&t, "its first packet was not a SYN, and a firewall with tcp-reject-non-syn (the "
                     "PAN-OS default) drops such packets without a session or a log.");
-        else if (c->end_reason == RS_END_OPEN)
+        } else if (c->end_reason == RS_END_OPEN) {
             add(&t, "it was still open when the capture ended, and PAN-OS logs a session when it "
                     "ends.");
-        else
+        } else {
             add(&t, "it did not pass this firewall (another path), its rule does not log at "
                     "session end, or it is outside the log's time range.");
+        }
         if (c->explanation[0])
             add(&t, "Capture: %s", c->explanation);
         return;
@@ -760,11 +766,12 @@ rs_panmatch_row(const struct rs_panmatch *m, size_t i, struct rs_panmatch_row *r
                 (long long)((o < 0 ? -o : o) / 3600), (long long)((o < 0 ? -o : o) % 3600 / 60));
         }
         add(&t, ": the capture does not cover this session's time or path.");
-        if (strcmp(e->end_reason, "policy-deny") == 0)
+        if (strcmp(e->end_reason, "policy-deny") == 0) {
             add(&t,
                 "The firewall blocked it (rule '%s', action %s); a capture behind the firewall "
                 "never sees such packets.",
                 e->rule, e->action[0] ? e->action : "deny");
+        }
         return;
     }
 
@@ -776,10 +783,11 @@ rs_panmatch_row(const struct rs_panmatch *m, size_t i, struct rs_panmatch_row *r
     row->start_delta = c->ts - log_utc(m, e);
 
     /* end reason */
-    if (e->end_reason[0])
+    if (e->end_reason[0]) {
         row->end_reason = strcmp(e->end_reason, rs_panos_end_reason(c->end_reason)) == 0
                               ? RS_AGREE_YES
                               : RS_AGREE_NO;
+    }
     /* application, in App-ID names */
     char lapp[64];
     rs_panos_app_canon(e->app, strnlen(e->app, sizeof e->app), lapp, sizeof lapp);
@@ -829,14 +837,15 @@ rs_panmatch_row(const struct rs_panmatch *m, size_t i, struct rs_panmatch_row *r
                 (unsigned long long)e->bytes_sent, (unsigned long long)e->bytes_recv,
                 (unsigned long long)cps, (unsigned long long)cpr, (unsigned long long)cbs,
                 (unsigned long long)cbr);
-            if (e->pkts_sent + e->pkts_recv < cps + cpr)
+            if (e->pkts_sent + e->pkts_recv < cps + cpr) {
                 add(&t, "; the firewall saw fewer packets: part of the session took another "
                         "path or was dropped before it.");
-            else if (e->pkts_sent + e->pkts_recv > cps + cpr)
+            } else if (e->pkts_sent + e->pkts_recv > cps + cpr) {
                 add(&t, "; the capture missed packets (loss, a capture that started late or "
                         "ended early, or another path).");
-            else
+            } else {
                 add(&t, "; the byte counts differ by more than a link-layer header per packet.");
+            }
         }
     }
     if (row->via_nat)

@@ -30,9 +30,8 @@ static const struct {
     const char *variant;
     const char *canon;
 } fold_tab[] = {
-    {"snmpv1", "snmp"},       {"snmpv2", "snmp"},     {"snmpv3", "snmp"},
-    {"snmp-trap", "snmp"},    {"ms-rdp", "ms-rdp"},   {"postgresql", "postgres"},
-    {"kerberos", "kerberos"}, {"icmp6", "ipv6-icmp"}, {"ssh", "ssh"},
+    {"snmpv1", "snmp"},    {"snmpv2", "snmp"},     {"snmpv3", "snmp"},
+    {"snmp-trap", "snmp"}, {"icmp6", "ipv6-icmp"},
 };
 
 static const char *const states[] = {

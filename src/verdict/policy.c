@@ -441,11 +441,12 @@ parse_line(struct rs_policy *p, const struct pctx *c, char *s)
         return 0;
     }
     enum rs_policy_action a;
-    if (parse_action(first, &a) != 0)
+    if (parse_action(first, &a) != 0) {
         return PERR(c,
                     "unknown action '%s' (allow, deny, drop, reset-client, reset-server, "
                     "reset-both; or the setting non-syn-tcp)",
                     first);
+    }
     return parse_rule(p, c, a, rest);
 }
 
@@ -721,6 +722,12 @@ rs_policy_apply(const struct rs_policy *p, struct rs_record *r)
         r->rst_by = RS_RST_BY_NONE;
         what = "blocks the session";
         break;
+    }
+    if (r->proto != 6 && r->rst_by != RS_RST_BY_NONE) {
+        /* Only TCP has a RST; for other protocols a reset action blocks
+         * (PAN-OS may answer UDP with an ICMP unreachable). */
+        r->rst_by = RS_RST_BY_NONE;
+        what = "blocks the session (a reset action has no RST outside TCP)";
     }
     if (r->rst_by != RS_RST_BY_NONE) {
         snprintf(r->rst_cause, sizeof r->rst_cause, "policy_reject");

@@ -259,12 +259,12 @@ test_long_line_and_prefixes(void **state)
     const char *good = good_line();
     size_t gl = strlen(good);
     size_t big = RS_PANLOG_MAX_LINE + 5000;
-    char *text = malloc(2 * gl + big + 2);
+    char *text = calloc(1, 2 * gl + big + 2);
     assert_non_null(text);
-    memcpy(text, good, gl);
+    snprintf(text, gl + 1, "%s", good);
     memset(text + gl, 'x', big);
     text[gl + big] = '\n';
-    memcpy(text + gl + big + 1, good, gl);
+    snprintf(text + gl + big + 1, gl + 1, "%s", good);
     FILE *f = fmemopen(text, 2 * gl + big + 1, "rb");
     assert_non_null(f);
     struct got g;
@@ -560,10 +560,10 @@ test_match_offset(void **state)
         struct rs_panlog_entry e;
         for (int i = 0; i < 5; i++) {
             mkrec(&r, (uint64_t)i + 1, "10.0.0.1", (uint16_t)(4000 + i), "192.0.2.1", 443,
-                  T0 + i * 60 * RS_NS_PER_SEC, 3, 3, RS_END_TCP_FIN, "ssl");
+                  T0 + (rs_time_ns)i * 60 * RS_NS_PER_SEC, 3, 3, RS_END_TCP_FIN, "ssl");
             assert_int_equal(rs_panmatch_add_record(m, &r), 0);
             mkline(&e, (uint64_t)i + 1, "10.0.0.1", (uint16_t)(4000 + i), "192.0.2.1", 443,
-                   T0 + (i * 60 + 19800) * RS_NS_PER_SEC, 3, 3, "tcp-fin", "ssl");
+                   T0 + ((rs_time_ns)i * 60 + 19800) * RS_NS_PER_SEC, 3, 3, "tcp-fin", "ssl");
             assert_int_equal(rs_panmatch_add_line(m, &e), 0);
         }
         /* a zoned line is taken as it is */

@@ -198,7 +198,7 @@ test_writer_allowed(void **state)
     struct rs_record r;
     rec_v4(&r);
     char *line = write_one(&r);
-    char *f[100];
+    char *f[100] = {0};
     size_t n = split(line, f, 100);
     assert_int_equal(n, 75);
     assert_string_equal(f[0], "1");
@@ -241,7 +241,7 @@ test_writer_allowed(void **state)
     /* still open: PAN-OS has no such reason */
     r.end_reason = RS_END_OPEN;
     line = write_one(&r);
-    n = split(line, f, 100);
+    assert_int_equal(split(line, f, 100), 75);
     assert_string_equal(f[46], "unknown");
     free(line);
 }
@@ -257,7 +257,7 @@ test_writer_denied(void **state)
     snprintf(r.action, sizeof r.action, "reset-both");
     snprintf(r.rule, sizeof r.rule, "block-web");
     char *line = write_one(&r);
-    char *f[100];
+    char *f[100] = {0};
     assert_int_equal(split(line, f, 100), 75);
     assert_string_equal(f[4], "drop");
     assert_string_equal(f[11], "block-web");
@@ -293,7 +293,7 @@ test_writer_v6_icmp_quote(void **state)
     r.server_port = 129;
     r.app[0] = '\0';
     char *line = write_one(&r);
-    char *f[100];
+    char *f[100] = {0};
     assert_int_equal(split(line, f, 100), 75);
     assert_string_equal(f[7], "2001:db8::1");
     assert_string_equal(f[9], "::");

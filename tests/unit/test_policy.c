@@ -239,17 +239,17 @@ test_apply_actions(void **state)
                                 "deny dport=6 app=ssh name=after\n"
                                 "allow dport=7 name=ok\n");
     static const struct {
-        uint16_t port;
         const char *action, *rule, *app;
-        enum rs_rst_by by;
         const char *cause;
+        enum rs_rst_by by;
+        uint16_t port;
     } want[] = {
-        {1, "deny", "d", "not-applicable", RS_RST_BY_NONE, ""},
-        {2, "drop", "dr", "not-applicable", RS_RST_BY_NONE, ""},
-        {3, "reset-client", "rc", "not-applicable", RS_RST_BY_SERVER, "policy_reject"},
-        {4, "reset-server", "rs", "not-applicable", RS_RST_BY_CLIENT, "policy_reject"},
-        {5, "reset-both", "rb", "not-applicable", RS_RST_BY_BOTH, "policy_reject"},
-        {6, "deny", "after", "ssh", RS_RST_BY_NONE, ""},
+        {"deny", "d", "not-applicable", "", RS_RST_BY_NONE, 1},
+        {"drop", "dr", "not-applicable", "", RS_RST_BY_NONE, 2},
+        {"reset-client", "rc", "not-applicable", "policy_reject", RS_RST_BY_SERVER, 3},
+        {"reset-server", "rs", "not-applicable", "policy_reject", RS_RST_BY_CLIENT, 4},
+        {"reset-both", "rb", "not-applicable", "policy_reject", RS_RST_BY_BOTH, 5},
+        {"deny", "after", "ssh", "", RS_RST_BY_NONE, 6},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct rs_record r;
@@ -290,6 +290,14 @@ test_apply_actions(void **state)
     assert_string_equal(r.action, "allow");
     assert_string_equal(r.rule, "");
     assert_int_equal(r.end_reason, RS_END_TCP_FIN);
+    /* A reset action on UDP blocks without a RST. */
+    rec(&r, 17, "192.0.2.9", 40000, "192.0.2.1", 5, "dns");
+    rs_policy_apply(p, &r);
+    assert_int_equal(r.end_reason, RS_END_POLICY_DENY);
+    assert_string_equal(r.action, "reset-both");
+    assert_int_equal(r.rst_by, RS_RST_BY_NONE);
+    assert_string_equal(r.rst_cause, "");
+    assert_non_null(strstr(r.explanation, "no RST outside TCP"));
     /* No policy: nothing changes. */
     rec(&r, 6, "192.0.2.9", 40000, "192.0.2.1", 1, "ssh");
     rs_policy_apply(NULL, &r);
@@ -424,6 +432,8 @@ test_engine(void **state)
             if (s.rec[k].server_port == ports[i])
                 r = &s.rec[k];
         assert_non_null(r);
+        if (!r)
+            return;
         if (ports[i] == 22) {
             assert_int_equal(r->end_reason, RS_END_POLICY_DENY);
             assert_string_equal(r->app, "not-applicable");
