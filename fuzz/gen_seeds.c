@@ -7,8 +7,9 @@
  *               802.1Q, QinQ, MPLS and PPPoE; raw IP; BSD null and loop; PPP;
  *               Cisco HDLC; FDDI; 802.11 with radiotap and PPI; Linux SLL and
  *               SLL2; NFLOG) carrying TCP, UDP, ICMP and IPv6, plus every
- *               tunnel the decoder follows (IP-in-IP, GRE, ERSPAN, VXLAN,
- *               Geneve, GTP-U, Teredo, AYIYA) and IPv4 fragments; layout in
+ *               tunnel the decoder follows (IP-in-IP, GRE with IPv4, IPv6,
+ *               Ethernet, 802.11 and PPTP's PPP, GRE in UDP, ERSPAN II and III,
+ *               VXLAN, Geneve, GTP-U, Teredo, AYIYA) and IPv4 fragments; layout in
  *               fuzz_decode.c.
  * DIR/pipeline/ two configuration bytes and then a capture (fuzz_pipeline.c):
  *               the standard mix of sessions (tests/tools/capbuf.h) as pcap in
@@ -501,6 +502,43 @@ decode_seeds(void)
         memcpy(g + 16, inner_eth, ne);
         t = ip4_around(47, g, 16 + ne);
         decode_seed("tun-erspan2", L_ETH, 0, f, ether(f, &t, 0));
+        /* ERSPAN type III: 12-byte header with the O flag (an 8-byte subheader). */
+        memset(g, 0, 28);
+        put_be16(g + 2, 0x22eb);
+        g[4 + 11] = 1;
+        memcpy(g + 28, inner_eth, ne);
+        t = ip4_around(47, g, 28 + ne);
+        decode_seed("tun-erspan3", L_ETH, 0, f, ether(f, &t, 0));
+        /* GRE carrying IPv6, with checksum, key and sequence present. */
+        memset(g, 0, 16);
+        put_be16(g, 0xb000);
+        put_be16(g + 2, 0x86dd);
+        memcpy(g + 16, syn6.b, syn6.n);
+        t = ip4_around(47, g, 16 + syn6.n);
+        decode_seed("tun-gre-ip6", L_ETH, 0, f, ether(f, &t, 0));
+        /* PPTP: enhanced GRE (version 1) with key and sequence, then PPP. */
+        memset(g, 0, 12);
+        put_be16(g, 0x3001);
+        put_be16(g + 2, 0x880b);
+        put_be16(g + 4, (uint32_t)(syn4.n + 4));
+        g[12] = 0xff;
+        g[13] = 0x03;
+        put_be16(g + 14, 0x0021);
+        memcpy(g + 16, syn4.b, syn4.n);
+        t = ip4_around(47, g, 16 + syn4.n);
+        decode_seed("tun-pptp", L_ETH, 0, f, ether(f, &t, 0));
+        /* Aruba: GRE type 0x8200 carrying an 802.11 frame. */
+        memset(g, 0, 4);
+        put_be16(g + 2, 0x8200);
+        size_t nw = wlan(g + 4, &syn4);
+        t = ip4_around(47, g, 4 + nw);
+        decode_seed("tun-gre-wlan", L_ETH, 0, f, ether(f, &t, 0));
+        /* GRE in UDP (RFC 8086, port 4754). */
+        memset(g, 0, 4);
+        put_be16(g + 2, 0x0800);
+        memcpy(g + 4, syn4.b, syn4.n);
+        t = udp_pkt("198.51.100.1", "198.51.100.2", 50000, 4754, g, 4 + syn4.n);
+        decode_seed("tun-gre-udp", L_ETH, 0, f, ether(f, &t, 0));
     }
     {
         uint8_t v[512];

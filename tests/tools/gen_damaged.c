@@ -15,13 +15,16 @@
  * It also writes the captures for the truncation sweep, sweep.pcap and
  * sweep.pcapng, each with a .ends file: the byte offset where each packet
  * record ends, one per line, after a first line holding the size of the
- * file header (a prefix shorter than it is not a capture).
+ * file header (a prefix shorter than it is not a capture); and every
+ * proper prefix of each as DIR/cut/sweep.pcap.K (K bytes).
  *
  * Every case starts from pl_mix (capbuf.h): 22 packets in 5 sessions.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tools/capbuf.h"
 
@@ -39,6 +42,25 @@ emit(const char *name, const struct capbuf *b, size_t n, int want_exit, long pac
         exit(1);
     }
     fprintf(manifest, "%s\t%d\t%ld\t%s\n", name, want_exit, packets, pattern);
+}
+
+/* Every proper prefix of b as DIR/cut/NAME.K, so the sweep spawns no cutter. */
+static void
+emit_prefixes(const char *name, const struct capbuf *b)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cut", dir);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        perror(path);
+        exit(1);
+    }
+    for (size_t k = 0; k < b->len; k++) {
+        snprintf(path, sizeof path, "%s/cut/%s.%zu", dir, name, k);
+        if (cb_write_file(b, path, k) != 0) {
+            perror(path);
+            exit(1);
+        }
+    }
 }
 
 static void
@@ -120,6 +142,7 @@ main(int argc, char **argv)
     }
     emit("sweep.pcap", &b, b.len, 0, (long)SW, "-");
     emit_ends("sweep.pcap", 24, ends, SW);
+    emit_prefixes("sweep.pcap", &b);
     cb_free(&b);
     cb_ng_shb(&b);
     cb_ng_idb(&b, ETH, 262144);
@@ -130,6 +153,7 @@ main(int argc, char **argv)
     }
     emit("sweep.pcapng", &b, b.len, 0, (long)SW, "-");
     emit_ends("sweep.pcapng", ng_header, ends, SW);
+    emit_prefixes("sweep.pcapng", &b);
     cb_free(&b);
 
     /* ---- classic pcap damage ---- */
