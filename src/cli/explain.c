@@ -21,7 +21,6 @@
 #include <rstscope/engine.h>
 #include <rstscope/output.h>
 #include <rstscope/panlog.h>
-#include <rstscope/policy.h>
 
 #include "cli/cli.h"
 #include "cli/common_opts.h"
@@ -52,9 +51,7 @@ static const char explain_usage[] =
     "                      the quarter-hour shift that pairs the most lines), UTC,\n"
     "                      or an offset such as +02:00, -0500\n"
     "  --only=WHICH        all (default), or disagree: rows that do not agree,\n"
-    "                      unpaired lines and sessions included\n"
-    "  --policy=FILE       emulate the firewall's rules on the capture (as "
-    "analyze)\n" RS_CLI_INPUT_HELP
+    "                      unpaired lines and sessions included\n" RS_CLI_INPUT_HELP
     "  -o, --output=FILE   write the rows to FILE instead of stdout\n"
     "  -q, --quiet         no summary on stderr\n"
     "  -h, --help          this help\n"
@@ -74,7 +71,6 @@ enum {
     OPT_TOLERANCE,
     OPT_LOGTZ,
     OPT_ONLY,
-    OPT_POLICY,
 };
 
 enum fmt { FMT_TABLE, FMT_JSONL, FMT_CSV };
@@ -597,7 +593,6 @@ rs_cli_explain(int argc, char **argv)
         {"tolerance", required_argument, NULL, OPT_TOLERANCE},
         {"log-tz", required_argument, NULL, OPT_LOGTZ},
         {"only", required_argument, NULL, OPT_ONLY},
-        {"policy", required_argument, NULL, OPT_POLICY},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -605,7 +600,7 @@ rs_cli_explain(int argc, char **argv)
     };
     struct rs_cli_input in;
     rs_cli_input_init(&in);
-    const char *logpath = NULL, *outpath = NULL, *policy_path = NULL;
+    const char *logpath = NULL, *outpath = NULL;
     int format = -1, quiet = 0, only_disagree = 0, auto_tz = 1;
     int64_t tz = 0;
     rs_time_ns tolerance = 2 * RS_NS_PER_SEC;
@@ -660,9 +655,6 @@ rs_cli_explain(int argc, char **argv)
                 return rs_cli_usage_error("unknown --only '%s' for explain (all, disagree)",
                                           optarg);
             break;
-        case OPT_POLICY:
-            policy_path = optarg;
-            break;
         case 'o':
             outpath = optarg;
             break;
@@ -687,26 +679,19 @@ rs_cli_explain(int argc, char **argv)
 
     struct rs_engine_config cfg;
     struct rs_capture_opts copts;
+    /* Loads --policy too (the shared input options); freed at the end. */
     int st = rs_cli_input_config(&in, RS_PROFILE_PANOS, &cfg, &copts);
-    if (st != RS_EXIT_OK)
+    if (st != RS_EXIT_OK) {
+        rs_cli_input_free(&in);
         return st;
+    }
 
     int status = RS_EXIT_OK;
     struct rs_error err = {0};
-    struct rs_policy *policy = NULL;
     struct rs_panmatch *m = NULL;
     struct rs_capture *cap = NULL;
     struct rs_engine *eng = NULL;
     FILE *logf = NULL, *out = stdout;
-
-    if (policy_path) {
-        policy = rs_policy_load(policy_path, &err);
-        if (!policy) {
-            fprintf(stderr, "rstscope: --policy: %s\n", err.msg);
-            return err.code == RS_ERR_INPUT ? RS_EXIT_INPUT : RS_EXIT_USAGE;
-        }
-        cfg.policy = policy;
-    }
 
     /* 1. the log */
     logf = strcmp(logpath, "-") == 0 ? stdin : fopen(logpath, "rb");
@@ -863,6 +848,6 @@ out:
     rs_engine_free(eng);
     rs_capture_close(cap);
     rs_panmatch_free(m);
-    rs_policy_free(policy);
+    rs_cli_input_free(&in);
     return status;
 }
