@@ -100,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Small fragment caps: the table-full paths run too, and each run does
      * not allocate (and, under ASan, poison) the default 8 MiB pool. */
     cfg.frag_max_datagrams = 8;
-    cfg.frag_max_bytes = 128 * 1024;
+    cfg.frag_max_bytes = (size_t)128 * 1024;
     int cut = (data[0] >> 6) & 1;
     struct rs_decoder *d = rs_decoder_new(&cfg);
     if (!d)

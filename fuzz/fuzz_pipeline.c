@@ -219,7 +219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.hash_seed = 0x5eed; /* reproducible runs */
     cfg.decode.verify_checksums = (cfgb >> 1) & 1;
     cfg.decode.frag_max_datagrams = 8; /* small caps: see fuzz_decode.c */
-    cfg.decode.frag_max_bytes = 128 * 1024;
+    cfg.decode.frag_max_bytes = (size_t)128 * 1024;
     if (cfgb & 4)
         cfg.max_sessions = 4;
     if (cfgb & 64) {
