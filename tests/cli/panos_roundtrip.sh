@@ -3,7 +3,9 @@
 # shared corpus (and the bundled loopback capture), read back by `explain
 # --log`, pairs every session with its own line (the log's Session ID is the
 # record id) and agrees on end reason, application and counts; no line and
-# no session is left over. Skips (77) without ../shared/corpus.
+# no session is left over. Skips (77) without ../shared/corpus. Under the
+# sanitizers (BUILD=build-san) every third capture is enough to keep CI short:
+# the writer, reader and matcher run the same code on each.
 set -u
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -54,12 +56,17 @@ PY
 
 n=0; bad=0; sessions=0
 check "$TOP/examples/loopback-resets.pcap" || bad=$((bad + 1))
+step=1
+[[ ${BUILD:-build} == *san* ]] && step=3
+i=0
 while IFS= read -r f; do
+    i=$((i + 1))
+    [ $(((i - 1) % step)) -eq 0 ] || continue
     n=$((n + 1))
     check "$f" || bad=$((bad + 1))
     sessions=$((sessions + $(wc -l <"$d/log")))
 done < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | sort)
 echo "$n corpus captures, $sessions sessions round-tripped, $bad with problems"
-[ "$n" -gt 100 ] || fail "too few captures found"
+[ "$i" -gt 100 ] || fail "too few captures found"
 [ "$bad" -eq 0 ] || fail "$bad captures did not round-trip"
 exit 0
