@@ -25,6 +25,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -275,8 +276,10 @@ def main():
         return 2
     udd = tempfile.mkdtemp(prefix="rs-chromium-")
     log = open(os.path.join(outdir, "chromium.log"), "w")
+    # its own process group: /usr/bin/chromium is a wrapper script, and the
+    # browser under it must end with the test too
     proc = subprocess.Popen([CHROMIUM] + FLAGS + [f"--user-data-dir={udd}", "about:blank"],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         port_path = os.path.join(udd, "DevToolsActivePort")
         deadline = time.time() + 90
@@ -293,11 +296,15 @@ def main():
         print(json.dumps(result))
         return 0
     finally:
-        proc.terminate()
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         shutil.rmtree(udd, ignore_errors=True)
 
 
