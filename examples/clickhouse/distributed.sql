@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS rstscope.sessions_all
     hint                  String,
     sni                   String,
     http_host             String,
+    action                String,   -- --policy: allow, deny, drop, reset-*; '' without
+    rule                  String,   -- --policy: the rule that decided
 
     -- ALIAS here, MATERIALIZED in the shards' tables: ClickHouse (18.16 at
     -- least) refuses an insert through a Distributed table that has

@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS rstscope.sessions
     hint                  String,
     sni                   String,
     http_host             String,
+    action                String,   -- --policy: allow, deny, drop, reset-*; '' without
+    rule                  String,   -- --policy: the rule that decided
 
     -- computed at insert, for grouping: the session's start and end (UTC)
     start_time            DateTime('UTC') MATERIALIZED toDateTime(toUInt32(ts), 'UTC'),

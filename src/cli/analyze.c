@@ -353,10 +353,17 @@ rs_cli_analyze(int argc, char **argv)
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : progress);
     while (rc == RS_CAPTURE_PACKET) {
-        if (par)
+        if (par) {
             rs_parallel_packet(par, &pkt);
-        else
+        } else {
+            /* Start the next two frames' session lookups now (a hint). */
+            struct rs_packet next;
+            if (rs_capture_peek(cap, 2, &next))
+                rs_engine_prefetch(eng, &next, 2);
+            if (rs_capture_peek(cap, 1, &next))
+                rs_engine_prefetch(eng, &next, 1);
             rs_engine_packet(eng, &pkt);
+        }
         rs_progress_tick(&prog);
         rc = rs_capture_next(cap, &pkt);
     }

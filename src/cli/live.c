@@ -33,7 +33,8 @@ static const char live_usage[] =
     "options:\n"
     "  -i, --interface=IFACE  capture on IFACE (eth0, lo, any, ...)\n"
     "  --format=FMT        table (default on a terminal), jsonl (default otherwise),\n"
-    "                      csv, zeek (a Zeek conn.log; implies --profile=zeek)\n" RS_CLI_INPUT_HELP
+    "                      csv, zeek (a Zeek conn.log; implies --profile=zeek),\n"
+    "                      panos (PAN-OS TRAFFIC end log lines; docs/panos.md)\n" RS_CLI_INPUT_HELP
     "  --only=WHICH        all (default), resets, failed\n"
     "  --explain           table: add each session's explanation and hint\n"
     "  --promisc           put the interface in promiscuous mode\n"
@@ -212,7 +213,7 @@ rs_cli_live(int argc, char **argv)
         case OPT_FORMAT:
             format = rs_format_parse(optarg);
             if (format < 0)
-                return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek)",
+                return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek, panos)",
                                           optarg);
             break;
         case OPT_ONLY: {

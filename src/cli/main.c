@@ -17,7 +17,7 @@ static const char usage[] =
     "aged-out, ...) and of Zeek's conn.log (conn_state, history).\n"
     "\n"
     "commands:\n"
-    "  analyze FILE...     one record per session (table, jsonl, csv, zeek)\n"
+    "  analyze FILE...     one record per session (table, jsonl, csv, zeek, panos)\n"
     "  summary FILE...     counts, top resetting hosts, resets over time, floods\n"
     "  report FILE... -o F one HTML page: charts, causes, a table of the resets\n"
     "  live -i IFACE       capture live; a record as each session ends\n"

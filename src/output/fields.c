@@ -209,6 +209,8 @@ GET_STRARR(explanation, explanation)
 GET_STRARR(hint, hint)
 GET_STRARR(sni, sni)
 GET_STRARR(http_host, http_host)
+GET_STRARR(action, action)
+GET_STRARR(rule, rule)
 
 /* clang-format off */
 #define F(name, type) {#name, type, get_##name}
@@ -245,6 +247,8 @@ const struct rs_field rs_fields[] = {
     F(hint, RS_FT_STR),
     F(sni, RS_FT_STR),
     F(http_host, RS_FT_STR),
+    F(action, RS_FT_STR),
+    F(rule, RS_FT_STR),
 };
 
 const size_t rs_n_fields = sizeof rs_fields / sizeof rs_fields[0];

@@ -57,8 +57,10 @@ for port, p in plain.items():
     r = pol[port]
     l = log[port]
     eq(f"{port} fields", len(l), 75)
+    eq(f"{port} action/rule without a policy", (p["action"], p["rule"]), ("", ""))
     if port in want:
         w = want[port]
+        eq(f"{port} csv action/rule", (r["action"], r["rule"]), (w[5], w[6]))
         eq(f"{port} labels", (r["end_reason"], r["app"], r["rst_by"], r["rst_cause"]), w[:4])
         eq(f"{port} confidence", r["rst_confidence"], "high" if w[3] else "")
         eq(f"{port} log", (l[4], l[30], l[11], l[14], l[46], l[22]), (w[4], w[5], w[6], w[1], w[0], "0"))
@@ -69,7 +71,8 @@ for port, p in plain.items():
         keep = ("client_pkts", "server_pkts", "client_bytes", "server_bytes", "conn_state", "history")
     else:
         eq(f"{port} log", (l[4], l[30], l[11], l[46]), ("end", "allow", "allow-rest", l[46]))
-        keep = tuple(k for k in p if k != "uid")
+        eq(f"{port} csv action/rule", (r["action"], r["rule"]), ("allow", "allow-rest"))
+        keep = tuple(k for k in p if k not in ("uid", "action", "rule"))
     for k in keep:
         eq(f"{port} {k}", r[k], p[k])
     for k in r:

@@ -382,6 +382,8 @@ test_field_table(void **state)
         "hint",
         "sni",
         "http_host",
+        "action",
+        "rule",
     };
     assert_int_equal(rs_n_fields, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < rs_n_fields; i++)
@@ -596,7 +598,7 @@ test_jsonl(void **state)
                                "\"rst_confidence\":\"high\","
                                "\"rst_flags\":\"ttl_mismatch,out_of_window\","
                                "\"inflight_client_bytes\":0,\"inflight_server_bytes\":1460"));
-    assert_non_null(strstr(l0, "\"sni\":\"\",\"http_host\":\"example.com\"}"));
+    assert_non_null(strstr(l0, "\"sni\":\"\",\"http_host\":\"example.com\",\"action\":\"\",\"rule\":\"\"}"));
     free(l0);
 
     char *l1 = get_line(out, 1);
@@ -651,7 +653,7 @@ test_jsonl_full_strings(void **state)
     h += strlen("\"http_host\":\"");
     for (int i = 0; i < 256; i++, h += 6)
         assert_memory_equal(h, "\\u0080", 6);
-    assert_string_equal(h, "\"}");
+    assert_string_equal(h, "\",\"action\":\"\",\"rule\":\"\"}");
     free(l);
     free(out);
 }
@@ -730,6 +732,8 @@ test_csv(void **state)
     SET(recs[2].explanation, "a,b \"quoted\"\nnext line\r");
     SET(recs[2].hint, "\"");
     SET(recs[2].sni, "plain");
+    SET(recs[0].action, "reset-server");
+    SET(recs[0].rule, "web, \"out\"");
 
     char *out = run_writer(RS_FMT_CSV, NULL, recs, 3);
     char *hdr = get_line(out, 0);
@@ -738,7 +742,7 @@ test_csv(void **state)
                              "server_pkts,server_bytes,client_ip_bytes,server_ip_bytes,"
                              "missed_bytes,rst_by,rst_cause,rst_confidence,rst_flags,"
                              "inflight_client_bytes,inflight_server_bytes,explanation,hint,"
-                             "sni,http_host");
+                             "sni,http_host,action,rule");
     free(hdr);
     assert_null(strstr(out, "\r\n")); /* LF line endings */
 
@@ -748,7 +752,8 @@ test_csv(void **state)
                             "RSTR,ShADadr,4,432,3,1200,604,1320,0,server,abortive_close,high,"
                             "\"ttl_mismatch,out_of_window\",0,1460,"
                             "Server reset after the response (packet 7).,"
-                            "Check the server's SO_LINGER setting.,,example.com");
+                            "Check the server's SO_LINGER setting.,,example.com,reset-server,"
+                            "\"web, \"\"out\"\"\"");
     free(l1);
     char *l2 = get_line(out, 2);
     assert_non_null(strstr(l2, ",2001:db8::1,40000,2001:db8::53,53,aged-out,dns,"));
