@@ -127,8 +127,26 @@ struct rs_diag_side {
     uint32_t rx_seq;
     rs_time_ns fin_ts;
     uint64_t ka_first_pkt;
-    rs_time_ns rx_ts[RS_DIAG_RXMT];
-    rs_time_ns ka_ts[RS_DIAG_KA];
+};
+
+/*
+ * The facts of rare events (RSTs, retransmissions of one segment, keepalive
+ * probes, a RST's payload), out of struct rs_flow so that the memory every
+ * packet shares the cache with stays small: most sessions never need them.
+ * Allocated from the diagnosis pool (diagnose.h) at the first such event,
+ * freed with the flow; struct rs_diag's counts (nrst, rx_n, ka_n,
+ * rst_payload_len) say how much of it is valid.
+ */
+struct rs_diag_ext_side {
+    rs_time_ns rx_ts[RS_DIAG_RXMT]; /* retransmissions of rx_seq (rs_diag_side.rx_n) */
+    rs_time_ns ka_ts[RS_DIAG_KA];   /* keepalive probes (rs_diag_side.ka_n) */
+};
+
+struct rs_diag_ext {
+    struct rs_rst_ev rst[RS_DIAG_RSTS];
+    struct rs_diag_ext_side s[2];
+    uint8_t rst_payload[RS_DIAG_RST_PAYLOAD];
+    struct rs_diag_ext *next_free; /* while in the pool's free list */
 };
 
 struct rs_diag {
@@ -148,8 +166,7 @@ struct rs_diag {
     uint32_t synack_ack;       /* ack number of the first SYN-ACK */
     uint32_t challenge_ack_no; /* its ack number */
     uint64_t challenge_pkt;
-    uint8_t rst_payload[RS_DIAG_RST_PAYLOAD];
-    struct rs_rst_ev rst[RS_DIAG_RSTS];
+    struct rs_diag_ext *ext; /* NULL until the first rare event */
 };
 
 struct rs_flow {

@@ -788,8 +788,14 @@ rs_flow_flip(struct rs_flow *f)
     struct rs_diag_side ds = f->diag.s[0];
     f->diag.s[0] = f->diag.s[1];
     f->diag.s[1] = ds;
-    for (int i = 0; i < f->diag.nrst; i++)
-        f->diag.rst[i].side = (uint8_t)!f->diag.rst[i].side;
+    if (f->diag.ext) {
+        struct rs_diag_ext *x = f->diag.ext;
+        for (int i = 0; i < f->diag.nrst; i++)
+            x->rst[i].side = (uint8_t)!x->rst[i].side;
+        struct rs_diag_ext_side xs = x->s[0];
+        x->s[0] = x->s[1];
+        x->s[1] = xs;
+    }
     f->first_packet_seen =
         (uint8_t)(((f->first_packet_seen & 1) ? 2 : 0) | ((f->first_packet_seen & 2) ? 1 : 0));
     f->fin_sides = (uint8_t)(((f->fin_sides & 1) << 1) | ((f->fin_sides & 2) >> 1));

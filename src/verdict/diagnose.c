@@ -15,6 +15,7 @@
  * is the round trip to the server, SYN-ACK -> ACK the one to the client.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -73,9 +74,78 @@ host_find(const struct rs_hosts *h, const struct rs_addr *a)
     return s->valid && memcmp(&s->addr, a, sizeof *a) == 0 ? s : NULL;
 }
 
+#define POOL_SLAB 64
+
+struct rs_diag_pool {
+    struct rs_diag_ext *free;
+    struct rs_diag_ext **slabs;
+    size_t n_slabs, cap_slabs;
+};
+
+struct rs_diag_pool *
+rs_diag_pool_new(void)
+{
+    return calloc(1, sizeof(struct rs_diag_pool));
+}
+
+void
+rs_diag_pool_free(struct rs_diag_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_slabs; i++)
+        free(p->slabs[i]);
+    free(p->slabs);
+    free(p);
+}
+
+void
+rs_diag_release(struct rs_diag_pool *p, struct rs_flow *f)
+{
+    struct rs_diag_ext *x = f->diag.ext;
+    if (!x || !p)
+        return;
+    x->next_free = p->free;
+    p->free = x;
+    f->diag.ext = NULL;
+}
+
+/* The flow's rare-event facts, allocated (zeroed) at the first need; NULL
+ * when the pool cannot grow. */
+static struct rs_diag_ext *
+ext_get(struct rs_diag_pool *p, struct rs_diag *d)
+{
+    if (d->ext || !p)
+        return d->ext;
+    if (!p->free) {
+        if (p->n_slabs == p->cap_slabs) {
+            size_t nc = p->cap_slabs ? p->cap_slabs * 2 : 16;
+            struct rs_diag_ext **s = realloc(p->slabs, nc * sizeof *s);
+            if (!s)
+                return NULL;
+            p->slabs = s;
+            p->cap_slabs = nc;
+        }
+        struct rs_diag_ext *slab = malloc(POOL_SLAB * sizeof *slab);
+        if (!slab)
+            return NULL;
+        p->slabs[p->n_slabs++] = slab;
+        for (size_t i = POOL_SLAB; i-- > 0;) {
+            slab[i].next_free = p->free;
+            p->free = &slab[i];
+        }
+    }
+    struct rs_diag_ext *x = p->free;
+    p->free = x->next_free;
+    memset(x, 0, sizeof *x);
+    d->ext = x;
+    return x;
+}
+
 void
 rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t pkt_no,
-               rs_time_ns now, uint8_t rst_accept, struct rs_hosts *hosts)
+               rs_time_ns now, uint8_t rst_accept, struct rs_hosts *hosts,
+               struct rs_diag_pool *pool)
 {
     struct rs_diag *d = &f->diag;
     struct rs_diag_side *s = &d->s[side], *p = &d->s[!side];
@@ -112,8 +182,9 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
     if (fl & RS_TCP_RST) {
         if (d->rst_total < UINT16_MAX)
             d->rst_total++;
-        if (d->nrst < RS_DIAG_RSTS) {
-            struct rs_rst_ev *ev = &d->rst[d->nrst++];
+        struct rs_diag_ext *x = ext_get(pool, d);
+        if (x && d->nrst < RS_DIAG_RSTS) {
+            struct rs_rst_ev *ev = &x->rst[d->nrst++];
             ev->pkt = pkt_no;
             ev->ts = now;
             ev->seq = t->seq;
@@ -136,18 +207,18 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
                 ev->trig_gap = p->last_gap;
             }
         }
-        if (len && !d->rst_payload_len && l->payload) {
+        if (x && len && !d->rst_payload_len && l->payload) {
             size_t n =
                 l->payload_caplen < RS_DIAG_RST_PAYLOAD ? l->payload_caplen : RS_DIAG_RST_PAYLOAD;
-            memcpy(d->rst_payload, l->payload, n);
+            memcpy(x->rst_payload, l->payload, n);
             d->rst_payload_len = (uint8_t)n;
         }
     } else {
         /* A RST's claimed sender still sending at or after the RST's sequence. */
         if (!d->race_pkt && (len > 0 || ((fl & RS_TCP_SYN) && (fl & RS_TCP_ACK)))) {
             for (uint8_t i = 0; i < d->nrst; i++) {
-                if (d->rst[i].side == side && rs_seq_delta(t->seq, d->rst[i].seq) >= 0 &&
-                    d->rst[i].pkt < pkt_no) {
+                const struct rs_rst_ev *r = &d->ext->rst[i];
+                if (r->side == side && rs_seq_delta(t->seq, r->seq) >= 0 && r->pkt < pkt_no) {
                     d->race_pkt = pkt_no;
                     d->race_rst = i;
                     break;
@@ -189,8 +260,9 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
                     s->rx_seq = t->seq;
                     s->rx_n = 0;
                 }
-                if (s->rx_n < RS_DIAG_RXMT)
-                    s->rx_ts[s->rx_n++] = now;
+                struct rs_diag_ext *x = ext_get(pool, d);
+                if (x && s->rx_n < RS_DIAG_RXMT)
+                    x->s[side].rx_ts[s->rx_n++] = now;
             }
         }
         /* RFC 9293 §3.8.4 keepalive: SEG.SEQ = SND.NXT - 1, zero or one byte. */
@@ -199,8 +271,9 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
             t->seq == e->last_seq - 1 && d->ack_ts) {
             if (s->ka_n == 0)
                 s->ka_first_pkt = pkt_no;
-            if (s->ka_n < RS_DIAG_KA)
-                s->ka_ts[s->ka_n++] = now;
+            struct rs_diag_ext *x = ext_get(pool, d);
+            if (x && s->ka_n < RS_DIAG_KA)
+                x->s[side].ka_ts[s->ka_n++] = now;
         }
         /* Anything from this side answers the peer's probes and retransmissions. */
         p->ka_n = 0;
@@ -321,8 +394,8 @@ idle_answer(const struct ctx *c)
         return 1;
     if (r->gap >= IDLE_MIDDLEBOX) {
         for (int i = 0; i < c->d->nrst; i++) {
-            if (c->d->rst[i].side != r->side && c->d->rst[i].ts >= r->ts &&
-                c->d->rst[i].ts - r->ts < MS(50))
+            if (c->d->ext->rst[i].side != r->side && c->d->ext->rst[i].ts >= r->ts &&
+                c->d->ext->rst[i].ts - r->ts < MS(50))
                 return 1;
         }
     }
@@ -342,7 +415,7 @@ rule_race(struct ctx *c)
     const struct rs_diag *d = c->d;
     if (!d->race_pkt)
         return 0;
-    const struct rs_rst_ev *r = &d->rst[d->race_rst];
+    const struct rs_rst_ev *r = &d->ext->rst[d->race_rst];
     cause(c, "injected_rst_race", RS_CONF_HIGH);
     SAY("Packet %llu is a RST claiming to come from the %s (seq %u), but packet %llu from the "
         "same address came after it with seq at or beyond it: the real %s never reset, so the "
@@ -361,27 +434,27 @@ rule_burst(struct ctx *c)
     for (int i = 0; i < d->nrst; i++) {
         int n = 1, differ = 0, last = i;
         for (int j = i + 1; j < d->nrst; j++) {
-            if (d->rst[j].side != d->rst[i].side || d->rst[j].ts - d->rst[i].ts > SEC(1))
+            if (d->ext->rst[j].side != d->ext->rst[i].side || d->ext->rst[j].ts - d->ext->rst[i].ts > SEC(1))
                 continue;
             /* A stack answers each late segment with its own RST; a burst comes
              * unprompted: no new segment from the peer in between. */
-            if (d->rst[j].trig_pkt != d->rst[i].trig_pkt)
+            if (d->ext->rst[j].trig_pkt != d->ext->rst[i].trig_pkt)
                 continue;
             n++;
             last = j;
-            if (d->rst[j].seq != d->rst[i].seq || d->rst[j].ack != d->rst[i].ack)
+            if (d->ext->rst[j].seq != d->ext->rst[i].seq || d->ext->rst[j].ack != d->ext->rst[i].ack)
                 differ = 1;
         }
         uint32_t spread = 0;
         for (int j = i + 1; j <= last; j++) {
-            int32_t dd = rs_seq_delta(d->rst[j].seq, d->rst[i].seq);
+            int32_t dd = rs_seq_delta(d->ext->rst[j].seq, d->ext->rst[i].seq);
             uint32_t ad = dd < 0 ? (uint32_t) - (int64_t)dd : (uint32_t)dd;
             if (ad > spread)
                 spread = ad;
         }
         /* Window-covering offsets are small; far-flung ones are blind guessing. */
         if (n >= 2 && differ && spread < (1u << 20)) {
-            const struct rs_rst_ev *a = &d->rst[i], *b = &d->rst[last];
+            const struct rs_rst_ev *a = &d->ext->rst[i], *b = &d->ext->rst[last];
             cause(c, "injected_rst_burst", n >= 3 ? RS_CONF_HIGH : RS_CONF_MEDIUM);
             SAY("%d RSTs from the %s side within %.3f s (packets %llu to %llu) carry different "
                 "sequence numbers (%u to %u, offsets up to %d): a real stack sends one; a device "
@@ -404,14 +477,14 @@ rule_blind(struct ctx *c)
     if (d->rst_total < 3)
         return 0;
     int oow = 0;
-    uint32_t lo = d->rst[0].seq, hi = d->rst[0].seq;
+    uint32_t lo = d->ext->rst[0].seq, hi = d->ext->rst[0].seq;
     for (int i = 0; i < d->nrst; i++) {
-        if (d->rst[i].accept == RS_RST_OUT_OF_WINDOW)
+        if (d->ext->rst[i].accept == RS_RST_OUT_OF_WINDOW)
             oow++;
-        if (rs_seq_before(d->rst[i].seq, lo))
-            lo = d->rst[i].seq;
-        if (rs_seq_after(d->rst[i].seq, hi))
-            hi = d->rst[i].seq;
+        if (rs_seq_before(d->ext->rst[i].seq, lo))
+            lo = d->ext->rst[i].seq;
+        if (rs_seq_after(d->ext->rst[i].seq, hi))
+            hi = d->ext->rst[i].seq;
     }
     if (oow * 2 <= d->nrst || hi - lo < 65536u)
         return 0;
@@ -421,7 +494,7 @@ rule_blind(struct ctx *c)
     SAY("%u RSTs hit this session with sequence numbers spread over %u (most outside the "
         "receiver's window, first in packet %llu), and the session carried on: someone was "
         "guessing sequence numbers to tear it down (RFC 5961).",
-        (unsigned)d->rst_total, hi - lo, (unsigned long long)d->rst[0].pkt);
+        (unsigned)d->rst_total, hi - lo, (unsigned long long)d->ext->rst[0].pkt);
     HINT("Make sure both stacks implement RFC 5961 challenge ACKs; find the source of the "
          "spoofed RSTs (check TTLs and ingress filtering).");
     return 1;
@@ -695,14 +768,14 @@ rule_idle(struct ctx *c)
     /* RSTs to both sides within a few ms after a long silence. */
     if (r->gap >= IDLE_MIDDLEBOX) {
         for (int i = 0; i < d->nrst; i++) {
-            if (d->rst[i].side != r->side && d->rst[i].ts - r->ts < MS(50) &&
-                d->rst[i].ts >= r->ts) {
+            if (d->ext->rst[i].side != r->side && d->ext->rst[i].ts - r->ts < MS(50) &&
+                d->ext->rst[i].ts >= r->ts) {
                 cause(c, "idle_timeout_middlebox", RS_CONF_HIGH);
                 SAY("After %.0f s of silence, both sides received a RST within %.3f ms (packets "
                     "%llu and %llu): a firewall or NAT timed the session out and reset both "
                     "ends.",
-                    secs(r->gap), msecs(d->rst[i].ts - r->ts), (unsigned long long)r->pkt,
-                    (unsigned long long)d->rst[i].pkt);
+                    secs(r->gap), msecs(d->ext->rst[i].ts - r->ts), (unsigned long long)r->pkt,
+                    (unsigned long long)d->ext->rst[i].pkt);
                 HINT("Raise the middlebox's TCP idle timeout above the application's idle "
                      "periods, or enable TCP keepalives shorter than it.");
                 return 1;
@@ -741,9 +814,10 @@ rule_keepalive(struct ctx *c)
     const struct rs_diag_side *x = &c->d->s[c->x];
     if (x->ka_n < 3)
         return 0;
+    const rs_time_ns *ka_ts = c->d->ext->s[c->x].ka_ts; /* ka_n > 0: allocated */
     rs_time_ns lo = INT64_MAX, hi = 0;
     for (int i = 1; i < x->ka_n; i++) {
-        rs_time_ns iv = x->ka_ts[i] - x->ka_ts[i - 1];
+        rs_time_ns iv = ka_ts[i] - ka_ts[i - 1];
         if (iv < lo)
             lo = iv;
         if (iv > hi)
@@ -768,13 +842,14 @@ rule_retransmit(struct ctx *c)
     const struct rs_diag_side *x = &c->d->s[c->x];
     if (x->rx_n < 3)
         return 0;
+    const rs_time_ns *rx_ts = c->d->ext->s[c->x].rx_ts; /* rx_n > 0: allocated */
     for (int i = 2; i < x->rx_n; i++)
-        if (x->rx_ts[i] - x->rx_ts[i - 1] + MS(1) < x->rx_ts[i - 1] - x->rx_ts[i - 2])
+        if (rx_ts[i] - rx_ts[i - 1] + MS(1) < rx_ts[i - 1] - rx_ts[i - 2])
             return 0; /* not backing off */
     cause(c, "retransmit_giveup", RS_CONF_HIGH);
     SAY("The %s retransmitted the segment at seq %u %u times with growing gaps (last %.3f s) "
         "without an acknowledgment, then gave up and reset (packet %llu).",
-        c->who, x->rx_seq, (unsigned)x->rx_n, secs(x->rx_ts[x->rx_n - 1] - x->rx_ts[x->rx_n - 2]),
+        c->who, x->rx_seq, (unsigned)x->rx_n, secs(rx_ts[x->rx_n - 1] - rx_ts[x->rx_n - 2]),
         (unsigned long long)c->r->pkt);
     HINT("Packets towards the %s are lost: check the path (MTU black hole, drops, asymmetric "
          "routing) and the %s's health.",
@@ -825,7 +900,7 @@ rule_payload(struct ctx *c)
     if (!c->r->payload_len)
         return 0;
     char text[RS_DIAG_RST_PAYLOAD * 4 + 1];
-    escape_payload(c->d->rst_payload, c->d->rst_payload_len, text, sizeof text);
+    escape_payload(c->d->ext->rst_payload, c->d->rst_payload_len, text, sizeof text);
     cause(c, "diag_payload_reset", RS_CONF_HIGH);
     SAY("The RST in packet %llu carries %u bytes of diagnostic text (RFC 9293 §3.5.3): \"%s\".",
         (unsigned long long)c->r->pkt, (unsigned)c->r->payload_len, text);
@@ -847,12 +922,12 @@ rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct r
     /* The deciding RST: the first one the receiver would accept. */
     c->ri = 0;
     for (int i = 0; i < d->nrst; i++) {
-        if (d->rst[i].accept != RS_RST_OUT_OF_WINDOW) {
+        if (d->ext->rst[i].accept != RS_RST_OUT_OF_WINDOW) {
             c->ri = i;
             break;
         }
     }
-    c->r = &d->rst[c->ri];
+    c->r = &d->ext->rst[c->ri];
     c->x = c->r->side;
     snprintf(c->who, sizeof c->who, "%s", c->x == RS_ORIG ? "client" : "server");
     snprintf(c->peer, sizeof c->peer, "%s", c->x == RS_ORIG ? "server" : "client");
@@ -874,7 +949,7 @@ rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct r
         (uint16_t)(c->r->ip_id - xs->ip_id_last) > 1024)
         rec->rst_flags |= RS_RSTF_HDR_ANOMALY;
     for (int i = 0; i < d->nrst; i++)
-        if (d->rst[i].accept == RS_RST_OUT_OF_WINDOW)
+        if (d->ext->rst[i].accept == RS_RST_OUT_OF_WINDOW)
             rec->rst_flags |= RS_RSTF_OUT_OF_WINDOW;
     if (c->r->payload_len)
         rec->rst_flags |= RS_RSTF_PAYLOAD;
@@ -922,7 +997,7 @@ flags_note:
     }
     if ((rec->rst_flags & RS_RSTF_PAYLOAD) && strcmp(rec->rst_cause, "diag_payload_reset") != 0) {
         char text[RS_DIAG_RST_PAYLOAD * 4 + 1];
-        escape_payload(d->rst_payload, d->rst_payload_len, text, sizeof text);
+        escape_payload(d->ext->rst_payload, d->rst_payload_len, text, sizeof text);
         size_t n = strlen(rec->explanation);
         snprintf(rec->explanation + n, sizeof rec->explanation - n,
                  " The RST carries text: \"%s\".", text);

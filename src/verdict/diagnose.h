@@ -31,9 +31,23 @@ struct rs_hosts {
     uint64_t seed;
 };
 
-/* Records facts from one TCP segment of `side` (after the TCP state update). */
+/*
+ * The pool of struct rs_diag_ext (flow.h): slabs of a few dozen, a free
+ * list, nothing returned to the system until the pool is freed. Memory
+ * follows the sessions open at once that had a rare event.
+ */
+struct rs_diag_pool;
+struct rs_diag_pool *rs_diag_pool_new(void);
+void rs_diag_pool_free(struct rs_diag_pool *p);
+/* Returns a flow's rare-event facts to the pool (the flow is being released). */
+void rs_diag_release(struct rs_diag_pool *p, struct rs_flow *f);
+
+/* Records facts from one TCP segment of `side` (after the TCP state update).
+ * When the pool cannot grow, the rare-event facts are not recorded (the
+ * counts stay consistent with what was kept). */
 void rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t pkt_no,
-                    rs_time_ns now, uint8_t rst_accept, struct rs_hosts *hosts);
+                    rs_time_ns now, uint8_t rst_accept, struct rs_hosts *hosts,
+                    struct rs_diag_pool *pool);
 
 /* Fills rst_cause, rst_confidence, rst_flags, explanation and hint. */
 void rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct rs_record *r);

@@ -38,6 +38,7 @@ struct rs_engine {
     struct rs_tcp_timing tm;
     struct rs_verdict_ctx vctx;
     struct rs_hosts *hosts;
+    struct rs_diag_pool *dpool; /* rare-event facts of the diagnosis */
     struct rs_appid *appid; /* App-ID registry and its side stores */
     rs_time_ns now;
     uint64_t next_id;
@@ -175,7 +176,9 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user, s
     e->ft = rs_flow_table_new(e->cfg.max_sessions, e->cfg.hash_seed);
     e->hosts = calloc(1, sizeof *e->hosts);
     e->appid = rs_appid_new(e->cfg.max_sessions, 0);
-    if (!e->dec || !e->ft || !e->hosts || !e->appid) {
+    e->dpool = rs_diag_pool_new();
+    if (!e->dec || !e->ft || !e->hosts || !e->appid || !e->dpool) {
+        rs_diag_pool_free(e->dpool);
         rs_appid_free(e->appid);
         free(e->hosts);
         rs_decoder_free(e->dec);
@@ -215,6 +218,7 @@ rs_engine_free(struct rs_engine *e)
     rs_decoder_free(e->dec);
     rs_flow_table_free(e->ft);
     free(e->hosts);
+    rs_diag_pool_free(e->dpool);
     rs_appid_free(e->appid);
     free(e);
 }
@@ -233,6 +237,7 @@ emit(struct rs_engine *e, uint32_t idx, int timed_out)
     if (e->fn)
         e->fn(&rec, e->user);
     rs_appid_release(e->appid, &f->appid);
+    rs_diag_release(e->dpool, f);
     rs_flow_release(e->ft, idx);
 }
 
@@ -511,7 +516,7 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
                 if (f->oow_rsts < UINT8_MAX)
                     f->oow_rsts++;
             }
-            rs_diag_packet(f, side, l, pkt->number, e->now, res.rst_accept, e->hosts);
+            rs_diag_packet(f, side, l, pkt->number, e->now, res.rst_accept, e->hosts, e->dpool);
         }
     } else if (proto == 17 && bad_csum) {
         /* Zeek drops the datagram after the session lookup: only a 'C' remains
