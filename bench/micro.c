@@ -20,8 +20,8 @@
  *   nopf        decode + hash + sessions, TCP state, diagnosis, App-ID
  *               and verdicts: rs_engine_packet and rs_engine_finish with a
  *               record callback that does nothing (no formatting)
- *   engine      nopf with the lookahead the CLI uses: rs_capture_peek and
- *               rs_engine_prefetch two and one frames ahead
+ *   engine      nopf with the lookahead the CLI uses (rs_engine_lookahead:
+ *               buckets RS_ENGINE_LOOKAHEAD frames ahead, sessions half as far)
  * The CLI figure (`analyze --format=jsonl -o /dev/null`) adds the JSON
  * writer on top of `engine`; bench/run.sh measures that one.
  */
@@ -115,11 +115,7 @@ run_stage(enum stage st, const char *path, uint64_t *sink)
             }
             break;
         case ST_ENGINE: {
-            struct rs_packet nx;
-            if (rs_capture_peek(c, 2, &nx))
-                rs_engine_prefetch(e, &nx, 2);
-            if (rs_capture_peek(c, 1, &nx))
-                rs_engine_prefetch(e, &nx, 1);
+            rs_engine_lookahead(e, c);
             rs_engine_packet(e, &p);
             break;
         }

@@ -126,6 +126,13 @@ int rs_capture_next(struct rs_capture *c, struct rs_packet *pkt);
  */
 int rs_capture_peek(const struct rs_capture *c, unsigned ahead, struct rs_packet *pkt);
 
+/*
+ * rs_capture_peek at a fixed `depth` (any, typically 4-16), amortised O(1)
+ * when called once per frame returned: a cursor remembers where the last
+ * call stopped. Same conditions and result as rs_capture_peek.
+ */
+int rs_capture_lookahead(struct rs_capture *c, unsigned depth, struct rs_packet *pkt);
+
 /* Index (into the paths given to open) of the file the last packet came from. */
 size_t rs_capture_current_file(const struct rs_capture *c);
 

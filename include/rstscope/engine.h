@@ -84,6 +84,21 @@ void rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt);
  */
 void rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ahead);
 
+/*
+ * The lookahead for a loop that reads `cap` and feeds every frame to this
+ * engine: call it right before each rs_engine_packet. It looks
+ * RS_ENGINE_LOOKAHEAD frames ahead (rs_capture_lookahead), hashes that
+ * frame's session and starts loading its bucket, and starts loading the
+ * session of the frame half as far ahead, hashed earlier; a DRAM miss costs
+ * hundreds of ns, so the misses of several frames overlap. A hint only:
+ * without it, or when the capture cannot look ahead, results are the same.
+ */
+#ifndef RS_ENGINE_LOOKAHEAD
+#define RS_ENGINE_LOOKAHEAD 8
+#endif
+struct rs_capture;
+void rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap);
+
 /* Advances timers to `now` without a packet (live capture when idle). */
 void rs_engine_advance(struct rs_engine *e, rs_time_ns now);
 

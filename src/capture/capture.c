@@ -142,6 +142,14 @@ rs_capture_peek(const struct rs_capture *c, unsigned ahead, struct rs_packet *pk
     return rs_mm_peek(&c->in[0].mm, ahead, pkt);
 }
 
+int
+rs_capture_lookahead(struct rs_capture *c, unsigned depth, struct rs_packet *pkt)
+{
+    if (c->live || c->nin != 1 || !c->have_last || !c->in[0].mapped)
+        return 0;
+    return rs_mm_lookahead(&c->in[0].mm, depth, pkt);
+}
+
 size_t
 rs_capture_current_file(const struct rs_capture *c)
 {

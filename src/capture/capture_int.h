@@ -77,6 +77,10 @@ struct rs_mm {
     int64_t frac_ns;  /* ns per fraction unit: 1 or 1000 */
     uint32_t snaplen; /* as libpcap adjusts it */
     uint32_t linktype;
+    /* lookahead cursor (rs_mm_lookahead): the frame at file offset la_abs
+     * is la_depth frames ahead (1 = the next one rs_mm_next returns) */
+    uint64_t la_abs;
+    unsigned la_depth;
     char err[160];
 };
 
@@ -96,6 +100,8 @@ int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
 /* The record `ahead` (>= 1) after the last one returned, if already in the
  * window and plausible: 1 and *pkt filled (number 0), else 0. */
 int rs_mm_peek(const struct rs_mm *m, unsigned ahead, struct rs_packet *pkt);
+/* rs_mm_peek at a fixed depth, amortised O(1) when called once per frame. */
+int rs_mm_lookahead(struct rs_mm *m, unsigned depth, struct rs_packet *pkt);
 
 /* File offset of the next record. */
 uint64_t rs_mm_offset(const struct rs_mm *m);

@@ -305,6 +305,8 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
     pkt->linktype = m->linktype;
     pkt->data = h + 16;
     m->lo += 16 + (size_t)skip;
+    if (m->la_depth)
+        m->la_depth--; /* the lookahead frame is one closer */
     /* The next record's header and first bytes: the walk never waits on them. */
     const uint8_t *next = m->win + m->lo;
     __builtin_prefetch(next);
@@ -312,28 +314,61 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
     return 1;
 }
 
+static size_t record_at(const struct rs_mm *m, size_t off, struct rs_packet *pkt);
+
 int
 rs_mm_peek(const struct rs_mm *m, unsigned ahead, struct rs_packet *pkt)
 {
     size_t off = m->lo;
-    for (unsigned i = 1;; i++) {
-        if (16 > m->hi - off)
+    for (unsigned i = 1; i < ahead; i++) {
+        size_t n = record_at(m, off, NULL);
+        if (!n)
             return 0;
-        const uint8_t *h = m->win + off;
-        uint32_t caplen = rd32(h + 8, m->swapped);
-        if (caplen > MM_MAX_SNAPLEN || caplen > m->hi - off - 16)
-            return 0;
-        if (i == ahead) {
-            pkt->ts = 0;
-            pkt->caplen = caplen < m->snaplen ? caplen : m->snaplen;
-            pkt->len = rd32(h + 12, m->swapped);
-            pkt->linktype = m->linktype;
-            pkt->number = 0;
-            pkt->data = h + 16;
-            return 1;
-        }
-        off += 16 + (size_t)caplen;
+        off += n;
     }
+    return ahead && record_at(m, off, pkt) != 0;
+}
+
+/* The record at window offset `off`, when whole in the window: its length
+ * on disk (16 + caplen), else 0. */
+static size_t
+record_at(const struct rs_mm *m, size_t off, struct rs_packet *pkt)
+{
+    if (off > m->hi || 16 > m->hi - off)
+        return 0;
+    const uint8_t *h = m->win + off;
+    uint32_t caplen = rd32(h + 8, m->swapped);
+    if (caplen > MM_MAX_SNAPLEN || caplen > m->hi - off - 16)
+        return 0;
+    if (pkt) {
+        pkt->ts = 0;
+        pkt->caplen = caplen < m->snaplen ? caplen : m->snaplen;
+        pkt->len = rd32(h + 12, m->swapped);
+        pkt->linktype = m->linktype;
+        pkt->number = 0;
+        pkt->data = h + 16;
+    }
+    return 16 + (size_t)caplen;
+}
+
+int
+rs_mm_lookahead(struct rs_mm *m, unsigned depth, struct rs_packet *pkt)
+{
+    uint64_t next = m->win_off + m->lo; /* file offset of the frame at depth 1 */
+    if (depth == 0)
+        return 0;
+    if (m->la_depth == 0 || m->la_depth > depth || m->la_abs < next) {
+        m->la_abs = next;
+        m->la_depth = 1;
+    }
+    while (m->la_depth < depth) {
+        size_t n = record_at(m, (size_t)(m->la_abs - m->win_off), NULL);
+        if (!n)
+            return 0; /* beyond the window: try again at the next frame */
+        m->la_abs += n;
+        m->la_depth++;
+    }
+    return record_at(m, (size_t)(m->la_abs - m->win_off), pkt) != 0;
 }
 
 uint64_t

@@ -356,12 +356,7 @@ rs_cli_analyze(int argc, char **argv)
         if (par) {
             rs_parallel_packet(par, &pkt);
         } else {
-            /* Start the next two frames' session lookups now (a hint). */
-            struct rs_packet next;
-            if (rs_capture_peek(cap, 2, &next))
-                rs_engine_prefetch(eng, &next, 2);
-            if (rs_capture_peek(cap, 1, &next))
-                rs_engine_prefetch(eng, &next, 1);
+            rs_engine_lookahead(eng, cap);
             rs_engine_packet(eng, &pkt);
         }
         rs_progress_tick(&prog);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <rstscope/appid.h>
+#include <rstscope/capture.h>
 #include <rstscope/engine.h>
 #include <rstscope/policy.h>
 
@@ -44,6 +45,10 @@ struct rs_engine {
     uint64_t next_id;
     uint64_t cur_pkt_no;
     struct rs_engine_stats st;
+    /* rs_engine_lookahead: hashes of the frames ahead, by frame count */
+    uint64_t la_n;
+    uint32_t la_hash[RS_ENGINE_LOOKAHEAD];
+    uint8_t la_valid[RS_ENGINE_LOOKAHEAD];
     struct rs_decoded d; /* scratch, reused for every frame */
 };
 
@@ -623,6 +628,31 @@ rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ah
         rs_flow_prefetch_bucket(e->ft, h);
     else
         rs_flow_prefetch_flow(e->ft, h);
+}
+
+void
+rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
+{
+    const unsigned far = RS_ENGINE_LOOKAHEAD, near = RS_ENGINE_LOOKAHEAD / 2;
+    uint64_t n = ++e->la_n; /* the frame about to be fed */
+    /* The far frame: hash it, load its bucket; its slot was frame n. */
+    unsigned fs = (unsigned)((n + far) % RS_ENGINE_LOOKAHEAD);
+    struct rs_packet nx;
+    struct rs_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;
+    e->la_valid[fs] = 0;
+    if (rs_capture_lookahead(cap, far, &nx) &&
+        peek_tuple(&nx, &src, &dst, &sport, &dport, &proto)) {
+        uint32_t h = rs_flow_hash(e->ft, &src, sport, &dst, dport, proto);
+        rs_flow_prefetch_bucket(e->ft, h);
+        e->la_hash[fs] = h;
+        e->la_valid[fs] = 1;
+    }
+    /* The near frame: its bucket should be in by now; load its session. */
+    unsigned ns = (unsigned)((n + near) % RS_ENGINE_LOOKAHEAD);
+    if (e->la_valid[ns])
+        rs_flow_prefetch_flow(e->ft, e->la_hash[ns]);
 }
 
 /*
