@@ -43,7 +43,7 @@ struct rs_flow_table {
     struct rs_flow **chunks;
     struct rs_flow_link **links; /* parallel to chunks: the next flow in the chain */
     size_t n_chunks, chunks_cap;
-    uint32_t free_head;           /* released slots, through the links' idx */
+    uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
     uint32_t fresh;               /* slots from here to the end of the last chunk were never used */
     size_t count, cap;            /* live flows, configured maximum */
     struct rs_flow_link *buckets; /* first flow of each chain */
@@ -97,7 +97,7 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
     if (t->cap > RS_NIL - CHUNK_SIZE)
         t->cap = RS_NIL - CHUNK_SIZE;
     t->seed = seed;
-    t->free_head = RS_NIL;
+    t->free_head = t->free_tail = RS_NIL;
     t->chead = t->ctail = RS_NIL;
     t->cur_tick = INT64_MIN;
     t->bucket_mask = 1023;
@@ -288,13 +288,15 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
         return RS_NIL;
     if (t->count > t->bucket_mask && t->bucket_mask < (UINT32_MAX >> 2))
         rehash(t);
-    /* Released slots first (most recent first), then never-used ones in order. */
+    /* Released slots first (oldest first), then never-used ones in order. */
     uint32_t idx;
     struct rs_flow_link *k;
     if (t->free_head != RS_NIL) {
         idx = t->free_head;
         k = link_at(t, idx);
         t->free_head = k->idx;
+        if (t->free_head == RS_NIL)
+            t->free_tail = RS_NIL;
     } else {
         idx = t->fresh++;
         k = link_at(t, idx);
@@ -370,8 +372,12 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
     else
         t->ctail = f->cprev;
     f->in_use = 0;
-    k->idx = t->free_head;
-    t->free_head = idx;
+    k->idx = RS_NIL;
+    if (t->free_tail != RS_NIL)
+        link_at(t, t->free_tail)->idx = idx;
+    else
+        t->free_head = idx;
+    t->free_tail = idx;
     t->count--;
 }
 
