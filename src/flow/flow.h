@@ -119,6 +119,8 @@ struct rs_diag_side {
     uint16_t ip_id_last;                 /* of non-RST packets */
     uint8_t ttl_first, ttl_min, ttl_max; /* of non-RST packets */
     uint8_t ip_id_seq;                   /* IP IDs so far looked sequential */
+    uint16_t host_slot1;                 /* this side's host table slot + 1, 0 unknown */
+    uint8_t host_ttl;                    /* the TTL last taught to the host table */
     uint8_t data_end_valid;
     /* retransmissions of one segment (retransmit_giveup) */
     uint8_t rx_n;

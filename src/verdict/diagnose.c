@@ -48,12 +48,17 @@ host_slot(const struct rs_hosts *h, const struct rs_addr *a)
     return (uint32_t)(x >> 32) & (RS_HOSTS_SLOTS - 1);
 }
 
+/* `slot1` caches the address's slot + 1 per session side (0: not yet
+ * computed), so that the hash runs once per session, not once per packet. */
 static void
-host_learn(struct rs_hosts *h, const struct rs_addr *a, uint8_t ttl, rs_time_ns rtt)
+host_learn(struct rs_hosts *h, uint16_t *slot1, const struct rs_addr *a, uint8_t ttl,
+           rs_time_ns rtt)
 {
     if (!h)
         return;
-    struct rs_host_info *s = &h->slot[host_slot(h, a)];
+    if (!*slot1)
+        *slot1 = (uint16_t)(host_slot(h, a) + 1);
+    struct rs_host_info *s = &h->slot[*slot1 - 1];
     if (!s->valid || memcmp(&s->addr, a, sizeof *a) != 0) {
         memset(s, 0, sizeof *s);
         s->addr = *a;
@@ -279,11 +284,16 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
         p->ka_n = 0;
         if ((fl & RS_TCP_ACK) && p->rx_n && rs_seq_delta(t->ack, p->rx_seq) > 0)
             p->rx_n = 0;
-        if (hosts) {
-            rs_time_ns rtt = 0;
-            if (side == RS_RESP && (fl & RS_TCP_SYN) && d->syn_ts && d->synack_ts == now)
-                rtt = now - d->syn_ts;
-            host_learn(hosts, &l->src, l->ttl, rtt);
+        /* The host table learns from a session side's first non-RST packet,
+         * when its TTL changes and when an RTT is measured: once or twice per
+         * session, not per packet (a random access to a table the streaming
+         * capture keeps evicting from the cache). */
+        rs_time_ns rtt = 0;
+        if (side == RS_RESP && (fl & RS_TCP_SYN) && d->syn_ts && d->synack_ts == now)
+            rtt = now - d->syn_ts;
+        if (hosts && (!s->host_slot1 || l->ttl != s->host_ttl || rtt > 0)) {
+            s->host_ttl = l->ttl;
+            host_learn(hosts, &s->host_slot1, &l->src, l->ttl, rtt);
         }
     }
     s->last_pkt = pkt_no;
