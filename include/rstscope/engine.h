@@ -46,11 +46,18 @@ void rs_timeouts_default(enum rs_profile p, struct rs_timeouts *t);
  * Returns 0 or RS_ERR_USAGE with a message naming the bad item. */
 int rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err);
 
+/*
+ * Default cap on sessions held at once: about 1.2 KiB each (more with
+ * rare-event facts), so ~300-400 MB at worst, what a laptop can spare. A
+ * full table ends its oldest session early (it still gets its record).
+ */
+#define RS_DEFAULT_MAX_SESSIONS 250000
+
 struct rs_engine_config {
     enum rs_profile profile;
     struct rs_timeouts timeouts;
     struct rs_decode_config decode;
-    size_t max_sessions;        /* cap on live sessions (0 = default 1,000,000) */
+    size_t max_sessions;        /* cap on live sessions (0 = RS_DEFAULT_MAX_SESSIONS) */
     uint64_t hash_seed;         /* 0 = random at creation */
     unsigned appid_min_pkts;    /* App-ID threshold: payload packets (default 4) */
     unsigned appid_min_bytes;   /* App-ID threshold: payload bytes (default 2000) */

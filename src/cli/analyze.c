@@ -47,7 +47,7 @@ static const char analyze_usage[] =
     "  --only=WHICH        all (default), resets (a RST ended or hit the session),\n"
     "                      failed (resets, and sessions that never got going)\n"
     "  --explain           table: add each session's explanation and hint\n"
-    "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"
+    "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"
     "                      full, the oldest session is ended early and counted\n"
     "  --threads=N         analyse on N worker threads (default 1); sessions are\n"
     "                      sharded by address pair, records keep one order\n"

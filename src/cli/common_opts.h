@@ -55,7 +55,7 @@ enum {
     "  --checksums=MODE    ignore (default): count every packet; verify: drop\n"                   \
     "                      packets whose IPv4/TCP/UDP checksum is wrong, as Zeek does\n"           \
     "  --filter=BPF        only packets matching this pcap-filter(7) expression\n"                 \
-    "  --max-sessions=N    cap on sessions held at once (default 1000000); when\n"                 \
+    "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"                  \
     "                      full, the oldest session is ended early and counted\n"                  \
     "  --policy=FILE       emulate a firewall's rules (see 'rstscope analyze --help',\n"           \
     "                      docs/panos.md); denied sessions end policy-deny\n"

@@ -140,7 +140,7 @@ rs_engine_config_default(struct rs_engine_config *cfg, enum rs_profile p)
     cfg->profile = p;
     rs_timeouts_default(p, &cfg->timeouts);
     rs_decode_config_default(&cfg->decode);
-    cfg->max_sessions = 1000000;
+    cfg->max_sessions = RS_DEFAULT_MAX_SESSIONS;
     cfg->appid_min_pkts = 4;
     cfg->appid_min_bytes = 2000;
 }
@@ -170,7 +170,7 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user, s
     }
     e->cfg = *cfg;
     if (!e->cfg.max_sessions)
-        e->cfg.max_sessions = 1000000;
+        e->cfg.max_sessions = RS_DEFAULT_MAX_SESSIONS;
     if (!e->cfg.hash_seed)
         e->cfg.hash_seed = random_seed();
     if (!e->cfg.appid_min_pkts)

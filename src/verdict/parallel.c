@@ -690,7 +690,7 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     p->fn = fn;
     p->user = user;
     p->last_tick = INT64_MIN;
-    size_t max = cfg->max_sessions ? cfg->max_sessions : 1000000;
+    size_t max = cfg->max_sessions ? cfg->max_sessions : RS_DEFAULT_MAX_SESSIONS;
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         w->par = p;
