@@ -453,9 +453,19 @@ deliver(struct rs_parallel *p, int all)
     if (p->npend == 0 || (!all && safe == p->delivered_to))
         return;
     p->delivered_to = safe;
-    qsort(p->pend, p->npend, sizeof(struct outrec *), rec_cmp);
+    /* Only the deliverable records are sorted (each record once): the
+     * others move behind them and wait for the workers' progress. */
+    size_t m = 0;
+    for (size_t i = 0; i < p->npend; i++) {
+        if (p->pend[i]->k <= safe) {
+            struct outrec *t = p->pend[m];
+            p->pend[m++] = p->pend[i];
+            p->pend[i] = t;
+        }
+    }
+    qsort(p->pend, m, sizeof(struct outrec *), rec_cmp);
     size_t n = 0;
-    while (n < p->npend && p->pend[n]->k <= safe) {
+    while (n < m) {
         struct outrec *r = p->pend[n];
         if (p->fn)
             p->fn(&r->rec, p->user);
