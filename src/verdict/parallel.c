@@ -117,6 +117,7 @@ struct rs_parallel {
     uint64_t delivered_to; /* deliver() had nothing more to do below this */
     int finished;
     struct outrec **pend; /* records taken from the workers, not yet delivered */
+    uint64_t *pend_k;     /* their k, dense: deliver() scans these, not the records */
     size_t npend, cappend;
 };
 
@@ -415,14 +416,18 @@ collect(struct rs_parallel *p, int wait)
             if (p->npend + o->n > p->cappend) {
                 size_t nc = (p->npend + o->n) * 2 + 64;
                 struct outrec **r = realloc(p->pend, nc * sizeof(struct outrec *));
-                if (r) {
+                if (r)
                     p->pend = r;
+                uint64_t *rk = r ? realloc(p->pend_k, nc * sizeof(uint64_t)) : NULL;
+                if (rk) {
+                    p->pend_k = rk;
                     p->cappend = nc;
                 }
             }
             /* The records stay in their buffer, which goes when the last is delivered. */
             o->undelivered = 0;
             for (size_t j = 0; j < o->n && p->npend < p->cappend; j++) {
+                p->pend_k[p->npend] = o->r[j].k;
                 p->pend[p->npend++] = &o->r[j];
                 o->undelivered++;
             }
@@ -457,10 +462,13 @@ deliver(struct rs_parallel *p, int all)
      * others move behind them and wait for the workers' progress. */
     size_t m = 0;
     for (size_t i = 0; i < p->npend; i++) {
-        if (p->pend[i]->k <= safe) {
+        if (p->pend_k[i] <= safe) {
             struct outrec *t = p->pend[m];
-            p->pend[m++] = p->pend[i];
+            uint64_t tk = p->pend_k[m];
+            p->pend[m] = p->pend[i];
+            p->pend_k[m++] = p->pend_k[i];
             p->pend[i] = t;
+            p->pend_k[i] = tk;
         }
     }
     qsort(p->pend, m, sizeof(struct outrec *), rec_cmp);
@@ -485,6 +493,7 @@ deliver(struct rs_parallel *p, int all)
         n++;
     }
     memmove(p->pend, p->pend + n, (p->npend - n) * sizeof(struct outrec *));
+    memmove(p->pend_k, p->pend_k + n, (p->npend - n) * sizeof(uint64_t));
     p->npend -= n;
 }
 
@@ -673,6 +682,7 @@ rs_parallel_free(struct rs_parallel *p)
     }
     free(p->w);
     free(p->pend);
+    free(p->pend_k);
     free(p);
 }
 
