@@ -212,9 +212,7 @@ struct rs_flow {
     struct rs_diag diag;
 
     /* -- set once, or used on rare events and when the record is built -- */
-    uint32_t wnext, wprev; /* timer wheel links */
-    uint32_t cnext, cprev; /* creation-order list (oldest first) */
-    uint32_t hash;         /* (chains are in the table's own arrays) */
+    uint32_t hash; /* (chains and list links are in the table's own arrays) */
     uint16_t vlan, inner_vlan;
     uint8_t first_flags;    /* TCP flags of the first packet */
     uint8_t partial_first;  /* first TCP packet was not a SYN */

@@ -40,9 +40,22 @@ struct rs_flow_link {
     uint32_t idx; /* RS_NIL: end of the chain */
 };
 
+/*
+ * Per-slot list links, in arrays parallel to the chunks, not in the flows:
+ * unlinking a flow from the wheel or the creation list writes its
+ * neighbours' links, and walking a wheel slot follows them, so here they
+ * touch a dense array (24 bytes a slot) instead of a cold line of every
+ * neighbouring flow.
+ */
+struct rs_slot_links {
+    struct rs_flow_link chain; /* the next flow in the hash chain (free list: idx) */
+    uint32_t wnext, wprev;     /* timer wheel */
+    uint32_t cnext, cprev;     /* creation order */
+};
+
 struct rs_flow_table {
     struct rs_flow **chunks;
-    struct rs_flow_link **links; /* parallel to chunks: the next flow in the chain */
+    struct rs_slot_links **links; /* parallel to chunks */
     size_t n_chunks, chunks_cap;
     uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
     uint32_t fresh;               /* slots from here to the end of the last chunk were never used */
@@ -61,16 +74,16 @@ rs_flow_at(struct rs_flow_table *t, uint32_t idx)
     return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
 }
 
-static const struct rs_flow *
-flow_at_c(const struct rs_flow_table *t, uint32_t idx)
+static inline struct rs_slot_links *
+lk(const struct rs_flow_table *t, uint32_t idx)
 {
-    return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+    return &t->links[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
 }
 
 static inline struct rs_flow_link *
 link_at(const struct rs_flow_table *t, uint32_t idx)
 {
-    return &t->links[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+    return &lk(t, idx)->chain;
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -258,14 +271,14 @@ grow_slab(struct rs_flow_table *t)
         if (!c)
             return -1;
         t->chunks = c;
-        struct rs_flow_link **l = realloc(t->links, nc * sizeof(struct rs_flow_link *));
+        struct rs_slot_links **l = realloc(t->links, nc * sizeof(struct rs_slot_links *));
         if (!l)
             return -1;
         t->links = l;
         t->chunks_cap = nc;
     }
     struct rs_flow *chunk = chunk_alloc(CHUNK_SIZE * sizeof *chunk);
-    struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
+    struct rs_slot_links *links = malloc(CHUNK_SIZE * sizeof *links);
     if (!chunk || !links) {
         chunk_free(chunk, CHUNK_SIZE * sizeof *chunk);
         free(links);
@@ -293,7 +306,7 @@ rehash(struct rs_flow_table *t)
         const struct rs_flow *f = rs_flow_at(t, i);
         *link_at(t, i) = nb[f->hash & nmask];
         nb[f->hash & nmask] = (struct rs_flow_link){f->hash, i};
-        i = f->cnext;
+        i = lk(t, i)->cnext;
     }
     free(t->buckets);
     t->buckets = nb;
@@ -328,13 +341,14 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
     f->in_use = 1;
     f->hash = hash;
     f->wtick = -1;
-    f->wnext = f->wprev = RS_NIL;
+    struct rs_slot_links *sl = lk(t, idx);
+    sl->wnext = sl->wprev = RS_NIL;
     *k = t->buckets[hash & t->bucket_mask];
     t->buckets[hash & t->bucket_mask] = (struct rs_flow_link){hash, idx};
-    f->cnext = RS_NIL;
-    f->cprev = t->ctail;
+    sl->cnext = RS_NIL;
+    sl->cprev = t->ctail;
     if (t->ctail != RS_NIL)
-        rs_flow_at(t, t->ctail)->cnext = idx;
+        lk(t, t->ctail)->cnext = idx;
     else
         t->chead = idx;
     t->ctail = idx;
@@ -347,26 +361,27 @@ wheel_unlink(struct rs_flow_table *t, uint32_t idx, struct rs_flow *f)
 {
     if (f->wtick < 0)
         return;
-    if (f->wprev != RS_NIL)
-        rs_flow_at(t, f->wprev)->wnext = f->wnext;
+    struct rs_slot_links *sl = lk(t, idx);
+    if (sl->wprev != RS_NIL)
+        lk(t, sl->wprev)->wnext = sl->wnext;
     else
-        t->wheel[(uint64_t)f->wtick & (RS_WHEEL_SLOTS - 1)] = f->wnext;
-    if (f->wnext != RS_NIL)
-        rs_flow_at(t, f->wnext)->wprev = f->wprev;
+        t->wheel[(uint64_t)f->wtick & (RS_WHEEL_SLOTS - 1)] = sl->wnext;
+    if (sl->wnext != RS_NIL)
+        lk(t, sl->wnext)->wprev = sl->wprev;
     f->wtick = -1;
-    f->wnext = f->wprev = RS_NIL;
-    (void)idx;
+    sl->wnext = sl->wprev = RS_NIL;
 }
 
 static void
 wheel_link(struct rs_flow_table *t, uint32_t idx, struct rs_flow *f, int64_t tick)
 {
     uint32_t s = (uint32_t)((uint64_t)tick & (RS_WHEEL_SLOTS - 1));
+    struct rs_slot_links *sl = lk(t, idx);
     f->wtick = tick;
-    f->wprev = RS_NIL;
-    f->wnext = t->wheel[s];
-    if (f->wnext != RS_NIL)
-        rs_flow_at(t, f->wnext)->wprev = idx;
+    sl->wprev = RS_NIL;
+    sl->wnext = t->wheel[s];
+    if (sl->wnext != RS_NIL)
+        lk(t, sl->wnext)->wprev = idx;
     t->wheel[s] = idx;
 }
 
@@ -385,14 +400,15 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
         *pp = *k;
     wheel_unlink(t, idx, f);
     /* creation list */
-    if (f->cprev != RS_NIL)
-        rs_flow_at(t, f->cprev)->cnext = f->cnext;
+    struct rs_slot_links *sl = lk(t, idx);
+    if (sl->cprev != RS_NIL)
+        lk(t, sl->cprev)->cnext = sl->cnext;
     else
-        t->chead = f->cnext;
-    if (f->cnext != RS_NIL)
-        rs_flow_at(t, f->cnext)->cprev = f->cprev;
+        t->chead = sl->cnext;
+    if (sl->cnext != RS_NIL)
+        lk(t, sl->cnext)->cprev = sl->cprev;
     else
-        t->ctail = f->cprev;
+        t->ctail = sl->cprev;
     f->in_use = 0;
     k->idx = RS_NIL;
     if (t->free_tail != RS_NIL)
@@ -431,10 +447,13 @@ process_slot(struct rs_flow_table *t, uint32_t slot, rs_time_ns now, rs_flow_due
     /* The list is detached: relinking below can never touch it this round. */
     while (i != RS_NIL) {
         struct rs_flow *f = rs_flow_at(t, i);
-        uint32_t next = f->wnext;
-        if (next != RS_NIL)
-            rs_flow_at(t, next)->wprev = RS_NIL;
-        f->wnext = f->wprev = RS_NIL;
+        struct rs_slot_links *sl = lk(t, i);
+        uint32_t next = sl->wnext;
+        if (next != RS_NIL) {
+            lk(t, next)->wprev = RS_NIL;
+            __builtin_prefetch(&rs_flow_at(t, next)->due); /* the walk's next stop */
+        }
+        sl->wnext = sl->wprev = RS_NIL;
         f->wtick = -1;
         if (f->due <= now) {
             if (!fn(ctx, i))
@@ -477,5 +496,5 @@ rs_flow_oldest(const struct rs_flow_table *t)
 uint32_t
 rs_flow_next(const struct rs_flow_table *t, uint32_t idx)
 {
-    return flow_at_c(t, idx)->cnext;
+    return lk(t, idx)->cnext;
 }
