@@ -44,18 +44,19 @@ struct rs_flow_link {
  * Per-slot list links, in arrays parallel to the chunks, not in the flows:
  * unlinking a flow from the wheel or the creation list writes its
  * neighbours' links, and walking a wheel slot follows them, so here they
- * touch a dense array (24 bytes a slot) instead of a cold line of every
- * neighbouring flow.
+ * touch a dense array (16 bytes a slot) instead of a cold line of every
+ * neighbouring flow. The hash chains have their own array (8 bytes a
+ * slot), which lookups walk.
  */
 struct rs_slot_links {
-    struct rs_flow_link chain; /* the next flow in the hash chain (free list: idx) */
-    uint32_t wnext, wprev;     /* timer wheel */
-    uint32_t cnext, cprev;     /* creation order */
+    uint32_t wnext, wprev; /* timer wheel */
+    uint32_t cnext, cprev; /* creation order */
 };
 
 struct rs_flow_table {
     struct rs_flow **chunks;
-    struct rs_slot_links **links; /* parallel to chunks */
+    struct rs_flow_link **links;  /* parallel to chunks: the next flow in the chain */
+    struct rs_slot_links **lists; /* parallel to chunks */
     size_t n_chunks, chunks_cap;
     uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
     uint32_t fresh;               /* slots from here to the end of the last chunk were never used */
@@ -77,13 +78,13 @@ rs_flow_at(struct rs_flow_table *t, uint32_t idx)
 static inline struct rs_slot_links *
 lk(const struct rs_flow_table *t, uint32_t idx)
 {
-    return &t->links[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+    return &t->lists[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
 }
 
 static inline struct rs_flow_link *
 link_at(const struct rs_flow_table *t, uint32_t idx)
 {
-    return &lk(t, idx)->chain;
+    return &t->links[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
@@ -155,9 +156,11 @@ rs_flow_table_free(struct rs_flow_table *t)
     for (size_t i = 0; i < t->n_chunks; i++) {
         chunk_free(t->chunks[i], CHUNK_SIZE * sizeof(struct rs_flow));
         free(t->links[i]);
+        free(t->lists[i]);
     }
     free(t->chunks);
     free(t->links);
+    free(t->lists);
     free(t->buckets);
     free(t);
 }
@@ -246,8 +249,12 @@ void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
     struct rs_flow_link k = t->buckets[hash & t->bucket_mask];
-    if (k.idx == RS_NIL || k.hash != hash)
+    if (k.idx == RS_NIL)
         return;
+    if (k.hash != hash) {
+        __builtin_prefetch(link_at(t, k.idx)); /* the chain goes on */
+        return;
+    }
     const char *f = (const char *)rs_flow_at(t, k.idx);
     /* The per-packet header (4 lines), both TCP ends' first lines, the
      * diagnosis header and each side's first line (see flow.h). */
@@ -271,17 +278,23 @@ grow_slab(struct rs_flow_table *t)
         if (!c)
             return -1;
         t->chunks = c;
-        struct rs_slot_links **l = realloc(t->links, nc * sizeof(struct rs_slot_links *));
+        struct rs_flow_link **l = realloc(t->links, nc * sizeof(struct rs_flow_link *));
         if (!l)
             return -1;
         t->links = l;
+        struct rs_slot_links **ls = realloc(t->lists, nc * sizeof(struct rs_slot_links *));
+        if (!ls)
+            return -1;
+        t->lists = ls;
         t->chunks_cap = nc;
     }
     struct rs_flow *chunk = chunk_alloc(CHUNK_SIZE * sizeof *chunk);
-    struct rs_slot_links *links = malloc(CHUNK_SIZE * sizeof *links);
-    if (!chunk || !links) {
+    struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
+    struct rs_slot_links *lists = malloc(CHUNK_SIZE * sizeof *lists);
+    if (!chunk || !links || !lists) {
         chunk_free(chunk, CHUNK_SIZE * sizeof *chunk);
         free(links);
+        free(lists);
         return -1;
     }
     /* The new slots are handed out in index order through t->fresh, not
@@ -289,6 +302,7 @@ grow_slab(struct rs_flow_table *t)
      * whole chunk (8 MiB) up front, which every engine paid at its first
      * session, however small its input. */
     t->chunks[t->n_chunks] = chunk;
+    t->lists[t->n_chunks] = lists;
     t->links[t->n_chunks++] = links;
     return 0;
 }
