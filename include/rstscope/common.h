@@ -25,8 +25,8 @@ enum rs_err {
 };
 
 struct rs_error {
-    int code;        /* enum rs_err of the last failure */
-    char msg[512];   /* one line, no trailing newline */
+    int code;      /* enum rs_err of the last failure */
+    char msg[512]; /* one line, no trailing newline */
 };
 
 /* Formats into err (if non-NULL) and returns `code`. */

@@ -26,23 +26,23 @@
 /* Decode outcome; each value except OK has a counter. */
 enum rs_decode_status {
     RS_DEC_OK = 0,
-    RS_DEC_NOT_IP,            /* ARP, LLDP, STP, ...: not an error, just not ours */
-    RS_DEC_UNKNOWN_LINKTYPE,  /* a link type we do not decode */
-    RS_DEC_TRUNC_LINK,        /* frame ends inside the link header */
-    RS_DEC_BAD_LINK,          /* link header inconsistent (bad PPPoE length, ...) */
-    RS_DEC_TRUNC_IP,          /* frame ends inside the IP header */
+    RS_DEC_NOT_IP,           /* ARP, LLDP, STP, ...: not an error, just not ours */
+    RS_DEC_UNKNOWN_LINKTYPE, /* a link type we do not decode */
+    RS_DEC_TRUNC_LINK,       /* frame ends inside the link header */
+    RS_DEC_BAD_LINK,         /* link header inconsistent (bad PPPoE length, ...) */
+    RS_DEC_TRUNC_IP,         /* frame ends inside the IP header */
     RS_DEC_BAD_IP_VERSION,
-    RS_DEC_BAD_IP_HDRLEN,     /* IHL < 5, or options run past the header */
-    RS_DEC_BAD_IP_LEN,        /* total length < header length */
-    RS_DEC_BAD_IP_CHECKSUM,   /* only when verifying: the frame is dropped */
-    RS_DEC_IPV6_EXT,          /* extension header chain malformed or too long */
-    RS_DEC_FRAG_HELD,         /* fragment stored, waiting for the rest */
-    RS_DEC_FRAG_DROPPED,      /* fragment table full, overlap or oversize */
-    RS_DEC_TRUNC_L4,          /* transport header cut by snaplen or IP length */
-    RS_DEC_BAD_TCP_HDRLEN,    /* data offset < 5 or beyond the segment */
-    RS_DEC_BAD_L4_CHECKSUM,   /* only when verifying; the layer is still returned */
-    RS_DEC_TUNNEL_DEPTH,      /* more nested tunnels than max_tunnel_depth */
-    RS_DEC_BAD_TUNNEL,        /* tunnel header malformed */
+    RS_DEC_BAD_IP_HDRLEN,   /* IHL < 5, or options run past the header */
+    RS_DEC_BAD_IP_LEN,      /* total length < header length */
+    RS_DEC_BAD_IP_CHECKSUM, /* only when verifying: the frame is dropped */
+    RS_DEC_IPV6_EXT,        /* extension header chain malformed or too long */
+    RS_DEC_FRAG_HELD,       /* fragment stored, waiting for the rest */
+    RS_DEC_FRAG_DROPPED,    /* fragment table full, overlap or oversize */
+    RS_DEC_TRUNC_L4,        /* transport header cut by snaplen or IP length */
+    RS_DEC_BAD_TCP_HDRLEN,  /* data offset < 5 or beyond the segment */
+    RS_DEC_BAD_L4_CHECKSUM, /* only when verifying; the layer is still returned */
+    RS_DEC_TUNNEL_DEPTH,    /* more nested tunnels than max_tunnel_depth */
+    RS_DEC_BAD_TUNNEL,      /* tunnel header malformed */
     RS_DEC__COUNT
 };
 
@@ -51,8 +51,8 @@ const char *rs_decode_status_name(enum rs_decode_status st);
 
 enum rs_tunnel_type {
     RS_TUN_NONE = 0,
-    RS_TUN_IP,       /* IP-in-IP: 4in4, 6in4, 4in6, 6in6 */
-    RS_TUN_GRE,      /* incl. PPTP enhanced GRE, ERSPAN I/II/III */
+    RS_TUN_IP,  /* IP-in-IP: 4in4, 6in4, 4in6, 6in6 */
+    RS_TUN_GRE, /* incl. PPTP enhanced GRE, ERSPAN I/II/III */
     RS_TUN_VXLAN,
     RS_TUN_GENEVE,
     RS_TUN_TEREDO,
@@ -78,31 +78,31 @@ enum rs_tunnel_type {
 struct rs_tcp_info {
     uint32_t seq;
     uint32_t ack;
-    uint16_t flags;        /* RS_TCP_* */
-    uint16_t window;       /* raw, unscaled */
+    uint16_t flags;  /* RS_TCP_* */
+    uint16_t window; /* raw, unscaled */
     uint16_t urgent;
-    uint8_t hdr_len;       /* data offset in bytes */
+    uint8_t hdr_len; /* data offset in bytes */
     /* Options (RFC 9293 §3.1, RFC 7323, RFC 2018). */
     uint8_t has_mss : 1;
     uint8_t has_wscale : 1;
     uint8_t sack_permitted : 1;
     uint8_t has_ts : 1;
     uint8_t opts_malformed : 1; /* an option's length ran past the header */
-    uint8_t wscale;        /* shift count as sent (RFC 7323 caps use at 14) */
-    uint8_t n_sack;        /* SACK blocks present (up to 4 kept) */
+    uint8_t wscale;             /* shift count as sent (RFC 7323 caps use at 14) */
+    uint8_t n_sack;             /* SACK blocks present (up to 4 kept) */
     uint16_t mss;
     uint32_t tsval;
     uint32_t tsecr;
-    uint32_t sack[4][2];   /* left, right edges */
+    uint32_t sack[4][2]; /* left, right edges */
 };
 
 struct rs_icmp_info {
     uint8_t type;
     uint8_t code;
-    uint8_t is_v6;         /* ICMPv6 */
-    uint8_t has_quote;     /* an error message quoting an IP header + 8 bytes */
-    uint16_t id;           /* echo identifier (0 otherwise) */
-    uint16_t seq;          /* echo sequence */
+    uint8_t is_v6;     /* ICMPv6 */
+    uint8_t has_quote; /* an error message quoting an IP header + 8 bytes */
+    uint16_t id;       /* echo identifier (0 otherwise) */
+    uint16_t seq;      /* echo sequence */
     /* The quoted packet's tuple, as the quoted packet's sender saw it. */
     uint8_t q_proto;
     uint16_t q_sport;
@@ -113,22 +113,22 @@ struct rs_icmp_info {
 
 /* One IP layer and what it carries. */
 struct rs_layer {
-    uint8_t family;        /* 4 or 6 */
-    uint8_t proto;         /* transport protocol number after IPv6 ext headers */
-    uint8_t ttl;           /* TTL or hop limit */
-    uint8_t tos;           /* IPv4 TOS / IPv6 traffic class */
-    uint8_t csum;          /* RS_CSUM_* bits (0 when not verified) */
-    uint8_t l4_ok;         /* transport header decoded (ports/tcp/icmp valid) */
-    uint8_t reassembled;   /* built from IP fragments */
-    uint8_t ip_df;         /* IPv4 don't-fragment bit */
-    uint16_t ip_id;        /* IPv4 identification; IPv6: low 16 bits of frag id, else 0 */
-    uint16_t sport;        /* TCP/UDP ports; 0 for portless protocols */
+    uint8_t family;      /* 4 or 6 */
+    uint8_t proto;       /* transport protocol number after IPv6 ext headers */
+    uint8_t ttl;         /* TTL or hop limit */
+    uint8_t tos;         /* IPv4 TOS / IPv6 traffic class */
+    uint8_t csum;        /* RS_CSUM_* bits (0 when not verified) */
+    uint8_t l4_ok;       /* transport header decoded (ports/tcp/icmp valid) */
+    uint8_t reassembled; /* built from IP fragments */
+    uint8_t ip_df;       /* IPv4 don't-fragment bit */
+    uint16_t ip_id;      /* IPv4 identification; IPv6: low 16 bits of frag id, else 0 */
+    uint16_t sport;      /* TCP/UDP ports; 0 for portless protocols */
     uint16_t dport;
-    uint32_t ip_len;       /* IP packet length as declared: v4 total length,
+    uint32_t ip_len; /* IP packet length as declared: v4 total length,
                               v6 40 + payload length (after reassembly: whole datagram);
                               0 for an IPv4 Total Length of 0 (TCP segmentation
                               offload), whose other lengths come from the capture */
-    uint32_t l4_len;       /* transport bytes by declaration (ip_len - IP headers) */
+    uint32_t l4_len; /* transport bytes by declaration (ip_len - IP headers) */
     struct rs_addr src;
     struct rs_addr dst;
     /* Transport payload: `payload_len` is the declared length (from the IP
@@ -148,18 +148,18 @@ struct rs_layer {
 #define RS_MAX_LAYERS 5
 
 struct rs_decoded {
-    uint8_t n_layers;      /* IP layers decoded, outermost first */
-    uint16_t vlan;         /* outer 802.1Q VLAN id, 0 if none */
-    uint16_t inner_vlan;   /* QinQ inner VLAN id, 0 if none */
+    uint8_t n_layers;    /* IP layers decoded, outermost first */
+    uint16_t vlan;       /* outer 802.1Q VLAN id, 0 if none */
+    uint16_t inner_vlan; /* QinQ inner VLAN id, 0 if none */
     struct rs_layer layer[RS_MAX_LAYERS];
 };
 
 struct rs_decode_config {
-    int verify_checksums;       /* compute IPv4/TCP/UDP/ICMP checksums */
-    unsigned max_tunnel_depth;  /* tunnels followed (Zeek's Tunnel::max_depth: 4) */
-    unsigned frag_max_datagrams;/* concurrent partial datagrams (default 256) */
-    size_t frag_max_bytes;      /* bytes held for reassembly in total (default 8 MiB) */
-    rs_time_ns frag_timeout;    /* partial datagram dropped after (default 30 s) */
+    int verify_checksums;        /* compute IPv4/TCP/UDP/ICMP checksums */
+    unsigned max_tunnel_depth;   /* tunnels followed (Zeek's Tunnel::max_depth: 4) */
+    unsigned frag_max_datagrams; /* concurrent partial datagrams (default 256) */
+    size_t frag_max_bytes;       /* bytes held for reassembly in total (default 8 MiB) */
+    rs_time_ns frag_timeout;     /* partial datagram dropped after (default 30 s) */
 };
 
 void rs_decode_config_default(struct rs_decode_config *cfg);

@@ -57,10 +57,10 @@ struct rs_engine_config {
     enum rs_profile profile;
     struct rs_timeouts timeouts;
     struct rs_decode_config decode;
-    size_t max_sessions;        /* cap on live sessions (0 = RS_DEFAULT_MAX_SESSIONS) */
-    uint64_t hash_seed;         /* 0 = random at creation */
-    unsigned appid_min_pkts;    /* App-ID threshold: payload packets (default 4) */
-    unsigned appid_min_bytes;   /* App-ID threshold: payload bytes (default 2000) */
+    size_t max_sessions;      /* cap on live sessions (0 = RS_DEFAULT_MAX_SESSIONS) */
+    uint64_t hash_seed;       /* 0 = random at creation */
+    unsigned appid_min_pkts;  /* App-ID threshold: payload packets (default 4) */
+    unsigned appid_min_bytes; /* App-ID threshold: payload bytes (default 2000) */
     /* Firewall policy emulation (policy.h), applied to each record as it is
      * built; NULL for none. Borrowed: must outlive the engine. */
     const struct rs_policy *policy;
@@ -114,15 +114,15 @@ void rs_engine_advance(struct rs_engine *e, rs_time_ns now);
 void rs_engine_finish(struct rs_engine *e);
 
 struct rs_engine_stats {
-    uint64_t packets;           /* frames fed */
-    uint64_t bytes;             /* wire bytes of frames fed */
-    uint64_t sessions;          /* sessions created */
-    uint64_t records;           /* records emitted */
-    uint64_t live_sessions;     /* currently open */
+    uint64_t packets;       /* frames fed */
+    uint64_t bytes;         /* wire bytes of frames fed */
+    uint64_t sessions;      /* sessions created */
+    uint64_t records;       /* records emitted */
+    uint64_t live_sessions; /* currently open */
     uint64_t peak_sessions;
-    uint64_t evicted;           /* ended early by the max_sessions cap */
-    uint64_t reordered;         /* packets older than their predecessor */
-    uint64_t unsolicited_rst;   /* sessions that began with a bare RST */
+    uint64_t evicted;               /* ended early by the max_sessions cap */
+    uint64_t reordered;             /* packets older than their predecessor */
+    uint64_t unsolicited_rst;       /* sessions that began with a bare RST */
     uint64_t decode[RS_DEC__COUNT]; /* decoder outcome counters */
     rs_time_ns first_ts, last_ts;
 };

@@ -10,10 +10,10 @@
 #include <rstscope/common.h>
 
 enum rs_end_reason {
-    RS_END_OPEN = 0,        /* still open at end of input, timer not run out */
+    RS_END_OPEN = 0, /* still open at end of input, timer not run out */
     RS_END_TCP_FIN,
-    RS_END_RST_CLIENT,      /* tcp-rst-from-client */
-    RS_END_RST_SERVER,      /* tcp-rst-from-server */
+    RS_END_RST_CLIENT, /* tcp-rst-from-client */
+    RS_END_RST_SERVER, /* tcp-rst-from-server */
     RS_END_TCP_REUSE,
     RS_END_AGED_OUT,
     RS_END_POLICY_DENY,
@@ -38,32 +38,32 @@ const char *rs_confidence_name(enum rs_confidence c); /* "", "low", "medium", "h
 size_t rs_rst_flags_format(uint32_t flags, char *buf, size_t len);
 
 struct rs_record {
-    uint64_t id;                 /* 1-based, in session creation order */
-    char uid[20];                /* Zeek-style connection uid ("C" + base62) */
-    rs_time_ns ts;               /* first packet */
-    rs_time_ns end_ts;           /* last packet */
-    uint8_t proto;               /* IP protocol number (6, 17, 1, 58, ...) */
-    uint8_t first_flags;         /* TCP: flags (RS_TCP_*, low 8 bits) of the session's first
+    uint64_t id;         /* 1-based, in session creation order */
+    char uid[20];        /* Zeek-style connection uid ("C" + base62) */
+    rs_time_ns ts;       /* first packet */
+    rs_time_ns end_ts;   /* last packet */
+    uint8_t proto;       /* IP protocol number (6, 17, 1, 58, ...) */
+    uint8_t first_flags; /* TCP: flags (RS_TCP_*, low 8 bits) of the session's first
                                   * packet, e.g. to tell an unsolicited RST|ACK (backscatter)
                                   * from a bare RST; 0 otherwise. Not printed by the writers. */
     struct rs_addr client;
     struct rs_addr server;
-    uint16_t client_port;        /* ICMP: type; responder side: Zeek's counterpart code */
+    uint16_t client_port; /* ICMP: type; responder side: Zeek's counterpart code */
     uint16_t server_port;
 
     enum rs_end_reason end_reason;
-    char app[24];                /* Zeek service name or App-ID state; "" unknown */
-    char conn_state[8];          /* Zeek conn_state */
-    char history[64];            /* Zeek history */
+    char app[24];       /* Zeek service name or App-ID state; "" unknown */
+    char conn_state[8]; /* Zeek conn_state */
+    char history[64];   /* Zeek history */
 
     uint64_t client_pkts, client_bytes, client_ip_bytes;
     uint64_t server_pkts, server_bytes, server_ip_bytes;
     uint64_t missed_bytes;
 
     enum rs_rst_by rst_by;
-    char rst_cause[32];          /* SPEC §6 code, "" when no reset */
+    char rst_cause[32]; /* SPEC §6 code, "" when no reset */
     enum rs_confidence rst_confidence;
-    uint32_t rst_flags;          /* RS_RSTF_* */
+    uint32_t rst_flags; /* RS_RSTF_* */
     uint64_t inflight_client_bytes;
     uint64_t inflight_server_bytes;
 
@@ -72,14 +72,14 @@ struct rs_record {
     char sni[256];
     char http_host[256];
 
-    char tunnel_parents[64];     /* uids of enclosing tunnel sessions, comma-separated */
+    char tunnel_parents[64]; /* uids of enclosing tunnel sessions, comma-separated */
     uint16_t vlan;
     uint16_t inner_vlan;
 
     /* Firewall policy emulation (--policy, see policy.h); both "" without a
      * policy. Printed by the panos writer and `explain`. */
-    char action[16];             /* allow, deny, drop, reset-client, reset-server, reset-both */
-    char rule[64];               /* name of the rule that decided; "" when none matched */
+    char action[16]; /* allow, deny, drop, reset-client, reset-server, reset-both */
+    char rule[64];   /* name of the rule that decided; "" when none matched */
 };
 
 /* duration in nanoseconds (end_ts - ts, never negative). */

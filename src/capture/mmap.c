@@ -242,9 +242,42 @@ fill(struct rs_mm *m, size_t need)
     return (ssize_t)(m->hi - m->lo);
 }
 
+/* The next record and its timestamp from header h (whole in the window). */
+static inline void
+take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct rs_packet *pkt)
+{
+    int sw = m->swapped;
+    uint32_t usec = rd32(h, sw), ufrac = rd32(h + 4, sw);
+    /* libpcap reads native-order times as int32 and swaps foreign ones as
+     * unsigned: the same bytes mean different times in the two orders. */
+    int64_t sec = sw ? (int64_t)usec : (int64_t)(int32_t)usec;
+    int64_t frac = sw ? (int64_t)ufrac : (int64_t)(int32_t)ufrac;
+    pkt->ts = sec * RS_NS_PER_SEC + frac * m->frac_ns;
+    pkt->caplen = caplen;
+    pkt->len = rd32(h + 12, sw);
+    pkt->linktype = m->linktype;
+    pkt->data = h + 16;
+    m->lo += 16 + (size_t)skip;
+    if (m->la_depth)
+        m->la_depth--; /* the lookahead frame is one closer */
+    /* The next record's header and first bytes: the walk never waits on them. */
+    const uint8_t *next = m->win + m->lo;
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + 64);
+}
+
 int
 rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
 {
+    /* The common case: a well-formed record whole in the block. */
+    if (!m->map && m->hi - m->lo >= 16) {
+        const uint8_t *h = m->win + m->lo;
+        uint32_t caplen = rd32(h + 8, m->swapped);
+        if (caplen <= m->snaplen && caplen <= MM_MAX_SNAPLEN && caplen <= m->hi - m->lo - 16) {
+            take(m, h, caplen, caplen, pkt);
+            return 1;
+        }
+    }
     if (m->map) {
         uint64_t off = m->lo;
         if (off + 4096 > m->populated || off >= m->discarded + 2 * MM_WINDOW)
@@ -294,23 +327,7 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
                  (unsigned long long)skip, (unsigned long long)left);
         return -1;
     }
-    uint32_t usec = rd32(h, sw), ufrac = rd32(h + 4, sw);
-    /* libpcap reads native-order times as int32 and swaps foreign ones as
-     * unsigned: the same bytes mean different times in the two orders. */
-    int64_t sec = sw ? (int64_t)usec : (int64_t)(int32_t)usec;
-    int64_t frac = sw ? (int64_t)ufrac : (int64_t)(int32_t)ufrac;
-    pkt->ts = sec * RS_NS_PER_SEC + frac * m->frac_ns;
-    pkt->caplen = caplen;
-    pkt->len = rd32(h + 12, sw);
-    pkt->linktype = m->linktype;
-    pkt->data = h + 16;
-    m->lo += 16 + (size_t)skip;
-    if (m->la_depth)
-        m->la_depth--; /* the lookahead frame is one closer */
-    /* The next record's header and first bytes: the walk never waits on them. */
-    const uint8_t *next = m->win + m->lo;
-    __builtin_prefetch(next);
-    __builtin_prefetch(next + 64);
+    take(m, h, caplen, skip, pkt);
     return 1;
 }
 

@@ -295,7 +295,7 @@ input_read(struct rs_capture *c, struct rs_input *in)
                 in->offset += 16 + (uint64_t)h->caplen;
         }
         pkt->number = ++in->records;
-        if (rs_capture_filter_pass(c, pkt)) {
+        if (!c->filter || rs_capture_filter_pass(c, pkt)) {
             in->packets++;
             return 1;
         }
@@ -343,6 +343,10 @@ rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
                 c->heap[c->nheap++] = i;
         for (size_t i = c->nheap / 2; i-- > 0;)
             sift_down(c, i);
+    } else if (c->have_last && c->nheap == 1) {
+        /* One input left: no merge. */
+        if (!input_read(c, &c->in[c->heap[0]]))
+            c->nheap = 0;
     } else if (c->have_last && c->nheap > 0) {
         /* The last packet's input is still on top: refill it, or drop it when it is done. */
         if (!input_read(c, &c->in[c->heap[0]]))

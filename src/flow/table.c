@@ -104,7 +104,7 @@ chunk_alloc(size_t size)
     uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    uint8_t *p = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    uint8_t *p = m + ((HUGE_PAGE - ((uintptr_t)m & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1));
     size_t page = 4096, end = ((size + page - 1) & ~(page - 1));
     if (p > m)
         munmap(m, (size_t)(p - m));

@@ -21,6 +21,7 @@
 
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
+#include "util/str.h"
 #include "verdict/diagnose.h"
 
 #define MS(x) ((rs_time_ns)(x)*1000000)
@@ -125,7 +126,7 @@ ext_get(struct rs_diag_pool *p, struct rs_diag *d)
     if (!p->free) {
         if (p->n_slabs == p->cap_slabs) {
             size_t nc = p->cap_slabs ? p->cap_slabs * 2 : 16;
-            struct rs_diag_ext **s = realloc(p->slabs, nc * sizeof *s);
+            struct rs_diag_ext **s = realloc(p->slabs, nc * sizeof(struct rs_diag_ext *));
             if (!s)
                 return NULL;
             p->slabs = s;
@@ -347,7 +348,7 @@ msecs(rs_time_ns t)
 static void
 cause(struct ctx *c, const char *code, enum rs_confidence conf)
 {
-    snprintf(c->rec->rst_cause, sizeof c->rec->rst_cause, "%s", code);
+    rs_str_copy(c->rec->rst_cause, sizeof c->rec->rst_cause, code);
     c->rec->rst_confidence = conf;
 }
 
@@ -444,7 +445,8 @@ rule_burst(struct ctx *c)
     for (int i = 0; i < d->nrst; i++) {
         int n = 1, differ = 0, last = i;
         for (int j = i + 1; j < d->nrst; j++) {
-            if (d->ext->rst[j].side != d->ext->rst[i].side || d->ext->rst[j].ts - d->ext->rst[i].ts > SEC(1))
+            if (d->ext->rst[j].side != d->ext->rst[i].side ||
+                d->ext->rst[j].ts - d->ext->rst[i].ts > SEC(1))
                 continue;
             /* A stack answers each late segment with its own RST; a burst comes
              * unprompted: no new segment from the peer in between. */
@@ -452,7 +454,8 @@ rule_burst(struct ctx *c)
                 continue;
             n++;
             last = j;
-            if (d->ext->rst[j].seq != d->ext->rst[i].seq || d->ext->rst[j].ack != d->ext->rst[i].ack)
+            if (d->ext->rst[j].seq != d->ext->rst[i].seq ||
+                d->ext->rst[j].ack != d->ext->rst[i].ack)
                 differ = 1;
         }
         uint32_t spread = 0;
@@ -939,8 +942,8 @@ rs_diag_classify(const struct rs_flow *f, const struct rs_hosts *hosts, struct r
     }
     c->r = &d->ext->rst[c->ri];
     c->x = c->r->side;
-    snprintf(c->who, sizeof c->who, "%s", c->x == RS_ORIG ? "client" : "server");
-    snprintf(c->peer, sizeof c->peer, "%s", c->x == RS_ORIG ? "server" : "client");
+    rs_str_copy(c->who, sizeof c->who, c->x == RS_ORIG ? "client" : "server");
+    rs_str_copy(c->peer, sizeof c->peer, c->x == RS_ORIG ? "server" : "client");
     if (d->syn_ts && d->synack_ts > d->syn_ts)
         c->rtt_s = d->synack_ts - d->syn_ts;
     if (d->synack_ts && d->ack_ts > d->synack_ts)

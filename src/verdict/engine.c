@@ -40,7 +40,7 @@ struct rs_engine {
     struct rs_verdict_ctx vctx;
     struct rs_hosts *hosts;
     struct rs_diag_pool *dpool; /* rare-event facts of the diagnosis */
-    struct rs_appid *appid; /* App-ID registry and its side stores */
+    struct rs_appid *appid;     /* App-ID registry and its side stores */
     rs_time_ns now;
     uint64_t next_id;
     uint64_t cur_pkt_no;

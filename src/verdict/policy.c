@@ -26,6 +26,8 @@
 #include <rstscope/panlog.h>
 #include <rstscope/policy.h>
 
+#include "util/str.h"
+
 struct net {
     struct rs_addr a;
     unsigned plen; /* prefix length in the 128-bit (v4-mapped) space */
@@ -382,7 +384,7 @@ parse_rule(struct rs_policy *p, const struct pctx *c, enum rs_policy_action acti
                           val);
                 break;
             }
-            snprintf(r.name, sizeof r.name, "%s", val);
+            rs_str_copy(r.name, sizeof r.name, val);
             break;
         }
         if (rc)
@@ -667,8 +669,8 @@ rs_policy_apply(const struct rs_policy *p, struct rs_record *r)
     rs_policy_lookup(p, r, &hit);
     if (!p)
         return;
-    snprintf(r->action, sizeof r->action, "%s", rs_policy_action_name(hit.action));
-    snprintf(r->rule, sizeof r->rule, "%s", hit.rule);
+    rs_str_copy(r->action, sizeof r->action, rs_policy_action_name(hit.action));
+    rs_str_copy(r->rule, sizeof r->rule, hit.rule);
     if (hit.action == RS_POLICY_ALLOW)
         return;
 

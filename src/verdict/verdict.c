@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tcp/tcp.h"
+#include "util/str.h"
 #include "verdict/diagnose.h"
 #include "verdict/verdict.h"
 
@@ -97,20 +98,20 @@ explain(const struct rs_flow *f, struct rs_record *r)
         break;
     }
     case RS_END_TCP_FIN:
-        snprintf(r->explanation, sizeof r->explanation, "Closed with FIN by %s.",
-                 f->fin_sides == 3    ? "both sides"
-                 : (f->fin_sides & 1) ? "the client"
-                                      : "the server");
+        rs_str_copy(r->explanation, sizeof r->explanation,
+                    f->fin_sides == 3    ? "Closed with FIN by both sides."
+                    : (f->fin_sides & 1) ? "Closed with FIN by the client."
+                                         : "Closed with FIN by the server.");
         break;
     case RS_END_TCP_REUSE:
-        snprintf(r->explanation, sizeof r->explanation,
-                 "A new SYN reused the same addresses and ports before this session's timer ran "
-                 "out.");
+        rs_str_copy(r->explanation, sizeof r->explanation,
+                    "A new SYN reused the same addresses and ports before this session's timer "
+                    "ran out.");
         break;
     case RS_END_AGED_OUT:
-        snprintf(r->explanation, sizeof r->explanation,
-                 f->evicted ? "Ended early: the live-session cap was reached (oldest first)."
-                            : "No FIN or RST; the session was idle past its timer.");
+        rs_str_copy(r->explanation, sizeof r->explanation,
+                    f->evicted ? "Ended early: the live-session cap was reached (oldest first)."
+                               : "No FIN or RST; the session was idle past its timer.");
         break;
     default:
         break;
@@ -146,7 +147,7 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
             r->end_reason = RS_END_AGED_OUT;
         else
             r->end_reason = RS_END_OPEN;
-        snprintf(r->conn_state, sizeof r->conn_state, "%s", rs_tcp_conn_state(f));
+        rs_str_copy(r->conn_state, sizeof r->conn_state, rs_tcp_conn_state(f));
         r->client_bytes = rs_tcp_size(f, RS_ORIG);
         r->server_bytes = rs_tcp_size(f, RS_RESP);
         r->rst_by = f->rst_sides == 3   ? RS_RST_BY_BOTH
@@ -161,18 +162,18 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
             r->rst_flags |= RS_RSTF_OUT_OF_WINDOW;
     } else {
         r->end_reason = (timed_out || f->evicted) ? RS_END_AGED_OUT : RS_END_OPEN;
-        snprintf(r->conn_state, sizeof r->conn_state, "%s",
-                 f->proto == 17 ? udp_conn_state(f) : "OTH");
+        rs_str_copy(r->conn_state, sizeof r->conn_state,
+                    f->proto == 17 ? udp_conn_state(f) : "OTH");
         r->client_bytes = f->bytes[RS_ORIG];
         r->server_bytes = f->bytes[RS_RESP];
     }
     /* An identified protocol wins over the App-ID states (SPEC §2-§3). */
     if (!rs_appid_format(&f->appid, f->proto, r->app, sizeof r->app))
-        snprintf(r->app, sizeof r->app, "%s", app_state(ctx, f));
+        rs_str_copy(r->app, sizeof r->app, app_state(ctx, f));
     const struct rs_appid_info *ai = rs_appid_info(ctx->appid, &f->appid);
     if (ai) {
-        snprintf(r->sni, sizeof r->sni, "%s", rs_appid_info_sni(ai));
-        snprintf(r->http_host, sizeof r->http_host, "%s", rs_appid_info_host(ai));
+        rs_str_copy(r->sni, sizeof r->sni, rs_appid_info_sni(ai));
+        rs_str_copy(r->http_host, sizeof r->http_host, rs_appid_info_host(ai));
     }
     memcpy(r->history, f->history, sizeof r->history);
     r->history[sizeof r->history - 1] = '\0';
@@ -184,7 +185,7 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
     if (f->parent_id) {
         char uid[20];
         rs_verdict_uid(ctx->seed, f->parent_id, uid);
-        snprintf(r->tunnel_parents, sizeof r->tunnel_parents, "%s", uid);
+        rs_str_copy(r->tunnel_parents, sizeof r->tunnel_parents, uid);
     }
     explain(f, r);
     if (f->proto == 6 && f->diag.nrst) {
