@@ -234,8 +234,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
             FUZZ_CHECK(pkt.data || !pkt.caplen);
             rs_engine_packet(e, &pkt);
+            /* An idle advance 2 s past the packet (saturating: a pcapng
+             * time can be INT64_MAX; the engine clamps what it gets). */
             if (cfgb & 128)
-                rs_engine_advance(e, pkt.ts + 2 * RS_NS_PER_SEC);
+                rs_engine_advance(e, pkt.ts > INT64_MAX - 2 * RS_NS_PER_SEC
+                                         ? INT64_MAX
+                                         : pkt.ts + 2 * RS_NS_PER_SEC);
         }
         rs_engine_finish(e);
         struct rs_engine_stats st;
