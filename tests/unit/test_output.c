@@ -20,6 +20,36 @@
 
 #include "output/output_int.h"
 
+/* The byte-at-a-time rule rs_json_escape must keep (escape.c's header):
+ * printable ASCII but '"' and '\\' as is, well-formed UTF-8 whole, '"'
+ * and '\\' backslashed, everything else \u00XX. */
+static size_t
+ref_escape(const unsigned char *u, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = u[i];
+        size_t seq = c >= 0x80 ? rs_utf8_seq_len(u + i, n - i) : 0;
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            out[o++] = (char)c;
+            i++;
+        } else if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+            i++;
+        } else if (seq) {
+            memcpy(out + o, u + i, seq);
+            o += seq;
+            i += seq;
+        } else {
+            o += (size_t)sprintf(out + o, "\\u%04x", c);
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static const rs_time_ns T0 = INT64_C(1700000000123456000); /* 2023-11-14 22:13:20.123456 */
@@ -540,6 +570,51 @@ test_json_escape(void **state)
     }
 }
 
+/* The word-at-a-time scan (plain8) against the byte rule: every byte value
+ * at every position of a word, next to every kind of neighbour (the bit
+ * tricks' borrows run from one byte into the next), and random strings
+ * rich in the bytes that matter. */
+static void
+test_json_escape_words(void **state)
+{
+    (void)state;
+    static const unsigned char nb[] = {'a',  0x00, 0x1f, 0x20, '"', '\\',
+                                       0x7e, 0x7f, 0x80, 0xc3, 0xff};
+    unsigned char in[40];
+    char got[40 * 6 + 1], want[40 * 6 + 1];
+    for (unsigned c = 0; c < 256; c++) {
+        for (size_t pos = 0; pos < 16; pos++) {
+            for (size_t k = 0; k < sizeof nb; k++) {
+                memset(in, 'x', sizeof in);
+                in[pos] = (unsigned char)c;
+                in[pos + 1] = nb[k];
+                size_t gl = rs_json_escape((const char *)in, 24, got, sizeof got);
+                size_t wl = ref_escape(in, 24, want);
+                if (gl != wl || memcmp(got, want, wl) != 0)
+                    fail_msg("byte 0x%02x at %zu before 0x%02x: got \"%s\" want \"%s\"", c, pos,
+                             nb[k], got, want);
+            }
+        }
+    }
+    static const unsigned char pool[] = {'a',  'Z',  ' ',  '~',  0x00, 0x01, 0x1f, '"',  '\\',
+                                         0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xa9, 0xe2, 0x82, 0xac,
+                                         0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0xff};
+    uint32_t r = 12345;
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        for (; n < 39; n++) {
+            r = r * 1103515245u + 12345u;
+            unsigned v = (r >> 16) % 64;
+            in[n] = v < sizeof pool ? pool[v] : (unsigned char)('a' + v % 26);
+        }
+        size_t len = (r >> 8) % 40;
+        size_t gl = rs_json_escape((const char *)in, len, got, sizeof got);
+        size_t wl = ref_escape(in, len, want);
+        assert_int_equal(gl, wl);
+        assert_memory_equal(got, want, wl + 1);
+    }
+}
+
 static void
 test_json_escape_truncation(void **state)
 {
@@ -598,7 +673,8 @@ test_jsonl(void **state)
                                "\"rst_confidence\":\"high\","
                                "\"rst_flags\":\"ttl_mismatch,out_of_window\","
                                "\"inflight_client_bytes\":0,\"inflight_server_bytes\":1460"));
-    assert_non_null(strstr(l0, "\"sni\":\"\",\"http_host\":\"example.com\",\"action\":\"\",\"rule\":\"\"}"));
+    assert_non_null(
+        strstr(l0, "\"sni\":\"\",\"http_host\":\"example.com\",\"action\":\"\",\"rule\":\"\"}"));
     free(l0);
 
     char *l1 = get_line(out, 1);
@@ -1386,17 +1462,29 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),         cmocka_unit_test(test_rst_flags),
-        cmocka_unit_test(test_field_table),   cmocka_unit_test(test_number_text),
-        cmocka_unit_test(test_json_escape),   cmocka_unit_test(test_json_escape_truncation),
-        cmocka_unit_test(test_jsonl),         cmocka_unit_test(test_jsonl_full_strings),
-        cmocka_unit_test(test_csv),           cmocka_unit_test(test_csv_field),
-        cmocka_unit_test(test_zeek),          cmocka_unit_test(test_zeek_service_mapping),
-        cmocka_unit_test(test_table),         cmocka_unit_test(test_table_explain_color),
-        cmocka_unit_test(test_table_blocks),  cmocka_unit_test(test_table_empty),
-        cmocka_unit_test(test_write_failure), cmocka_unit_test(test_failure_small_output),
-        cmocka_unit_test(test_open_errors),   cmocka_unit_test(test_table_stream),
-        cmocka_unit_test(test_stream_flush),  cmocka_unit_test(test_only),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_rst_flags),
+        cmocka_unit_test(test_field_table),
+        cmocka_unit_test(test_number_text),
+        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_escape_truncation),
+        cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_full_strings),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_zeek),
+        cmocka_unit_test(test_zeek_service_mapping),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_table_explain_color),
+        cmocka_unit_test(test_table_blocks),
+        cmocka_unit_test(test_table_empty),
+        cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_failure_small_output),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_table_stream),
+        cmocka_unit_test(test_stream_flush),
+        cmocka_unit_test(test_only),
+        cmocka_unit_test(test_json_escape_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
