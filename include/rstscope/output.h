@@ -71,6 +71,12 @@ struct rs_field {
     /* Writes the value as text into buf (no escaping); returns length.
      * For RS_FT_U64 the numeric value is also stored into *num. */
     size_t (*get)(const struct rs_record *r, char *buf, size_t len, uint64_t *num);
+    /* Shortcuts for writers, NULL where they do not apply; each gives the
+     * same value as get. str: the text in place (no copy), its length in
+     * *n, for fields that are a record string or a fixed name. u64: the
+     * number of an RS_FT_U64 field. */
+    const char *(*str)(const struct rs_record *r, size_t *n);
+    uint64_t (*u64)(const struct rs_record *r);
 };
 extern const struct rs_field rs_fields[];
 extern const size_t rs_n_fields;

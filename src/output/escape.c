@@ -84,7 +84,7 @@ plain8(const unsigned char *p)
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
     uint64_t x;
     memcpy(&x, p, 8);
-    uint64_t below = (x - ones * 0x20) & ~x & high;        /* a byte < 0x20 */
+    uint64_t below = (x - ones * 0x20) & ~x & high;           /* a byte < 0x20 */
     uint64_t above = ((x + ones * (0x80 - 0x7f)) | x) & high; /* a byte >= 0x7f */
     uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
     uint64_t quote = (q - ones) & ~q & high, bslash = (b - ones) & ~b & high;

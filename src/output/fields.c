@@ -127,12 +127,21 @@ put_secs(char *buf, size_t len, rs_time_ns t)
     {                                                                                              \
         (void)num;                                                                                 \
         return put_str(buf, len, r->member, RS_STRLEN(r->member));                                 \
+    }                                                                                              \
+    static const char *str_##fname(const struct rs_record *r, size_t *n)                           \
+    {                                                                                              \
+        *n = RS_STRLEN(r->member);                                                                 \
+        return r->member;                                                                          \
     }
 
 #define GET_U64(fname, expr)                                                                       \
     static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
     {                                                                                              \
         return put_u64(buf, len, (uint64_t)(expr), num);                                           \
+    }                                                                                              \
+    static uint64_t u64_##fname(const struct rs_record *r)                                         \
+    {                                                                                              \
+        return (uint64_t)(expr);                                                                   \
     }
 
 #define GET_NAME(fname, expr)                                                                      \
@@ -141,6 +150,12 @@ put_secs(char *buf, size_t len, rs_time_ns t)
         (void)num;                                                                                 \
         const char *s = (expr);                                                                    \
         return put_str(buf, len, s, strlen(s));                                                    \
+    }                                                                                              \
+    static const char *str_##fname(const struct rs_record *r, size_t *n)                           \
+    {                                                                                              \
+        const char *s = (expr);                                                                    \
+        *n = strlen(s);                                                                            \
+        return s;                                                                                  \
     }
 
 static size_t
@@ -213,42 +228,44 @@ GET_STRARR(action, action)
 GET_STRARR(rule, rule)
 
 /* clang-format off */
-#define F(name, type) {#name, type, get_##name}
+#define F(name, type) {#name, type, get_##name, NULL, NULL}
+#define FS(name, type) {#name, type, get_##name, str_##name, NULL}
+#define FU(name, type) {#name, type, get_##name, NULL, u64_##name}
 /* clang-format on */
 
 const struct rs_field rs_fields[] = {
-    F(uid, RS_FT_STR),
+    FS(uid, RS_FT_STR),
     F(ts, RS_FT_TIME),
     F(end_ts, RS_FT_TIME),
     F(duration, RS_FT_DURATION),
-    F(proto, RS_FT_STR),
+    FS(proto, RS_FT_STR),
     F(client, RS_FT_ADDR),
-    F(client_port, RS_FT_U64),
+    FU(client_port, RS_FT_U64),
     F(server, RS_FT_ADDR),
-    F(server_port, RS_FT_U64),
-    F(end_reason, RS_FT_STR),
-    F(app, RS_FT_STR),
-    F(conn_state, RS_FT_STR),
-    F(history, RS_FT_STR),
-    F(client_pkts, RS_FT_U64),
-    F(client_bytes, RS_FT_U64),
-    F(server_pkts, RS_FT_U64),
-    F(server_bytes, RS_FT_U64),
-    F(client_ip_bytes, RS_FT_U64),
-    F(server_ip_bytes, RS_FT_U64),
-    F(missed_bytes, RS_FT_U64),
-    F(rst_by, RS_FT_STR),
-    F(rst_cause, RS_FT_STR),
-    F(rst_confidence, RS_FT_STR),
+    FU(server_port, RS_FT_U64),
+    FS(end_reason, RS_FT_STR),
+    FS(app, RS_FT_STR),
+    FS(conn_state, RS_FT_STR),
+    FS(history, RS_FT_STR),
+    FU(client_pkts, RS_FT_U64),
+    FU(client_bytes, RS_FT_U64),
+    FU(server_pkts, RS_FT_U64),
+    FU(server_bytes, RS_FT_U64),
+    FU(client_ip_bytes, RS_FT_U64),
+    FU(server_ip_bytes, RS_FT_U64),
+    FU(missed_bytes, RS_FT_U64),
+    FS(rst_by, RS_FT_STR),
+    FS(rst_cause, RS_FT_STR),
+    FS(rst_confidence, RS_FT_STR),
     F(rst_flags, RS_FT_STR),
-    F(inflight_client_bytes, RS_FT_U64),
-    F(inflight_server_bytes, RS_FT_U64),
-    F(explanation, RS_FT_STR),
-    F(hint, RS_FT_STR),
-    F(sni, RS_FT_STR),
-    F(http_host, RS_FT_STR),
-    F(action, RS_FT_STR),
-    F(rule, RS_FT_STR),
+    FU(inflight_client_bytes, RS_FT_U64),
+    FU(inflight_server_bytes, RS_FT_U64),
+    FS(explanation, RS_FT_STR),
+    FS(hint, RS_FT_STR),
+    FS(sni, RS_FT_STR),
+    FS(http_host, RS_FT_STR),
+    FS(action, RS_FT_STR),
+    FS(rule, RS_FT_STR),
 };
 
 const size_t rs_n_fields = sizeof rs_fields / sizeof rs_fields[0];

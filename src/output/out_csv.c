@@ -30,10 +30,19 @@ csv_write(struct rs_writer *w, const struct rs_record *rec)
 
     for (size_t i = 0; i < rs_n_fields; i++) {
         const struct rs_field *f = &rs_fields[i];
-        size_t n = f->get(rec, val, sizeof val, NULL);
-
         if (i > 0)
             rs_obuf_putc(b, ',');
+        if (f->str) {
+            size_t sn;
+            const char *s = f->str(rec, &sn);
+            rs_obuf_csv_str(b, s, sn);
+            continue;
+        }
+        if (f->u64) {
+            rs_obuf_u64(b, f->u64(rec));
+            continue;
+        }
+        size_t n = f->get(rec, val, sizeof val, NULL);
         if (f->type == RS_FT_STR)
             rs_obuf_csv_str(b, val, n);
         else

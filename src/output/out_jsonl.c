@@ -57,12 +57,25 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
     rs_obuf_putc(b, '{');
     for (size_t i = 0; i < st->n; i++) {
         const struct rs_field *f = &rs_fields[i];
-        uint64_t num = 0;
-        size_t n = f->get(rec, val, sizeof val, &num);
-
         if (i > 0)
             rs_obuf_putc(b, ',');
         rs_obuf_put(b, st->key[i].text, st->key[i].len); /* names are plain ASCII */
+        /* The shortcuts: strings escaped from where they are, numbers
+         * written in place, no copy through val. */
+        if (f->str) {
+            size_t sn;
+            const char *s = f->str(rec, &sn);
+            rs_obuf_putc(b, '"');
+            rs_obuf_json_str(b, s, sn);
+            rs_obuf_putc(b, '"');
+            continue;
+        }
+        if (f->u64) {
+            rs_obuf_u64(b, f->u64(rec));
+            continue;
+        }
+        uint64_t num = 0;
+        size_t n = f->get(rec, val, sizeof val, &num);
         switch (f->type) {
         case RS_FT_U64:
         case RS_FT_TIME:

@@ -72,6 +72,14 @@ void rs_obuf_pad(struct rs_obuf *b, size_t n);
 /* Decimal text of v into buf (>= RS_NUM_MAX bytes), NUL-terminated; returns
  * the length. A tiny formatter: no locale, no printf parsing. */
 size_t rs_output_u64(char *buf, uint64_t v);
+/* rs_output_u64 straight into the buffer. */
+static inline void
+rs_obuf_u64(struct rs_obuf *b, uint64_t v)
+{
+    if (RS_NUM_MAX > b->cap - b->len && rs_obuf_reserve(b, RS_NUM_MAX) != 0)
+        return;
+    b->len += rs_output_u64(b->p + b->len, v);
+}
 /* Textual address as rs_addr_format (dotted IPv4, RFC 5952 IPv6) but
  * without printf for IPv4; NUL-terminated, "" if len is too small. */
 size_t rs_output_addr(char *buf, size_t len, const struct rs_addr *a);
