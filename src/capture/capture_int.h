@@ -81,6 +81,7 @@ struct rs_mm {
      * is la_depth frames ahead (1 = the next one rs_mm_next returns) */
     uint64_t la_abs;
     unsigned la_depth;
+    size_t la_len; /* length of the record at la_abs when known, else 0 */
     char err[160];
 };
 

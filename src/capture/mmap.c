@@ -377,15 +377,25 @@ rs_mm_lookahead(struct rs_mm *m, unsigned depth, struct rs_packet *pkt)
     if (m->la_depth == 0 || m->la_depth > depth || m->la_abs < next) {
         m->la_abs = next;
         m->la_depth = 1;
+        m->la_len = 0;
     }
     while (m->la_depth < depth) {
-        size_t n = record_at(m, (size_t)(m->la_abs - m->win_off), NULL);
+        /* The record under the cursor was measured by the last call. */
+        size_t n = m->la_len ? m->la_len : record_at(m, (size_t)(m->la_abs - m->win_off), NULL);
         if (!n)
             return 0; /* beyond the window: try again at the next frame */
         m->la_abs += n;
         m->la_depth++;
+        m->la_len = 0;
     }
-    return record_at(m, (size_t)(m->la_abs - m->win_off), pkt) != 0;
+    size_t off = (size_t)(m->la_abs - m->win_off);
+    m->la_len = record_at(m, off, pkt);
+    if (m->la_len && m->la_len < m->hi - off) {
+        /* The next call's record: its header and the first network bytes. */
+        __builtin_prefetch(m->win + off + m->la_len);
+        __builtin_prefetch(m->win + off + m->la_len + 64);
+    }
+    return m->la_len != 0;
 }
 
 uint64_t
