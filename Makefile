@@ -125,7 +125,7 @@ check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 lint:
 	@bash tests/lint.sh
 
-BENCH_BIN := $(BUILD)/bench/micro
+BENCH_BIN := $(BUILD)/bench/micro $(BUILD)/bench/memlat
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -55,6 +55,9 @@ if [ "$micro_only" = 1 ] || [ "$quick" = 0 ]; then
     echo
     echo "== micro: CPU ns per packet by stage, $DATA/bench-1m.pcap (best of $RUNS) =="
     "$BUILD/bench/micro" -r "$RUNS" "$DATA/bench-1m.pcap"
+    echo
+    echo "== memory latency by working set (bench/memlat) =="
+    "$BUILD/bench/memlat" 64
     [ "$micro_only" = 1 ] && exit 0
 fi
 
