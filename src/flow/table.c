@@ -357,18 +357,22 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
     /* Released slots first (oldest first), then never-used ones in order. */
     uint32_t idx;
     struct rs_flow_link *k;
+    struct rs_flow *f;
     if (t->free_head != RS_NIL) {
         idx = t->free_head;
         k = link_at(t, idx);
         t->free_head = k->idx;
         if (t->free_head == RS_NIL)
             t->free_tail = RS_NIL;
+        f = rs_flow_at(t, idx);
+        memset(f, 0, sizeof *f);
     } else {
+        /* A never-used slot of an anonymous mapping is zero already: the
+         * kernel cleared its page at the first touch. */
         idx = t->fresh++;
         k = link_at(t, idx);
+        f = rs_flow_at(t, idx);
     }
-    struct rs_flow *f = rs_flow_at(t, idx);
-    memset(f, 0, sizeof *f);
     f->in_use = 1;
     f->hash = hash;
     f->wtick = -1;
