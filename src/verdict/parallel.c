@@ -21,6 +21,7 @@
  *    it pushes all batches out so that no worker's progress lags.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,18 +56,31 @@ struct batch {
     rs_time_ns fin_now;
 };
 
+/*
+ * A record on its way from a worker to the reader: the sort key in the
+ * clear, the record itself packed (pack_record: the fixed part as it is,
+ * each long string as its length and bytes), about a quarter of the 1.5 KB
+ * of struct rs_record, in its buffer's byte arena.
+ */
 struct outrec {
     uint64_t k;
     uint32_t phase;
     uint32_t worker;
     uint64_t seq;
-    struct rs_record rec;
+    rs_time_ns ts, end_ts;
+    struct rs_addr client, server;
+    uint16_t client_port, server_port;
+    uint8_t proto;
+    uint32_t off, len;   /* the packed record in the buffer's arena */
+    const uint8_t *blob; /* set by the reader once the buffer is published */
 };
 
 struct outbuf {
     struct outbuf *next;
     struct outrec *r;
     size_t n, cap;
+    uint8_t *bytes; /* arena of packed records */
+    size_t used, bcap;
     size_t undelivered; /* reader side: records not yet handed to the caller */
     uint64_t progress;
     int last;
@@ -163,6 +177,65 @@ ring_pop(struct ring *r)
 
 /* ---- worker ---- */
 
+/* The long strings of a record, packed as a 16-bit length and the bytes;
+ * everything before the first of them is copied as it is. */
+#define PACK_FIXED offsetof(struct rs_record, explanation)
+struct packed_str {
+    size_t off, size;
+};
+static const struct packed_str packed_strs[] = {
+    {offsetof(struct rs_record, explanation), sizeof(((struct rs_record *)0)->explanation)},
+    {offsetof(struct rs_record, hint), sizeof(((struct rs_record *)0)->hint)},
+    {offsetof(struct rs_record, sni), sizeof(((struct rs_record *)0)->sni)},
+    {offsetof(struct rs_record, http_host), sizeof(((struct rs_record *)0)->http_host)},
+    {offsetof(struct rs_record, tunnel_parents), sizeof(((struct rs_record *)0)->tunnel_parents)},
+    {offsetof(struct rs_record, action), sizeof(((struct rs_record *)0)->action)},
+    {offsetof(struct rs_record, rule), sizeof(((struct rs_record *)0)->rule)},
+};
+#define NPACKED (sizeof packed_strs / sizeof packed_strs[0])
+/* The most a packed record can take. */
+#define PACK_MAX (PACK_FIXED + 4 + sizeof(struct rs_record))
+
+/* Packs rec at out (PACK_MAX bytes of room); returns the length. */
+static size_t
+pack_record(const struct rs_record *rec, uint8_t *out)
+{
+    const uint8_t *in = (const uint8_t *)rec;
+    size_t o = PACK_FIXED;
+    memcpy(out, in, PACK_FIXED);
+    memcpy(out + o, &rec->vlan, sizeof rec->vlan);
+    o += sizeof rec->vlan;
+    memcpy(out + o, &rec->inner_vlan, sizeof rec->inner_vlan);
+    o += sizeof rec->inner_vlan;
+    for (size_t i = 0; i < NPACKED; i++) {
+        const char *s = (const char *)in + packed_strs[i].off;
+        uint16_t n = (uint16_t)strnlen(s, packed_strs[i].size - 1);
+        memcpy(out + o, &n, 2);
+        memcpy(out + o + 2, s, n);
+        o += 2 + (size_t)n;
+    }
+    return o;
+}
+
+static void
+unpack_record(const uint8_t *in, struct rs_record *rec)
+{
+    uint8_t *out = (uint8_t *)rec;
+    memset(rec, 0, sizeof *rec);
+    memcpy(out, in, PACK_FIXED);
+    size_t o = PACK_FIXED;
+    memcpy(&rec->vlan, in + o, sizeof rec->vlan);
+    o += sizeof rec->vlan;
+    memcpy(&rec->inner_vlan, in + o, sizeof rec->inner_vlan);
+    o += sizeof rec->inner_vlan;
+    for (size_t i = 0; i < NPACKED; i++) {
+        uint16_t n;
+        memcpy(&n, in + o, 2);
+        memcpy(out + packed_strs[i].off, in + o + 2, n); /* the memset left the NUL */
+        o += 2 + (size_t)n;
+    }
+}
+
 static struct outbuf *
 outbuf_new(void)
 {
@@ -183,6 +256,7 @@ outbuf_get(struct worker *w)
         return outbuf_new();
     o->next = NULL;
     o->n = 0;
+    o->used = 0;
     o->last = 0;
     return o;
 }
@@ -193,6 +267,7 @@ outbuf_put(struct worker *w, struct outbuf *o)
 {
     if (w->done) {
         free(o->r);
+        free(o->bytes);
         free(o);
         return;
     }
@@ -221,12 +296,34 @@ on_worker_record(const struct rs_record *rec, void *user)
         o->r = r;
         o->cap = nc;
     }
+    if (PACK_MAX > o->bcap - o->used) {
+        size_t nc = o->bcap ? o->bcap * 2 : 64 * 1024;
+        while (PACK_MAX > nc - o->used)
+            nc *= 2;
+        uint8_t *nb = realloc(o->bytes, nc);
+        if (!nb) {
+            w->oom = 1;
+            return;
+        }
+        o->bytes = nb;
+        o->bcap = nc;
+    }
     struct outrec *x = &o->r[o->n++];
     x->k = w->cur_k;
     x->phase = w->phase;
     x->worker = w->index;
     x->seq = w->seq++;
-    x->rec = *rec;
+    x->ts = rec->ts;
+    x->end_ts = rec->end_ts;
+    x->client = rec->client;
+    x->server = rec->server;
+    x->client_port = rec->client_port;
+    x->server_port = rec->server_port;
+    x->proto = rec->proto;
+    x->off = (uint32_t)o->used;
+    x->len = (uint32_t)pack_record(rec, o->bytes + o->used);
+    x->blob = NULL;
+    o->used += x->len;
 }
 
 static void
@@ -377,21 +474,21 @@ rec_cmp(const void *va, const void *vb)
     /* Frame phase: one worker, in its own order. */
     if (a->phase == 1 && a->worker == b->worker)
         return a->seq < b->seq ? -1 : a->seq > b->seq;
-    if (a->rec.ts != b->rec.ts)
-        return a->rec.ts < b->rec.ts ? -1 : 1;
-    int c = memcmp(&a->rec.client, &b->rec.client, sizeof a->rec.client);
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    int c = memcmp(&a->client, &b->client, sizeof a->client);
     if (!c)
-        c = memcmp(&a->rec.server, &b->rec.server, sizeof a->rec.server);
+        c = memcmp(&a->server, &b->server, sizeof a->server);
     if (c)
         return c;
-    if (a->rec.client_port != b->rec.client_port)
-        return a->rec.client_port < b->rec.client_port ? -1 : 1;
-    if (a->rec.server_port != b->rec.server_port)
-        return a->rec.server_port < b->rec.server_port ? -1 : 1;
-    if (a->rec.proto != b->rec.proto)
-        return a->rec.proto < b->rec.proto ? -1 : 1;
-    if (a->rec.end_ts != b->rec.end_ts)
-        return a->rec.end_ts < b->rec.end_ts ? -1 : 1;
+    if (a->client_port != b->client_port)
+        return a->client_port < b->client_port ? -1 : 1;
+    if (a->server_port != b->server_port)
+        return a->server_port < b->server_port ? -1 : 1;
+    if (a->proto != b->proto)
+        return a->proto < b->proto ? -1 : 1;
+    if (a->end_ts != b->end_ts)
+        return a->end_ts < b->end_ts ? -1 : 1;
     if (a->worker != b->worker)
         return a->worker < b->worker ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -427,6 +524,7 @@ collect(struct rs_parallel *p, int wait)
             /* The records stay in their buffer, which goes when the last is delivered. */
             o->undelivered = 0;
             for (size_t j = 0; j < o->n && p->npend < p->cappend; j++) {
+                o->r[j].blob = o->bytes + o->r[j].off; /* the arena moves no more */
                 p->pend_k[p->npend] = o->r[j].k;
                 p->pend[p->npend++] = &o->r[j];
                 o->undelivered++;
@@ -475,8 +573,11 @@ deliver(struct rs_parallel *p, int all)
     size_t n = 0;
     while (n < m) {
         struct outrec *r = p->pend[n];
-        if (p->fn)
-            p->fn(&r->rec, p->user);
+        if (p->fn) {
+            struct rs_record rec;
+            unpack_record(r->blob, &rec);
+            p->fn(&rec, p->user);
+        }
         struct worker *w = &p->w[r->worker];
         /* Release buffers whose records are all delivered. */
         for (struct outbuf **pp = &w->held; *pp;) {
@@ -667,12 +768,14 @@ rs_parallel_free(struct rs_parallel *p)
             while (o) {
                 struct outbuf *next = o->next;
                 free(o->r);
+                free(o->bytes);
                 free(o);
                 o = next;
             }
         }
         if (w->cur) {
             free(w->cur->r);
+            free(w->cur->bytes);
             free(w->cur);
         }
         ring_destroy(&w->in);
