@@ -263,6 +263,14 @@ rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash)
 }
 
 void
+rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
+{
+    const char *f = (const char *)rs_flow_at(t, idx);
+    for (size_t off = 0; off < sizeof(struct rs_flow); off += 64)
+        __builtin_prefetch(f + off);
+}
+
+void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
     struct rs_flow_link k = t->buckets[hash & t->bucket_mask];
