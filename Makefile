@@ -3,7 +3,7 @@
 #   make check      every test; ends with "N passed, N failed"
 #   make check SAN=1  the same under ASan + UBSan
 #   make lint       clang-format check + clang-tidy
-#   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro)
+#   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro, --instr)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60)
 #   make fuzz-replay  every fuzz corpus and regression input, normal compiler (also in check)
 #   make install    PREFIX=/usr/local DESTDIR=: binary, static and shared library,

@@ -6,6 +6,10 @@
 #     --quick     one run per tool, 1M capture only
 #     --micro     only the per-stage micro benchmark (bench/micro)
 #     --no-peers  rstscope only
+#     --instr     only instruction and simulated cache-miss counts per packet
+#                 (valgrind's cachegrind on a 200,000-packet capture): a
+#                 figure that does not move with the machine's load, for
+#                 judging small changes on a shared VM
 #   RUNS=N (default 3) runs per tool and capture; SLOW_RUNS (default 1) for
 #   tshark, which takes minutes per run.
 #
@@ -24,13 +28,14 @@ RUNS=${RUNS:-3}
 SLOW_RUNS=${SLOW_RUNS:-1}
 DATA=bench/data
 RS="$BUILD/rstscope"
-quick=0 micro_only=0 peers=1
+quick=0 micro_only=0 peers=1 instr=0
 for a in "$@"; do
     case $a in
     --quick) quick=1; RUNS=1 ;;
     --micro) micro_only=1 ;;
     --no-peers) peers=0 ;;
-    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers]" >&2; exit 1 ;;
+    --instr) instr=1 ;;
+    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers] [--instr]" >&2; exit 1 ;;
     esac
 done
 mkdir -p "$DATA"
@@ -42,6 +47,25 @@ gen() { # name packets concurrent
         "$BUILD/tools/gen_bench" $args -o "$f.tmp" && mv "$f.tmp" "$f" && echo "$args" >"$stamp"
     fi
 }
+if [ "$instr" = 1 ]; then
+    command -v valgrind >/dev/null || { echo "bench: --instr needs valgrind" >&2; exit 1; }
+    gen bench-200k.pcap 200000 5000
+    f=$DATA/bench-200k.pcap
+    echo "== instructions per packet (cachegrind, LL 8 MiB 16-way), $f =="
+    for stage in block engine; do
+        out=$(valgrind --tool=cachegrind --cache-sim=yes --LL=8388608,16,64 \
+            --cachegrind-out-file=/dev/null "$BUILD/bench/micro" -r 1 -s "$stage" "$f" 2>&1)
+        echo "$out" | awk -v st="$stage" -v n=200000 '
+            /I *refs:/ { gsub(",", "", $4); ir = $4 }
+            /D1  misses:/ { gsub(",", "", $4); d1 = $4 }
+            /LL misses:/ { gsub(",", "", $4); ll = $4 }
+            END { printf "micro %-7s %8.0f instr/pkt %6.2f D1 misses/pkt %6.2f LL misses/pkt (incl. a block warm-up pass)\n", st, ir / n, d1 / n, ll / n }'
+    done
+    out=$(valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+        "$RS" analyze --format=jsonl -q -o /dev/null "$f" 2>&1)
+    echo "$out" | awk -v n=200000 '/I *refs:/ { gsub(",", "", $4); printf "analyze --format=jsonl %8.0f instr/pkt\n", $4 / n }'
+    exit 0
+fi
 gen bench-1m.pcap 1000000 5000
 if [ "$quick" = 0 ]; then
     gen bench-3.5m.pcap 3500000 5000
