@@ -100,11 +100,19 @@ void rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsign
  * hundreds of ns, so the misses of several frames overlap. A hint only:
  * without it, or when the capture cannot look ahead, results are the same.
  */
-#ifndef RS_ENGINE_LOOKAHEAD
 #define RS_ENGINE_LOOKAHEAD 8
-#endif
 struct rs_capture;
 void rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap);
+
+/*
+ * Feeds every remaining frame of `cap` to the engine, with the lookahead
+ * above: `first` (NULL if none) is a frame the caller already took from
+ * cap with rs_capture_next, then the rest. `tick` (may be NULL) is called
+ * after each frame (a progress bar). Does not call rs_engine_finish.
+ * Returns the frames fed.
+ */
+uint64_t rs_engine_feed(struct rs_engine *e, struct rs_capture *cap, const struct rs_packet *first,
+                        void (*tick)(void *ctx), void *ctx);
 
 /* Advances timers to `now` without a packet (live capture when idle). */
 void rs_engine_advance(struct rs_engine *e, rs_time_ns now);

@@ -13,9 +13,9 @@
 #include <rstscope/engine.h>
 #include <rstscope/output.h>
 #include <rstscope/parallel.h>
-#include <rstscope/policy.h>
 
 #include "cli/cli.h"
+#include "cli/common_opts.h"
 #include "cli/ipfix_opts.h"
 #include "cli/progress.h"
 
@@ -67,18 +67,7 @@ static const char analyze_usage[] =
     "  rstscope analyze --format=zeek --checksums=verify trace.pcap > conn.log\n"
     "  rstscope analyze --format=panos --policy=rules.txt trace.pcap > traffic.log\n";
 
-enum {
-    OPT_FORMAT = 256,
-    OPT_PROFILE,
-    OPT_TIMEOUTS,
-    OPT_CHECKSUMS,
-    OPT_FILTER,
-    OPT_ONLY,
-    OPT_EXPLAIN,
-    OPT_MAXSESS,
-    OPT_THREADS,
-    OPT_POLICY
-};
+enum { OPT_FORMAT = 256, OPT_ONLY, OPT_EXPLAIN, OPT_THREADS };
 
 enum only { ONLY_ALL, ONLY_RESETS, ONLY_FAILED };
 
@@ -155,16 +144,11 @@ int
 rs_cli_analyze(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        RS_CLI_INPUT_LONGOPTS,
         {"format", required_argument, NULL, OPT_FORMAT},
-        {"profile", required_argument, NULL, OPT_PROFILE},
-        {"timeouts", required_argument, NULL, OPT_TIMEOUTS},
-        {"checksums", required_argument, NULL, OPT_CHECKSUMS},
-        {"filter", required_argument, NULL, OPT_FILTER},
         {"only", required_argument, NULL, OPT_ONLY},
         {"explain", no_argument, NULL, OPT_EXPLAIN},
-        {"max-sessions", required_argument, NULL, OPT_MAXSESS},
         {"threads", required_argument, NULL, OPT_THREADS},
-        {"policy", required_argument, NULL, OPT_POLICY},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, 'P'},
@@ -174,15 +158,21 @@ rs_cli_analyze(int argc, char **argv)
     };
     struct rs_cli_ipfix ipfix;
     rs_cli_ipfix_init(&ipfix);
-    int format = -1, profile = -1, verify = 0, explain = 0, quiet = 0, progress = -1;
-    const char *timeouts = NULL, *filter = NULL, *outpath = NULL, *policy_path = NULL;
+    struct rs_cli_input in;
+    rs_cli_input_init(&in);
+    int format = -1, explain = 0, quiet = 0, progress = -1;
+    const char *outpath = NULL;
     enum only only = ONLY_ALL;
-    size_t max_sessions = 0;
-    unsigned threads = 1;
+    size_t threads = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         int ist = rs_cli_ipfix_opt(&ipfix, c, optarg);
+        if (ist > 0)
+            return ist;
+        if (ist == 0)
+            continue;
+        ist = rs_cli_input_opt(&in, c, optarg);
         if (ist > 0)
             return ist;
         if (ist == 0)
@@ -193,28 +183,6 @@ rs_cli_analyze(int argc, char **argv)
             if (format < 0)
                 return rs_cli_usage_error("unknown --format '%s' (table, jsonl, csv, zeek, panos)",
                                           optarg);
-            break;
-        case OPT_PROFILE:
-            if (strcmp(optarg, "panos") == 0)
-                profile = RS_PROFILE_PANOS;
-            else if (strcmp(optarg, "zeek") == 0)
-                profile = RS_PROFILE_ZEEK;
-            else
-                return rs_cli_usage_error("unknown --profile '%s' (panos, zeek)", optarg);
-            break;
-        case OPT_TIMEOUTS:
-            timeouts = optarg;
-            break;
-        case OPT_CHECKSUMS:
-            if (strcmp(optarg, "verify") == 0)
-                verify = 1;
-            else if (strcmp(optarg, "ignore") == 0)
-                verify = 0;
-            else
-                return rs_cli_usage_error("unknown --checksums '%s' (verify, ignore)", optarg);
-            break;
-        case OPT_FILTER:
-            filter = optarg;
             break;
         case OPT_ONLY:
             if (strcmp(optarg, "all") == 0)
@@ -229,27 +197,9 @@ rs_cli_analyze(int argc, char **argv)
         case OPT_EXPLAIN:
             explain = 1;
             break;
-        case OPT_MAXSESS: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || v == 0 || v > 100000000ULL)
-                return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
-            max_sessions = (size_t)v;
-            break;
-        }
-        case OPT_THREADS: {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno || *end || v == 0 || v > RS_PARALLEL_MAX_THREADS)
-                return rs_cli_usage_error("--threads wants a number from 1 to %d",
-                                          RS_PARALLEL_MAX_THREADS);
-            threads = (unsigned)v;
-            break;
-        }
-        case OPT_POLICY:
-            policy_path = optarg;
+        case OPT_THREADS:
+            if (rs_cli_parse_count(optarg, "threads", RS_PARALLEL_MAX_THREADS, &threads) != 0)
+                return RS_EXIT_USAGE;
             break;
         case 'o':
             outpath = optarg;
@@ -281,38 +231,26 @@ rs_cli_analyze(int argc, char **argv)
     }
     if (format < 0)
         format = isatty(fileno(out)) ? RS_FMT_TABLE : RS_FMT_JSONL;
-    if (profile < 0)
-        profile = format == RS_FMT_ZEEK ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS;
 
+    /* --format=zeek implies the zeek profile unless --profile says otherwise. */
     struct rs_error err = {0};
     struct rs_engine_config cfg;
-    rs_engine_config_default(&cfg, (enum rs_profile)profile);
-    cfg.decode.verify_checksums = verify;
-    if (max_sessions)
-        cfg.max_sessions = max_sessions;
-    if (timeouts && rs_timeouts_parse(&cfg.timeouts, timeouts, &err) != 0)
-        return rs_cli_usage_error("%s", err.msg);
-    struct rs_policy *policy = NULL;
-    if (policy_path) {
-        policy = rs_policy_load(policy_path, &err);
-        if (!policy) {
-            fprintf(stderr, "rstscope: --policy: %s\n", err.msg);
-            if (out != stdout)
-                fclose(out);
-            return err.code == RS_ERR_INPUT ? RS_EXIT_INPUT : RS_EXIT_USAGE;
-        }
-        cfg.policy = policy;
+    struct rs_capture_opts copts;
+    int cst = rs_cli_input_config(&in, format == RS_FMT_ZEEK ? RS_PROFILE_ZEEK : RS_PROFILE_PANOS,
+                                  &cfg, &copts);
+    if (cst != RS_EXIT_OK) {
+        if (out != stdout)
+            fclose(out);
+        rs_cli_input_free(&in);
+        return cst;
     }
-
-    struct rs_capture_opts copts = {0};
-    copts.filter = filter;
     struct rs_capture *cap = rs_capture_open((const char *const *)(argv + optind),
                                              (size_t)(argc - optind), &copts, &err);
     if (!cap) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         if (out != stdout)
             fclose(out);
-        rs_policy_free(policy);
+        rs_cli_input_free(&in);
         return err.code == RS_ERR_USAGE ? RS_EXIT_USAGE : RS_EXIT_INPUT;
     }
 
@@ -325,6 +263,7 @@ rs_cli_analyze(int argc, char **argv)
     int ist = rs_cli_ipfix_open(&ipfix, 0);
     if (ist != RS_EXIT_OK) {
         rs_capture_close(cap);
+        rs_cli_input_free(&in);
         if (out != stdout)
             fclose(out);
         return ist;
@@ -337,30 +276,34 @@ rs_cli_analyze(int argc, char **argv)
     if (!run.w) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         rs_capture_close(cap);
+        rs_cli_input_free(&in);
+        if (out != stdout)
+            fclose(out);
         return RS_EXIT_INTERNAL;
     }
     struct rs_engine *eng = NULL;
     struct rs_parallel *par = NULL;
     if (threads > 1)
-        par = rs_parallel_new(&cfg, threads, on_record, &run, &err);
+        par = rs_parallel_new(&cfg, (unsigned)threads, on_record, &run, &err);
     else
         eng = rs_engine_new(&cfg, on_record, &run, &err);
     if (!eng && !par) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
         rs_capture_close(cap);
+        rs_cli_input_free(&in);
+        if (out != stdout)
+            fclose(out);
         return RS_EXIT_INTERNAL;
     }
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : progress);
-    while (rc == RS_CAPTURE_PACKET) {
-        if (par) {
+    if (par) {
+        for (; rc == RS_CAPTURE_PACKET; rc = rs_capture_next(cap, &pkt)) {
             rs_parallel_packet(par, &pkt);
-        } else {
-            rs_engine_lookahead(eng, cap);
-            rs_engine_packet(eng, &pkt);
+            rs_progress_tick(&prog);
         }
-        rs_progress_tick(&prog);
-        rc = rs_capture_next(cap, &pkt);
+    } else if (rc == RS_CAPTURE_PACKET) {
+        rs_engine_feed(eng, cap, &pkt, rs_progress_tick_cb, &prog);
     }
     rs_progress_done(&prog);
     struct rs_engine_stats st;
@@ -389,6 +332,6 @@ rs_cli_analyze(int argc, char **argv)
     rs_engine_free(eng);
     rs_parallel_free(par);
     rs_capture_close(cap);
-    rs_policy_free(policy);
+    rs_cli_input_free(&in);
     return status;
 }

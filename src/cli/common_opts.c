@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rstscope/summary.h>
+
 #include "cli/cli.h"
 #include "cli/common_opts.h"
 
@@ -46,15 +48,8 @@ rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg)
     case RS_CLI_OPT_POLICY:
         in->policy_path = arg;
         return 0;
-    case RS_CLI_OPT_MAXSESS: {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(arg, &end, 10);
-        if (errno || *end || v == 0 || v > 100000000ULL)
-            return rs_cli_usage_error("--max-sessions wants a number from 1 to 100000000");
-        in->max_sessions = (size_t)v;
-        return 0;
-    }
+    case RS_CLI_OPT_MAXSESS:
+        return rs_cli_parse_count(arg, "max-sessions", 100000000, &in->max_sessions);
     default:
         return -1;
     }
@@ -89,4 +84,29 @@ rs_cli_input_free(struct rs_cli_input *in)
 {
     rs_policy_free(in->policy);
     in->policy = NULL;
+}
+
+int
+rs_cli_parse_count(const char *arg, const char *name, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || v == 0 || v > max || arg[0] == '-')
+        return rs_cli_usage_error("--%s wants a number from 1 to %zu", name, max);
+    *out = (size_t)v;
+    return 0;
+}
+
+void
+rs_cli_damage_to_summary(struct rs_capture *cap, struct rs_summary *sum)
+{
+    const char *notes[RS_SUMMARY_MAX_NOTES];
+    size_t nd = rs_capture_damage(cap, notes, RS_SUMMARY_MAX_NOTES);
+    for (size_t i = 0; i < nd && i < RS_SUMMARY_MAX_NOTES; i++) {
+        fprintf(stderr, "rstscope: %s\n", notes[i]);
+        rs_summary_add_note(sum, notes[i]);
+    }
+    for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
+        rs_summary_add_note(sum, ""); /* counted as dropped */
 }

@@ -86,4 +86,13 @@ int rs_cli_input_config(struct rs_cli_input *in, enum rs_profile default_profile
 /* Frees what rs_cli_input_config loaded; the engine must be gone. */
 void rs_cli_input_free(struct rs_cli_input *in);
 
+/* A count option from 1 to max: 0 and *out set, or RS_EXIT_USAGE with
+ * "--NAME wants a number from 1 to MAX" printed. */
+int rs_cli_parse_count(const char *arg, const char *name, size_t max, size_t *out);
+
+/* Prints the capture's damage notes on stderr and adds them to `sum`
+ * (those past RS_SUMMARY_MAX_NOTES counted as dropped). */
+struct rs_summary;
+void rs_cli_damage_to_summary(struct rs_capture *cap, struct rs_summary *sum);
+
 #endif

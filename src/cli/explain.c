@@ -761,11 +761,7 @@ rs_cli_explain(int argc, char **argv)
     }
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : -1);
-    struct rs_packet pkt;
-    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
-        rs_engine_packet(eng, &pkt);
-        rs_progress_tick(&prog);
-    }
+    rs_engine_feed(eng, cap, NULL, rs_progress_tick_cb, &prog);
     rs_progress_done(&prog);
     rs_engine_finish(eng);
     const char *notes[16];

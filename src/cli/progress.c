@@ -85,3 +85,9 @@ rs_progress_done(struct rs_progress *p)
         fprintf(stderr, "\r%-100s\r", "");
     p->drawn = 0;
 }
+
+void
+rs_progress_tick_cb(void *ctx)
+{
+    rs_progress_tick(ctx);
+}

@@ -31,4 +31,7 @@ rs_progress_tick(struct rs_progress *p)
 }
 void rs_progress_done(struct rs_progress *p);
 
+/* rs_progress_tick as a callback (rs_engine_feed's tick; ctx: the bar). */
+void rs_progress_tick_cb(void *ctx);
+
 #endif

@@ -63,18 +63,6 @@ static const char report_usage[] =
 
 enum { OPT_TOP = 256, OPT_WIDTH, OPT_MAXROWS, OPT_TITLE };
 
-static int
-parse_count(const char *arg, const char *name, size_t max, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || *end || v == 0 || v > max || arg[0] == '-')
-        return rs_cli_usage_error("--%s wants a number from 1 to %zu", name, max);
-    *out = (size_t)v;
-    return 0;
-}
-
 int
 rs_cli_report(int argc, char **argv)
 {
@@ -105,15 +93,15 @@ rs_cli_report(int argc, char **argv)
             continue;
         switch (c) {
         case OPT_TOP:
-            if (parse_count(optarg, "top", 100000, &ropts.top) != 0)
+            if (rs_cli_parse_count(optarg, "top", 100000, &ropts.top) != 0)
                 return RS_EXIT_USAGE;
             break;
         case OPT_WIDTH:
-            if (parse_count(optarg, "width", 10000, &ropts.width) != 0)
+            if (rs_cli_parse_count(optarg, "width", 10000, &ropts.width) != 0)
                 return RS_EXIT_USAGE;
             break;
         case OPT_MAXROWS:
-            if (parse_count(optarg, "max-rows", 10000000, &ropts.max_rows) != 0)
+            if (rs_cli_parse_count(optarg, "max-rows", 10000000, &ropts.max_rows) != 0)
                 return RS_EXIT_USAGE;
             break;
         case OPT_TITLE:
@@ -184,25 +172,14 @@ rs_cli_report(int argc, char **argv)
 
     struct rs_progress prog;
     rs_progress_init(&prog, cap, progress);
-    struct rs_packet pkt;
-    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
-        rs_engine_packet(eng, &pkt);
-        rs_progress_tick(&prog);
-    }
+    rs_engine_feed(eng, cap, NULL, rs_progress_tick_cb, &prog);
     rs_progress_done(&prog);
     rs_engine_finish(eng);
 
     struct rs_engine_stats est;
     rs_engine_stats(eng, &est);
     rs_summary_set_engine_stats(sum, &est);
-    const char *notes[RS_SUMMARY_MAX_NOTES];
-    size_t nd = rs_capture_damage(cap, notes, RS_SUMMARY_MAX_NOTES);
-    for (size_t i = 0; i < nd && i < RS_SUMMARY_MAX_NOTES; i++) {
-        fprintf(stderr, "rstscope: %s\n", notes[i]);
-        rs_summary_add_note(sum, notes[i]);
-    }
-    for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
-        rs_summary_add_note(sum, ""); /* counted as dropped */
+    rs_cli_damage_to_summary(cap, sum);
 
     if (rs_report_write(rep, out, &err) != 0) {
         fprintf(stderr, "rstscope: %s\n", err.msg);

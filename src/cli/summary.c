@@ -67,18 +67,6 @@ static const char summary_usage[] =
 
 enum { OPT_FORMAT = 256, OPT_TOP, OPT_WIDTH };
 
-static int
-parse_count(const char *arg, const char *name, size_t max, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || *end || v == 0 || v > max || arg[0] == '-')
-        return rs_cli_usage_error("--%s wants a number from 1 to %zu", name, max);
-    *out = (size_t)v;
-    return 0;
-}
-
 int
 rs_cli_summary(int argc, char **argv)
 {
@@ -114,11 +102,11 @@ rs_cli_summary(int argc, char **argv)
                 return rs_cli_usage_error("unknown --format '%s' (text, json)", optarg);
             break;
         case OPT_TOP:
-            if (parse_count(optarg, "top", 100000, &wopts.top) != 0)
+            if (rs_cli_parse_count(optarg, "top", 100000, &wopts.top) != 0)
                 return RS_EXIT_USAGE;
             break;
         case OPT_WIDTH:
-            if (parse_count(optarg, "width", 10000, &wopts.width) != 0)
+            if (rs_cli_parse_count(optarg, "width", 10000, &wopts.width) != 0)
                 return RS_EXIT_USAGE;
             break;
         case 'o':
@@ -181,25 +169,14 @@ rs_cli_summary(int argc, char **argv)
 
     struct rs_progress prog;
     rs_progress_init(&prog, cap, progress);
-    struct rs_packet pkt;
-    while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
-        rs_engine_packet(eng, &pkt);
-        rs_progress_tick(&prog);
-    }
+    rs_engine_feed(eng, cap, NULL, rs_progress_tick_cb, &prog);
     rs_progress_done(&prog);
     rs_engine_finish(eng);
 
     struct rs_engine_stats est;
     rs_engine_stats(eng, &est);
     rs_summary_set_engine_stats(sum, &est);
-    const char *notes[RS_SUMMARY_MAX_NOTES];
-    size_t nd = rs_capture_damage(cap, notes, RS_SUMMARY_MAX_NOTES);
-    for (size_t i = 0; i < nd && i < RS_SUMMARY_MAX_NOTES; i++) {
-        fprintf(stderr, "rstscope: %s\n", notes[i]);
-        rs_summary_add_note(sum, notes[i]);
-    }
-    for (size_t i = RS_SUMMARY_MAX_NOTES; i < nd; i++)
-        rs_summary_add_note(sum, ""); /* counted as dropped */
+    rs_cli_damage_to_summary(cap, sum);
 
     if (rs_summary_write(sum, (enum rs_summary_format)format, out, &wopts, &err) != 0) {
         fprintf(stderr, "rstscope: %s\n", err.msg);

@@ -659,6 +659,26 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
         rs_flow_prefetch_flow(e->ft, e->la_hash[ns]);
 }
 
+uint64_t
+rs_engine_feed(struct rs_engine *e, struct rs_capture *cap, const struct rs_packet *first,
+               void (*tick)(void *ctx), void *ctx)
+{
+    uint64_t n = 0;
+    struct rs_packet pkt;
+    if (first)
+        pkt = *first;
+    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
+        return 0;
+    do {
+        rs_engine_lookahead(e, cap);
+        rs_engine_packet(e, &pkt);
+        if (tick)
+            tick(ctx);
+        n++;
+    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
+    return n;
+}
+
 /*
  * Packet times are clamped to +-2^62 ns (146 years either side of 1970) on
  * the way in, so that timer arithmetic (time + timeout, time - time) cannot

@@ -297,7 +297,7 @@ on_worker_record(const struct rs_record *rec, void *user)
         o->cap = nc;
     }
     if (PACK_MAX > o->bcap - o->used) {
-        size_t nc = o->bcap ? o->bcap * 2 : 64 * 1024;
+        size_t nc = o->bcap ? o->bcap * 2 : (size_t)64 << 10;
         while (PACK_MAX > nc - o->used)
             nc *= 2;
         uint8_t *nb = realloc(o->bytes, nc);

@@ -32,6 +32,7 @@
 
 #include <rstscope/capture.h>
 #include <rstscope/craft.h>
+#include <rstscope/engine.h>
 
 /* ---- building files ---- */
 
@@ -1084,6 +1085,134 @@ test_mmap_matches_libpcap_crafted(void **state)
     assert_true(n > 800);
 }
 
+/*
+ * rs_capture_lookahead: at every frame, the frame `depth` ahead, never a
+ * wrong one, including across block refills (records of 60 KB, so the
+ * 512 KiB block is refilled every few frames and the cursor must follow the
+ * window) and when the depth changes; nothing on the libpcap path.
+ */
+static void
+test_lookahead_cursor(void **state)
+{
+    (void)state;
+    enum { N = 60, BIG = 60000 };
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    static uint8_t f[BIG];
+    for (int i = 0; i < N; i++) {
+        size_t len = i % 3 ? BIG - (size_t)i * 7 : 60; /* big and small records, as checked below */
+        memset(f, 0x55, len);
+        f[0] = (uint8_t)i;
+        pcap_record(&b, 0, 10 + (uint32_t)i, 0, (uint32_t)len, (uint32_t)len, f, len);
+    }
+    const char *path = save("lookahead.pcap", &b);
+    struct rs_error err;
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p, q;
+    assert_int_equal(rs_capture_lookahead(c, 8, &q), 0); /* nothing returned yet */
+    int seen = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+        assert_int_equal(p.data[0], i);
+        unsigned depth = i < N / 2 ? 8 : 3; /* the depth may change */
+        if (rs_capture_lookahead(c, depth, &q)) {
+            assert_true(i + (int)depth < N);
+            assert_int_equal(q.data[0], i + (int)depth);
+            int k = i + (int)depth;
+            assert_int_equal(q.caplen, k % 3 ? BIG - (uint32_t)k * 7 : 60);
+            seen++;
+        }
+        assert_int_equal(rs_capture_lookahead(c, 0, &q), 0);
+    }
+    assert_true(seen > N / 2); /* it does look ahead, beyond a block's end it may not */
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+    rs_capture_close(c);
+    struct rs_capture_opts slow = {.pcap_via_libpcap = 1};
+    c = open1(path, &slow, &err);
+    assert_non_null(c);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(rs_capture_lookahead(c, 1, &q), 0);
+    rs_capture_close(c);
+    free(b.p);
+}
+
+struct fed {
+    uint64_t ids[64], pkts[64], bytes[64];
+    int end[64];
+    size_t n;
+    uint64_t ticks;
+};
+
+static void
+fed_record(const struct rs_record *r, void *user)
+{
+    struct fed *d = user;
+    assert_true(d->n < 64);
+    d->ids[d->n] = r->id;
+    d->pkts[d->n] = r->client_pkts + r->server_pkts;
+    d->bytes[d->n] = r->client_bytes + r->server_bytes;
+    d->end[d->n++] = (int)r->end_reason;
+}
+
+static void
+fed_tick(void *ctx)
+{
+    ((struct fed *)ctx)->ticks++;
+}
+
+/* rs_engine_feed gives the records of a plain read loop, counts every frame
+ * (the one the caller already took, too) and ticks once per frame. */
+static void
+test_engine_feed(void **state)
+{
+    (void)state;
+    char path[512];
+    const char *top = getenv("TOP");
+    snprintf(path, sizeof path, "%s/examples/loopback-resets.pcap", top ? top : ".");
+    struct rs_engine_config cfg;
+    rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
+    cfg.hash_seed = 42;
+    struct fed plain = {0}, fed = {0};
+    struct rs_error err;
+
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    struct rs_engine *e = rs_engine_new(&cfg, fed_record, &plain, &err);
+    assert_non_null(e);
+    struct rs_packet p;
+    uint64_t frames = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET) {
+        rs_engine_packet(e, &p);
+        frames++;
+    }
+    rs_engine_finish(e);
+    rs_engine_free(e);
+    rs_capture_close(c);
+
+    c = open1(path, NULL, &err);
+    assert_non_null(c);
+    e = rs_engine_new(&cfg, fed_record, &fed, &err);
+    assert_non_null(e);
+    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
+    assert_int_equal(rs_engine_feed(e, c, &p, fed_tick, &fed), frames);
+    assert_int_equal(fed.ticks, frames);
+    assert_int_equal(rs_engine_feed(e, c, NULL, NULL, NULL), 0); /* nothing left */
+    rs_engine_finish(e);
+    rs_engine_free(e);
+    rs_capture_close(c);
+
+    assert_true(frames > 10);
+    assert_true(plain.n > 5);
+    assert_int_equal(fed.n, plain.n);
+    for (size_t i = 0; i < plain.n; i++) {
+        assert_int_equal(fed.ids[i], plain.ids[i]);
+        assert_int_equal(fed.pkts[i], plain.pkts[i]);
+        assert_int_equal(fed.bytes[i], plain.bytes[i]);
+        assert_int_equal(fed.end[i], plain.end[i]);
+    }
+}
+
 /* rs_capture_peek sees the next records on the fast path, nothing elsewhere. */
 static void
 test_peek(void **state)
@@ -1591,6 +1720,8 @@ main(void)
         cmocka_unit_test(test_mmap_matches_libpcap_crafted),
         cmocka_unit_test(test_mmap_matches_libpcap_on_corpus),
         cmocka_unit_test(test_peek),
+        cmocka_unit_test(test_lookahead_cursor),
+        cmocka_unit_test(test_engine_feed),
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_open_stream_fmemopen),

@@ -187,12 +187,18 @@ on_rec(const struct rs_record *r, void *user)
     memset(v->r[v->n].uid, 0, sizeof v->r[v->n].uid);
     memset(v->r[v->n].tunnel_parents, 0, sizeof v->r[v->n].tunnel_parents);
     /* The host table (a server's hop distance and RTT from its other
-     * sessions) is per worker: causes that compare with it may differ. */
-    memset(v->r[v->n].rst_cause, 0, sizeof v->r[v->n].rst_cause);
-    v->r[v->n].rst_confidence = RS_CONF_NONE;
-    v->r[v->n].rst_flags = 0;
-    memset(v->r[v->n].explanation, 0, sizeof v->r[v->n].explanation);
-    memset(v->r[v->n].hint, 0, sizeof v->r[v->n].hint);
+     * sessions) is per worker: causes that compare with it may differ, and
+     * the explanation and hint of a reset with them. Other sessions'
+     * explanations are compared whole (they cross threads packed). */
+    if (r->rst_cause[0] || r->rst_by) {
+        memset(v->r[v->n].rst_cause, 0, sizeof v->r[v->n].rst_cause);
+        v->r[v->n].rst_confidence = RS_CONF_NONE;
+        v->r[v->n].rst_flags = 0;
+        memset(v->r[v->n].explanation, 0, sizeof v->r[v->n].explanation);
+        memset(v->r[v->n].hint, 0, sizeof v->r[v->n].hint);
+    } else {
+        assert_true(r->explanation[0] || r->end_reason == RS_END_OPEN);
+    }
     v->n++;
 }
 
