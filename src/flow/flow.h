@@ -43,13 +43,21 @@ enum rs_tcp_state {
 #define RS_REASM_BLOCKS 4
 
 /*
- * Field order in the structs below is for the cache, not for reading: what
- * every packet reads or writes comes first and together (a packet of an
- * established session touches about a dozen 64-byte lines of its flow, and
- * each is a cache miss when sessions interleave); arrays and fields used
- * only on rare events (gaps, retransmissions, RSTs) come last.
+ * Field order in the structs below is for the cache, not for reading. A
+ * packet of an established session reads and writes about a dozen 64-byte
+ * lines of its flow, each a cache miss when sessions interleave, so what
+ * every packet touches is grouped into whole lines and the structs that
+ * hold it are aligned to them (RS_LINE): the flow's first four lines
+ * (key, flags, timers, counters, App-ID), two lines of each TCP end, one
+ * line of diagnosis header and one line per diagnosis side. Arrays and
+ * fields used only on rare events (gaps, retransmissions, RSTs) and when
+ * the record is built come after, where no packet loads them.
+ * rs_flow_prefetch_flow (table.c) loads exactly these lines.
  */
+#define RS_LINE 64
+
 struct rs_tcp_end {
+    /* -- per packet: two lines -- */
     uint8_t state, prev_state;
     uint8_t did_close;
     uint8_t window_scale;
@@ -72,10 +80,11 @@ struct rs_tcp_end {
     uint64_t last_data_pkt; /* frame number of the last data segment */
     rs_time_ns last_data_ts;
     uint64_t fin_seq; /* relative seq just past the FIN */
+    /* -- SYN, FIN and RST only, and rare events -- */
     uint64_t hist_last_syn, hist_last_fin, hist_last_rst;
     uint32_t chk_cnt, chk_thr, rxmt_cnt, rxmt_thr, win0_cnt, win0_thr, gap_cnt, gap_thr;
     uint64_t blk_lo[RS_REASM_BLOCKS], blk_hi[RS_REASM_BLOCKS];
-};
+} __attribute__((aligned(RS_LINE)));
 
 enum rs_side { RS_ORIG = 0, RS_RESP = 1 };
 
@@ -104,13 +113,13 @@ struct rs_rst_ev {
 #define RS_DIAG_KA 8
 #define RS_DIAG_RST_PAYLOAD 64
 
-/* Per-side facts for the reset diagnosis (SPEC §6). */
+/* Per-side facts for the reset diagnosis (SPEC §6): what every packet
+ * reads or writes, one line per side (the peer's is touched too). */
 struct rs_diag_side {
     uint64_t last_pkt; /* frame number of the last packet */
     rs_time_ns last_ts;
     rs_time_ns last_gap; /* idle time before that packet */
     uint64_t fin_pkt;
-    uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
     uint32_t last_ack;
     uint32_t last_len;
     uint32_t data_run; /* data segments since the peer last sent data */
@@ -126,9 +135,15 @@ struct rs_diag_side {
     uint8_t rx_n;
     /* keepalive probes (seq = snd.nxt - 1, 0 or 1 byte) */
     uint8_t ka_n;
-    uint32_t rx_seq;
+} __attribute__((aligned(RS_LINE)));
+
+/* The per-side facts a packet seldom needs (after a FIN, on a
+ * retransmission or a keepalive probe). */
+struct rs_diag_side_x {
+    uint64_t data_after_peer_fin; /* first data frame sent after the peer's FIN */
     rs_time_ns fin_ts;
     uint64_t ka_first_pkt;
+    uint32_t rx_seq; /* the retransmitted segment's seq (rs_diag_side.rx_n) */
 };
 
 /*
@@ -152,6 +167,7 @@ struct rs_diag_ext {
 };
 
 struct rs_diag {
+    /* -- per packet: one line -- */
     rs_time_ns prev_ts; /* last packet of the session (either side) */
     rs_time_ns max_gap;
     rs_time_ns syn_ts, synack_ts, ack_ts; /* handshake times (RTT) */
@@ -163,7 +179,9 @@ struct rs_diag {
     uint8_t challenge_ack; /* responder answered a SYN with a bare ACK (half-open) */
     uint8_t race_rst;      /* index of that RST */
     uint8_t rst_payload_len;
-    struct rs_diag_side s[2];
+    struct rs_diag_side s[2]; /* a line each */
+    /* -- handshake and rare events -- */
+    struct rs_diag_side_x sx[2];
     uint64_t syn_pkt, synack_pkt;
     uint32_t synack_ack;       /* ack number of the first SYN-ACK */
     uint32_t challenge_ack_no; /* its ack number */
@@ -172,7 +190,7 @@ struct rs_diag {
 };
 
 struct rs_flow {
-    /* -- read or written by every packet (see the note above rs_tcp_end) -- */
+    /* -- read or written by every packet: four lines (see the note above rs_tcp_end) -- */
     /* key, oriented: addr[0]/port[0] = originator */
     struct rs_addr addr[2];
     uint16_t port[2];
@@ -228,7 +246,7 @@ struct rs_flow {
     /* tunnel parent: id of the enclosing session, 0 if none */
     uint64_t parent_id;
     char history[64];
-};
+} __attribute__((aligned(RS_LINE)));
 
 struct rs_flow_table;
 

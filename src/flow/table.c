@@ -270,6 +270,14 @@ rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
         __builtin_prefetch(f + off);
 }
 
+/* The per-packet lines of flow.h's layout, as rs_flow_prefetch_flow loads them. */
+_Static_assert(offsetof(struct rs_flow, tcp) == 4 * RS_LINE, "flow header is four lines");
+_Static_assert(offsetof(struct rs_tcp_end, hist_last_syn) <= 2 * RS_LINE,
+               "a TCP end's per-packet fields fit two lines");
+_Static_assert(offsetof(struct rs_diag, s) == RS_LINE, "diagnosis header is one line");
+_Static_assert(sizeof(struct rs_diag_side) == RS_LINE, "a diagnosis side is one line");
+_Static_assert(sizeof(struct rs_flow) % RS_LINE == 0, "flows start on a line");
+
 void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
@@ -281,14 +289,15 @@ rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
         return;
     }
     const char *f = (const char *)rs_flow_at(t, k.idx);
-    /* The per-packet header (4 lines), both TCP ends' first lines, the
-     * diagnosis header and each side's first line (see flow.h). */
-    for (size_t off = 0; off < offsetof(struct rs_flow, tcp); off += 64)
+    /* The lines every packet touches (flow.h): the header's four, each TCP
+     * end's two, the diagnosis header's and each diagnosis side's. */
+    for (size_t off = 0; off < offsetof(struct rs_flow, tcp); off += RS_LINE)
         __builtin_prefetch(f + off, 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[0]), 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[0]) + 64, 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[1]), 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, tcp[1]) + 64, 1);
+    for (int side = 0; side < 2; side++) {
+        const char *e = f + offsetof(struct rs_flow, tcp) + (size_t)side * sizeof(struct rs_tcp_end);
+        __builtin_prefetch(e, 1);
+        __builtin_prefetch(e + RS_LINE, 1);
+    }
     __builtin_prefetch(f + offsetof(struct rs_flow, diag), 1);
     __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[0]), 1);
     __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[1]), 1);

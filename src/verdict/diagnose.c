@@ -248,10 +248,10 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
             d->survived_pkts++;
         if ((fl & RS_TCP_FIN) && !s->fin_pkt) {
             s->fin_pkt = pkt_no;
-            s->fin_ts = now;
+            d->sx[side].fin_ts = now;
         }
-        if (len > 0 && p->fin_pkt && !s->data_after_peer_fin)
-            s->data_after_peer_fin = pkt_no;
+        if (len > 0 && p->fin_pkt && !d->sx[side].data_after_peer_fin)
+            d->sx[side].data_after_peer_fin = pkt_no;
         if (len > 0) {
             s->data_run++;
             p->data_run = 0;
@@ -262,8 +262,8 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
                 s->rx_n = 0;
             } else if (len > 1) {
                 /* the same segment again: a retransmission */
-                if (s->rx_n == 0 || s->rx_seq != t->seq) {
-                    s->rx_seq = t->seq;
+                if (s->rx_n == 0 || d->sx[side].rx_seq != t->seq) {
+                    d->sx[side].rx_seq = t->seq;
                     s->rx_n = 0;
                 }
                 struct rs_diag_ext *x = ext_get(pool, d);
@@ -276,14 +276,14 @@ rs_diag_packet(struct rs_flow *f, int side, const struct rs_layer *l, uint64_t p
         if (len <= 1 && !(fl & (RS_TCP_SYN | RS_TCP_FIN)) && e->state != RS_TCPS_INACTIVE &&
             t->seq == e->last_seq - 1 && d->ack_ts) {
             if (s->ka_n == 0)
-                s->ka_first_pkt = pkt_no;
+                d->sx[side].ka_first_pkt = pkt_no;
             struct rs_diag_ext *x = ext_get(pool, d);
             if (x && s->ka_n < RS_DIAG_KA)
                 x->s[side].ka_ts[s->ka_n++] = now;
         }
         /* Anything from this side answers the peer's probes and retransmissions. */
         p->ka_n = 0;
-        if ((fl & RS_TCP_ACK) && p->rx_n && rs_seq_delta(t->ack, p->rx_seq) > 0)
+        if ((fl & RS_TCP_ACK) && p->rx_n && rs_seq_delta(t->ack, d->sx[!side].rx_seq) > 0)
             p->rx_n = 0;
         /* The host table learns from a session side's first non-RST packet,
          * when its TTL changes and when an RTT is measured: once or twice per
@@ -735,7 +735,7 @@ rule_abortive(struct ctx *c)
 static int
 rule_data_after_close(struct ctx *c)
 {
-    const struct rs_diag_side *p = &c->d->s[!c->x];
+    const struct rs_diag_side_x *p = &c->d->sx[!c->x];
     if (!sent_fin(c, c->x) || !p->data_after_peer_fin || p->data_after_peer_fin > c->r->pkt)
         return 0;
     cause(c, "data_after_close", RS_CONF_HIGH);
@@ -841,7 +841,7 @@ rule_keepalive(struct ctx *c)
     cause(c, "keepalive_timeout", RS_CONF_HIGH);
     SAY("The %s sent %u keepalive probes %.1f s apart from packet %llu on, none answered, then "
         "reset the connection (packet %llu): the peer or the path is gone.",
-        c->who, (unsigned)x->ka_n, secs(lo), (unsigned long long)x->ka_first_pkt,
+        c->who, (unsigned)x->ka_n, secs(lo), (unsigned long long)c->d->sx[c->x].ka_first_pkt,
         (unsigned long long)c->r->pkt);
     HINT("The %s is unreachable (crashed, unplugged, or a middlebox drops the session); check "
          "reachability and middlebox timeouts.",
@@ -862,7 +862,7 @@ rule_retransmit(struct ctx *c)
     cause(c, "retransmit_giveup", RS_CONF_HIGH);
     SAY("The %s retransmitted the segment at seq %u %u times with growing gaps (last %.3f s) "
         "without an acknowledgment, then gave up and reset (packet %llu).",
-        c->who, x->rx_seq, (unsigned)x->rx_n, secs(rx_ts[x->rx_n - 1] - rx_ts[x->rx_n - 2]),
+        c->who, c->d->sx[c->x].rx_seq, (unsigned)x->rx_n, secs(rx_ts[x->rx_n - 1] - rx_ts[x->rx_n - 2]),
         (unsigned long long)c->r->pkt);
     HINT("Packets towards the %s are lost: check the path (MTU black hole, drops, asymmetric "
          "routing) and the %s's health.",
@@ -877,7 +877,7 @@ rule_timewait(struct ctx *c)
     if (!d->s[0].fin_pkt || !d->s[1].fin_pkt)
         return 0;
     uint64_t last_fin = d->s[0].fin_pkt > d->s[1].fin_pkt ? d->s[0].fin_pkt : d->s[1].fin_pkt;
-    rs_time_ns fin_ts = d->s[0].fin_ts > d->s[1].fin_ts ? d->s[0].fin_ts : d->s[1].fin_ts;
+    rs_time_ns fin_ts = d->sx[0].fin_ts > d->sx[1].fin_ts ? d->sx[0].fin_ts : d->sx[1].fin_ts;
     if (c->r->pkt < last_fin || c->r->ts - fin_ts > TWO_MSL)
         return 0;
     cause(c, "timewait_reset", RS_CONF_MEDIUM);
