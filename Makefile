@@ -23,9 +23,23 @@ ifeq ($(WERROR),1)
 CFLAGS += -Werror
 endif
 LDLIBS := -lpcap -lm -lpthread
+# Link-time optimisation for what ships (the rstscope binary, the shared
+# library) and what measures it (bench/): the objects carry both GCC's
+# intermediate code and plain machine code (fat), so the tests, tools and
+# fuzz targets link the plain code quickly while `rstscope` gets the hot
+# path's small cross-file calls (flow lookups, history, cursors) inlined:
+# about 10% fewer instructions per packet (bench --instr). LTO=0 turns it off;
+# sanitizer and fuzzing builds never use it.
+LTO ?= 1
+ifeq ($(LTO),1)
+LTO_CFLAGS := -flto=auto -ffat-lto-objects -fno-semantic-interposition
+LTO_LDFLAGS := -flto=auto -O$(O)
+endif
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+LTO_CFLAGS :=
+LTO_LDFLAGS :=
 BUILD := build-san
 endif
 
@@ -40,7 +54,11 @@ CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
           -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 BUILD := build-fuzz
+LTO_CFLAGS :=
+LTO_LDFLAGS :=
 endif
+# gcc-ar indexes the objects' LTO symbols; plain ar when there is no gcc-ar.
+AR_LTO := $(if $(LTO_CFLAGS),$(shell command -v gcc-ar || echo ar),ar)
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/capture/*.c src/decode/*.c src/flow/*.c \
              src/tcp/*.c src/appid/*.c src/verdict/*.c src/output/*.c src/lab/*.c \
@@ -66,12 +84,12 @@ all: $(BIN) $(LIB)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(LTO_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR_LTO) rcs $@ $^
 
 $(BUILD)/gen/report_assets.c: $(REPORT_ASSETS) src/report/embed.sh
 	@mkdir -p $(dir $@)
@@ -82,7 +100,7 @@ $(BUILD)/obj/gen/report_assets.o: $(BUILD)/gen/report_assets.c src/report/report
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) $(LTO_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -129,7 +147,7 @@ BENCH_BIN := $(BUILD)/bench/micro $(BUILD)/bench/memlat
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LTO_CFLAGS) $(LDFLAGS) $(LTO_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 bench: $(BIN) $(TOOL_BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) bash bench/run.sh $(BENCH_ARGS)
@@ -157,7 +175,7 @@ INSTALL ?= install
 shared: $(SHLIB)
 
 $(SHLIB): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,librstscope.so.$(SOMAJOR) $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,librstscope.so.$(SOMAJOR) $(LDFLAGS) $(LTO_LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 install: $(BIN) $(LIB) $(SHLIB)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
