@@ -47,8 +47,13 @@ struct rs_engine {
     struct rs_engine_stats st;
     /* rs_engine_lookahead: hashes of the frames ahead, by frame count */
     uint64_t la_n;
-    uint32_t la_hash[RS_ENGINE_LOOKAHEAD];
-    uint8_t la_valid[RS_ENGINE_LOOKAHEAD];
+    struct la_tuple {
+        struct rs_addr src, dst;
+        uint16_t sport, dport;
+        uint8_t proto, valid;
+        uint32_t hash;
+    } la[RS_ENGINE_LOOKAHEAD];
+    struct la_tuple la_cur; /* the frame being fed: its outermost tuple and hash */
     struct rs_decoded d; /* scratch, reused for every frame */
 };
 
@@ -408,7 +413,13 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     if (bad_csum && e->cfg.profile != RS_PROFILE_ZEEK && (proto == 6 || proto == 17))
         return 0;
 
-    uint32_t h = rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
+    /* The lookahead hashed this frame's outermost TCP/UDP tuple already. */
+    const struct la_tuple *c = &e->la_cur;
+    uint32_t h = c->valid && c->proto == proto && c->sport == sport && c->dport == dport &&
+                         memcmp(&c->src, &l->src, sizeof c->src) == 0 &&
+                         memcmp(&c->dst, &l->dst, sizeof c->dst) == 0
+                     ? c->hash
+                     : rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
     int side = RS_ORIG;
     uint32_t idx = rs_flow_find(e->ft, h, &l->src, sport, &l->dst, dport, proto, &side);
     struct rs_flow *f = NULL;
@@ -639,24 +650,22 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
 {
     const unsigned far = RS_ENGINE_LOOKAHEAD, near = RS_ENGINE_LOOKAHEAD / 2;
     uint64_t n = ++e->la_n; /* the frame about to be fed */
-    /* The far frame: hash it, load its bucket; its slot was frame n. */
+    /* The far frame: hash it, load its bucket; its slot was frame n's, whose
+     * tuple and hash rs_engine_packet reuses for its outermost session. */
     unsigned fs = (unsigned)((n + far) % RS_ENGINE_LOOKAHEAD);
+    struct la_tuple *x = &e->la[fs];
+    e->la_cur = *x;
     struct rs_packet nx;
-    struct rs_addr src, dst;
-    uint16_t sport, dport;
-    uint8_t proto;
-    e->la_valid[fs] = 0;
-    if (rs_capture_lookahead(cap, far, &nx) &&
-        peek_tuple(&nx, &src, &dst, &sport, &dport, &proto)) {
-        uint32_t h = rs_flow_hash(e->ft, &src, sport, &dst, dport, proto);
-        rs_flow_prefetch_bucket(e->ft, h);
-        e->la_hash[fs] = h;
-        e->la_valid[fs] = 1;
+    x->valid = rs_capture_lookahead(cap, far, &nx) &&
+               peek_tuple(&nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
+    if (x->valid) {
+        x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
+        rs_flow_prefetch_bucket(e->ft, x->hash);
     }
     /* The near frame: its bucket should be in by now; load its session. */
-    unsigned ns = (unsigned)((n + near) % RS_ENGINE_LOOKAHEAD);
-    if (e->la_valid[ns])
-        rs_flow_prefetch_flow(e->ft, e->la_hash[ns]);
+    const struct la_tuple *y = &e->la[(n + near) % RS_ENGINE_LOOKAHEAD];
+    if (y->valid)
+        rs_flow_prefetch_flow(e->ft, y->hash);
 }
 
 uint64_t
