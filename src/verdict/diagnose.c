@@ -21,6 +21,7 @@
 
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
+#include "util/fmt.h"
 #include "util/str.h"
 #include "verdict/diagnose.h"
 
@@ -327,7 +328,14 @@ utc_time(rs_time_ns t, char *buf, size_t len)
     struct tm tm;
     gmtime_r(&sec, &tm);
     size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03d", (int)((t % RS_NS_PER_SEC) / 1000000));
+    int ms = (int)((t % RS_NS_PER_SEC) / 1000000);
+    if (ms < 0) {
+        snprintf(buf + n, len - n, ".%03d", ms);
+        return;
+    }
+    char frac[5] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
+                    0};
+    rs_str_copy(buf + n, len - n, frac);
 }
 
 static double
@@ -342,8 +350,8 @@ msecs(rs_time_ns t)
     return (double)t / 1e6;
 }
 
-#define SAY(...) snprintf(c->rec->explanation, sizeof c->rec->explanation, __VA_ARGS__)
-#define HINT(...) snprintf(c->rec->hint, sizeof c->rec->hint, __VA_ARGS__)
+#define SAY(...) rs_fmt(c->rec->explanation, sizeof c->rec->explanation, __VA_ARGS__)
+#define HINT(...) rs_fmt(c->rec->hint, sizeof c->rec->hint, __VA_ARGS__)
 
 static void
 cause(struct ctx *c, const char *code, enum rs_confidence conf)
@@ -1002,7 +1010,7 @@ flags_note:
     if (sess_mism && strncmp(rec->rst_cause, "idle_timeout", 12) != 0 &&
         rec->rst_confidence != RS_CONF_LOW) {
         size_t n = strlen(rec->explanation);
-        snprintf(rec->explanation + n, sizeof rec->explanation - n,
+        rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
                  " Note: the RST's TTL puts its sender %d hops away, the %s's other packets %d: "
                  "it may not come from the %s.",
                  rh, c->who, uh, c->who);
@@ -1012,12 +1020,12 @@ flags_note:
         char text[RS_DIAG_RST_PAYLOAD * 4 + 1];
         escape_payload(d->ext->rst_payload, d->rst_payload_len, text, sizeof text);
         size_t n = strlen(rec->explanation);
-        snprintf(rec->explanation + n, sizeof rec->explanation - n,
+        rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
                  " The RST carries text: \"%s\".", text);
     }
     if (rec->rst_flags & RS_RSTF_EARLY_ARRIVAL) {
         size_t n = strlen(rec->explanation);
-        snprintf(rec->explanation + n, sizeof rec->explanation - n,
+        rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
                  " It arrived %.3f ms after its trigger, under half the %.3f ms round trip.",
                  msecs(delay), msecs(rtt));
     }

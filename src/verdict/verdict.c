@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tcp/tcp.h"
+#include "util/fmt.h"
 #include "util/str.h"
 #include "verdict/diagnose.h"
 #include "verdict/verdict.h"
@@ -68,9 +69,9 @@ endpoint_text(const struct rs_flow *f, int side, char *buf, size_t len)
     char a[64];
     rs_addr_format(&f->addr[side], a, sizeof a);
     if (rs_addr_is_v4(&f->addr[side]))
-        snprintf(buf, len, "%s:%u", a, f->port[side]);
+        rs_fmt(buf, len, "%s:%u", a, f->port[side]);
     else
-        snprintf(buf, len, "[%s]:%u", a, f->port[side]);
+        rs_fmt(buf, len, "[%s]:%u", a, f->port[side]);
 }
 
 static void
@@ -87,14 +88,14 @@ explain(const struct rs_flow *f, struct rs_record *r)
                           : f->rst_accept == RS_RST_IN_WINDOW   ? "in window"
                           : f->rst_accept == RS_RST_SYN_SENT_OK ? "it acknowledged the SYN"
                                                                 : "receiver state unknown";
-        snprintf(r->explanation, sizeof r->explanation,
-                 "Packet %llu: the %s (%s) reset the session (%s) after %.3f s; %llu bytes from "
+        rs_fmt(r->explanation, sizeof r->explanation,
+               "Packet %llu: the %s (%s) reset the session (%s) after %.3f s; %llu bytes from "
                  "the client and %llu from the server were unacknowledged.",
                  (unsigned long long)f->rst_pkt_no, side == RS_ORIG ? "client" : "server", who, acc,
                  (double)(f->rst_ts - f->first_ts) / 1e9, (unsigned long long)f->inflight[RS_ORIG],
                  (unsigned long long)f->inflight[RS_RESP]);
-        snprintf(r->hint, sizeof r->hint,
-                 "Check the application or device at %s for why it aborted the connection.", who);
+        rs_fmt(r->hint, sizeof r->hint,
+               "Check the application or device at %s for why it aborted the connection.", who);
         break;
     }
     case RS_END_TCP_FIN:
