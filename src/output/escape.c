@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "output_int.h"
 
@@ -91,6 +94,34 @@ plain8(const unsigned char *p)
     return !(below | above | quote | bslash);
 }
 
+/*
+ * End of the run of plain bytes that starts at u[j]. With SSE2 (every
+ * x86-64) 16 bytes are tested at once: a signed compare below 0x20 also
+ * catches 0x80-0xff, which are not plain either.
+ */
+static inline size_t
+plain_run(const unsigned char *u, size_t j, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), quote = _mm_set1_epi8('"'),
+                  bslash = _mm_set1_epi8('\\');
+    while (n - j >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + j));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m)
+            return j + (size_t)__builtin_ctz(m);
+        j += 16;
+    }
+#endif
+    while (n - j >= 8 && plain8(u + j))
+        j += 8;
+    while (j < n && json_plain[u[j]])
+        j++;
+    return j;
+}
+
 size_t
 rs_json_escape(const char *s, size_t n, char *buf, size_t len)
 {
@@ -104,11 +135,7 @@ rs_json_escape(const char *s, size_t n, char *buf, size_t len)
         unsigned char c = u[i];
         if (json_plain[c]) {
             /* Copy the whole run of plain bytes at once: the common case. */
-            size_t j = i + 1;
-            while (n - j >= 8 && plain8(u + j))
-                j += 8;
-            while (j < n && json_plain[u[j]])
-                j++;
+            size_t j = plain_run(u, i + 1, n);
             size_t run = j - i;
             if (run > room - o)
                 run = room - o;
