@@ -281,6 +281,7 @@ _Static_assert(sizeof(struct rs_flow) % RS_LINE == 0, "flows start on a line");
 void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
+    rs_prefetch_fence(); /* flow.h: without it most of these prefetches are lost */
     struct rs_flow_link k = t->buckets[hash & t->bucket_mask];
     if (k.idx == RS_NIL)
         return;
