@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "appid/appid_int.h"
+#include "util/hugemem.h"
 
 /* Try order when no port hints otherwise: the strongest signatures first. */
 const struct rs_appid_dissector rs_appid_registry[] = {
@@ -139,6 +140,7 @@ struct slab {
     size_t max;  /* hard cap */
     size_t esize;
     size_t live;
+    int huge; /* chunks are whole huge pages (util/hugemem.h), not malloc'd */
 };
 
 static uint32_t
@@ -155,7 +157,8 @@ slab_get(struct slab *s)
         if (!nc)
             return UINT32_MAX;
         s->chunk = nc;
-        if (!(nc[s->n_chunks] = malloc(s->per * s->esize)))
+        if (!(nc[s->n_chunks] = s->huge ? rs_huge_alloc(s->per * s->esize)
+                                        : malloc(s->per * s->esize)))
             return UINT32_MAX;
         s->n_chunks++;
     }
@@ -191,8 +194,12 @@ slab_at(const struct slab *s, uint32_t idx)
 static void
 slab_free(struct slab *s)
 {
-    for (size_t i = 0; i < s->n_chunks; i++)
-        free(s->chunk[i]);
+    for (size_t i = 0; i < s->n_chunks; i++) {
+        if (s->huge)
+            rs_huge_free(s->chunk[i], s->per * s->esize);
+        else
+            free(s->chunk[i]);
+    }
     free(s->chunk);
     free(s->free_idx);
 }
@@ -211,8 +218,12 @@ rs_appid_new(size_t max_names, size_t max_reasm)
     struct rs_appid *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
+    /* One name per identified session: a busy capture holds tens of
+     * thousands, in 2 MiB chunks of huge pages (a page fault per 18 names
+     * with small pages). */
     a->names.esize = sizeof(struct rs_appid_info);
-    a->names.per = 256;
+    a->names.per = RS_HUGE_PAGE / sizeof(struct rs_appid_info);
+    a->names.huge = 1;
     a->names.max = max_names ? max_names : 1000000;
     a->reasm.esize = sizeof(struct reasm);
     a->reasm.per = 8;

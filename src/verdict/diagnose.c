@@ -22,6 +22,7 @@
 #include "tcp/seq.h"
 #include "tcp/tcp.h"
 #include "util/fmt.h"
+#include "util/hugemem.h"
 #include "util/str.h"
 #include "verdict/diagnose.h"
 
@@ -81,7 +82,18 @@ host_find(const struct rs_hosts *h, const struct rs_addr *a)
     return s->valid && memcmp(&s->addr, a, sizeof *a) == 0 ? s : NULL;
 }
 
-#define POOL_SLAB 64
+/* The first slabs are small (most captures need a handful of entries),
+ * the rest are whole huge pages (util/hugemem.h): a busy capture needs
+ * tens of thousands, a page fault per 5 with small pages. */
+#define POOL_SMALL 64
+#define POOL_SMALL_SLABS 2
+#define POOL_HUGE (RS_HUGE_PAGE / sizeof(struct rs_diag_ext))
+
+static size_t
+pool_slab_len(size_t i)
+{
+    return i < POOL_SMALL_SLABS ? POOL_SMALL : POOL_HUGE;
+}
 
 struct rs_diag_pool {
     struct rs_diag_ext *free;
@@ -100,8 +112,12 @@ rs_diag_pool_free(struct rs_diag_pool *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_slabs; i++)
-        free(p->slabs[i]);
+    for (size_t i = 0; i < p->n_slabs; i++) {
+        if (i < POOL_SMALL_SLABS)
+            free(p->slabs[i]);
+        else
+            rs_huge_free(p->slabs[i], POOL_HUGE * sizeof(struct rs_diag_ext));
+    }
     free(p->slabs);
     free(p);
 }
@@ -133,11 +149,13 @@ ext_get(struct rs_diag_pool *p, struct rs_diag *d)
             p->slabs = s;
             p->cap_slabs = nc;
         }
-        struct rs_diag_ext *slab = malloc(POOL_SLAB * sizeof *slab);
+        size_t n = pool_slab_len(p->n_slabs);
+        struct rs_diag_ext *slab = p->n_slabs < POOL_SMALL_SLABS ? malloc(n * sizeof *slab)
+                                                                  : rs_huge_alloc(n * sizeof *slab);
         if (!slab)
             return NULL;
         p->slabs[p->n_slabs++] = slab;
-        for (size_t i = POOL_SLAB; i-- > 0;) {
+        for (size_t i = n; i-- > 0;) {
             slab[i].next_free = p->free;
             p->free = &slab[i];
         }
