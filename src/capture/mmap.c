@@ -54,8 +54,10 @@
 #include <unistd.h>
 
 #include "capture/capture_int.h"
+#include "util/hugemem.h"
 
 #define MM_BLOCK ((size_t)512 * 1024) /* block window; > the largest record */
+_Static_assert(MM_BLOCK <= RS_HUGE_PAGE, "the block fits its huge page");
 #define MM_WINDOW ((uint64_t)8 << 20) /* mapped: populate / discard granularity */
 #define MM_MAX_SNAPLEN 262144u        /* libpcap's MAXIMUM_SNAPLEN */
 
@@ -168,12 +170,14 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
         m->hi = (size_t)size;
         m->eof = 1; /* the window is the whole file */
     } else {
-        m->buf = malloc(MM_BLOCK);
+        /* In a huge page of its own: the block's 128 small pages were each
+         * a page fault inside the first pread (util/hugemem.h). */
+        m->buf = rs_huge_alloc(RS_HUGE_PAGE);
         if (!m->buf)
             return 1;
         m->fd = dup(fd);
         if (m->fd < 0) {
-            free(m->buf);
+            rs_huge_free(m->buf, RS_HUGE_PAGE);
             m->buf = NULL;
             return 1;
         }
@@ -411,7 +415,7 @@ rs_mm_close(struct rs_mm *m)
         munmap(m->map, (size_t)m->map_size);
     if (m->fd >= 0)
         close(m->fd);
-    free(m->buf);
+    rs_huge_free(m->buf, RS_HUGE_PAGE);
     m->map = NULL;
     m->buf = NULL;
     m->fd = -1;
