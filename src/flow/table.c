@@ -271,12 +271,14 @@ rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_addr *src, 
 void
 rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash)
 {
+    rs_prefetch_keep();
     __builtin_prefetch(&t->buckets[hash & t->bucket_mask]);
 }
 
 void
 rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
 {
+    rs_prefetch_keep();
     const char *f = (const char *)rs_flow_at(t, idx);
     for (size_t off = 0; off < sizeof(struct rs_flow); off += 64)
         __builtin_prefetch(f + off);
@@ -293,7 +295,7 @@ _Static_assert(sizeof(struct rs_flow) % RS_LINE == 0, "flows start on a line");
 void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
-    rs_prefetch_fence(); /* flow.h: without it most of these prefetches are lost */
+    rs_prefetch_keep();
     struct rs_flow_link k = t->buckets[hash & t->bucket_mask];
     if (k.idx == RS_NIL)
         return;

@@ -763,7 +763,6 @@ finish_all(struct rs_engine *e)
     }
     for (uint32_t i = rs_flow_oldest(e->ft); i != RS_NIL;) {
         uint32_t next = rs_flow_next(e->ft, i);
-        rs_prefetch_fence();
         if (far != RS_NIL) {
             rs_flow_prefetch_all(e->ft, far);
             far = rs_flow_next(e->ft, far);
