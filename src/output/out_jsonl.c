@@ -7,19 +7,52 @@
  * arithmetic on them directly. The whole line is built in the handle's line
  * buffer and written with a single fwrite.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "output_int.h"
 
-/* The '"name":' prefix of every key, built once so that a record costs one
- * memcpy per key rather than a strlen and three appends. */
+/*
+ * What comes before each value, built once: the separator, '"name":' and,
+ * for a string, its opening quote (`,"app":"`), padded to PREFIX_MAX so
+ * that it is copied with one fixed-size move. A record reserves its
+ * worst case once (every string escaped to \u00XX) and is then written
+ * without a capacity check per field: a million records are about 30
+ * million fields.
+ */
+#define PREFIX_MAX 48
+
 struct jsonl_state {
     size_t n;
+    size_t worst; /* longest line a record can make */
     struct {
         size_t len;
-        char text[48];
+        char text[PREFIX_MAX];
     } key[];
 };
+
+/* The longest text a field can have before escaping. */
+static size_t
+field_max(const struct rs_field *f)
+{
+    switch (f->type) {
+    case RS_FT_U64:
+    case RS_FT_TIME:
+    case RS_FT_DURATION:
+        return RS_NUM_MAX;
+    case RS_FT_ADDR:
+    case RS_FT_STR:
+        break;
+    }
+    return RS_FIELD_MAX;
+}
+
+static int
+is_string(const struct rs_field *f)
+{
+    return f->type == RS_FT_STR || f->type == RS_FT_ADDR;
+}
 
 static int
 jsonl_start(struct rs_writer *w)
@@ -28,13 +61,18 @@ jsonl_start(struct rs_writer *w)
     if (!st)
         return RS_ERR_NOMEM;
     st->n = rs_n_fields;
+    st->worst = 3; /* "}\n" and the NUL */
     for (size_t i = 0; i < rs_n_fields; i++) {
-        int k = snprintf(st->key[i].text, sizeof st->key[i].text, "\"%s\":", rs_fields[i].name);
+        const struct rs_field *f = &rs_fields[i];
+        memset(st->key[i].text, 0, sizeof st->key[i].text);
+        int k = snprintf(st->key[i].text, sizeof st->key[i].text, "%s\"%s\":%s", i ? "," : "{",
+                         f->name, is_string(f) ? "\"" : "");
         if (k < 0 || (size_t)k >= sizeof st->key[i].text) {
             free(st);
             return RS_ERR_INTERNAL;
         }
         st->key[i].len = (size_t)k;
+        st->worst += PREFIX_MAX + (is_string(f) ? 6 * field_max(f) + 1 : field_max(f));
     }
     w->state = st;
     return 0;
@@ -52,45 +90,43 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
 {
     const struct jsonl_state *st = w->state;
     struct rs_obuf *b = &w->ob;
+    if (st->worst > b->cap - b->len && rs_obuf_reserve(b, st->worst) != 0) {
+        rs_writer_flush_line(w); /* oom is sticky: the line is dropped, as any write would */
+        return 0;
+    }
+    char *o = b->p + b->len, *end = b->p + b->cap;
     char val[RS_FIELD_MAX];
 
-    rs_obuf_putc(b, '{');
     for (size_t i = 0; i < st->n; i++) {
         const struct rs_field *f = &rs_fields[i];
-        if (i > 0)
-            rs_obuf_putc(b, ',');
-        rs_obuf_put(b, st->key[i].text, st->key[i].len); /* names are plain ASCII */
+        memcpy(o, st->key[i].text, PREFIX_MAX); /* fixed size: a few vector moves */
+        o += st->key[i].len;
         /* The shortcuts: strings escaped from where they are, numbers
          * written in place, no copy through val. */
         if (f->str) {
             size_t sn;
             const char *s = f->str(rec, &sn);
-            rs_obuf_putc(b, '"');
-            rs_obuf_json_str(b, s, sn);
-            rs_obuf_putc(b, '"');
+            o += rs_json_escape(s, sn, o, (size_t)(end - o));
+            *o++ = '"';
             continue;
         }
         if (f->u64) {
-            rs_obuf_u64(b, f->u64(rec));
+            o += rs_output_u64(o, f->u64(rec));
             continue;
         }
         uint64_t num = 0;
         size_t n = f->get(rec, val, sizeof val, &num);
-        switch (f->type) {
-        case RS_FT_U64:
-        case RS_FT_TIME:
-        case RS_FT_DURATION:
-            rs_obuf_put(b, val, n);
-            break;
-        case RS_FT_STR:
-        case RS_FT_ADDR:
-            rs_obuf_putc(b, '"');
-            rs_obuf_json_str(b, val, n);
-            rs_obuf_putc(b, '"');
-            break;
+        if (is_string(f)) {
+            o += rs_json_escape(val, n, o, (size_t)(end - o));
+            *o++ = '"';
+        } else {
+            memcpy(o, val, n);
+            o += n;
         }
     }
-    rs_obuf_put(b, "}\n", 2);
+    *o++ = '}';
+    *o++ = '\n';
+    b->len = (size_t)(o - b->p);
     rs_writer_flush_line(w);
     return 0;
 }
