@@ -62,6 +62,18 @@ struct rs_parallel *rs_parallel_new(const struct rs_engine_config *cfg, unsigned
 /* Feeds one frame (copied); may deliver records of sessions that ended. */
 void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
 
+/*
+ * Feeds every remaining frame of `cap`, as rs_engine_feed does for one
+ * engine (engine.h), with the lookahead for the calling thread's own
+ * engine: `first` (NULL if none) is a frame the caller already took from
+ * cap with rs_capture_next, then the rest. `tick` (may be NULL) is called
+ * after each frame (a progress bar). Does not call rs_parallel_finish.
+ * Returns the frames fed.
+ */
+struct rs_capture;
+uint64_t rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap,
+                          const struct rs_packet *first, void (*tick)(void *ctx), void *ctx);
+
 /* Ends every open session at the last packet time, delivers every record
  * and stops the workers. Call once, before rs_parallel_stats. */
 void rs_parallel_finish(struct rs_parallel *p);

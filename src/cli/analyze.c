@@ -297,13 +297,11 @@ rs_cli_analyze(int argc, char **argv)
     }
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : progress);
-    if (par) {
-        for (; rc == RS_CAPTURE_PACKET; rc = rs_capture_next(cap, &pkt)) {
-            rs_parallel_packet(par, &pkt);
-            rs_progress_tick(&prog);
-        }
-    } else if (rc == RS_CAPTURE_PACKET) {
-        rs_engine_feed(eng, cap, &pkt, rs_progress_tick_cb, &prog);
+    if (rc == RS_CAPTURE_PACKET) {
+        if (par)
+            rs_parallel_feed(par, cap, &pkt, rs_progress_tick_cb, &prog);
+        else
+            rs_engine_feed(eng, cap, &pkt, rs_progress_tick_cb, &prog);
     }
     rs_progress_done(&prog);
     struct rs_engine_stats st;

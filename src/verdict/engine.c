@@ -28,6 +28,7 @@
 #include "flow/history.h"
 #include "tcp/tcp.h"
 #include "verdict/diagnose.h"
+#include "verdict/engine_int.h"
 #include "verdict/verdict.h"
 
 struct rs_engine {
@@ -635,19 +636,17 @@ rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ah
 }
 
 void
-rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
+rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *nx)
 {
     const unsigned far = RS_ENGINE_LOOKAHEAD, near = RS_ENGINE_LOOKAHEAD / 2;
     uint64_t n = ++e->la_n; /* the frame about to be fed */
     /* The far frame: hash it, load its bucket; its slot was frame n. */
     unsigned fs = (unsigned)((n + far) % RS_ENGINE_LOOKAHEAD);
-    struct rs_packet nx;
     struct rs_addr src, dst;
     uint16_t sport, dport;
     uint8_t proto;
     e->la_valid[fs] = 0;
-    if (rs_capture_lookahead(cap, far, &nx) &&
-        peek_tuple(&nx, &src, &dst, &sport, &dport, &proto)) {
+    if (nx && peek_tuple(nx, &src, &dst, &sport, &dport, &proto)) {
         uint32_t h = rs_flow_hash(e->ft, &src, sport, &dst, dport, proto);
         rs_flow_prefetch_bucket(e->ft, h);
         e->la_hash[fs] = h;
@@ -657,6 +656,14 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
     unsigned ns = (unsigned)((n + near) % RS_ENGINE_LOOKAHEAD);
     if (e->la_valid[ns])
         rs_flow_prefetch_flow(e->ft, e->la_hash[ns]);
+}
+
+void
+rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
+{
+    struct rs_packet nx;
+    int ok = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+    rs_engine_lookahead_frame(e, ok ? &nx : NULL);
 }
 
 uint64_t

@@ -25,16 +25,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rstscope/capture.h>
 #include <rstscope/parallel.h>
 
 #include "decode/decode_int.h"
 #include "flow/flow.h"
+#include "verdict/engine_int.h"
 
 #define BATCH_PKTS 512u
 #define BATCH_DATA ((size_t)256 << 10)
 #define NBATCH 4u
 #define QCAP 8u
 #define SYNC_EVERY 8192u
+#define READER_WEIGHT 0.7
+#define DELIVER_AHEAD 4
 
 enum { E_PKT, E_TICK };
 
@@ -73,6 +77,7 @@ struct outrec {
     uint8_t proto;
     uint32_t off, len;   /* the packed record in the buffer's arena */
     const uint8_t *blob; /* set by the reader once the buffer is published */
+    struct outbuf *buf;  /* the buffer holding it */
 };
 
 struct outbuf {
@@ -97,6 +102,7 @@ struct ring {
 struct worker {
     struct rs_parallel *par;
     unsigned index;
+    int local; /* worker 0: its engine runs in the calling thread */
     pthread_t thread;
     int started;
     struct rs_engine *eng;
@@ -120,9 +126,14 @@ struct worker {
     struct rs_engine_stats st;
 };
 
+
+#define NBUCKET 256u
+
 struct rs_parallel {
     unsigned n;
     struct worker *w;
+    uint8_t owner[NBUCKET]; /* shard bucket -> worker */
+    uint64_t local_k;       /* the calling thread's engine has seen every k up to this */
     rs_record_fn fn;
     void *user;
     uint64_t k;
@@ -323,6 +334,7 @@ on_worker_record(const struct rs_record *rec, void *user)
     x->off = (uint32_t)o->used;
     x->len = (uint32_t)pack_record(rec, o->bytes + o->used);
     x->blob = NULL;
+    x->buf = o;
     o->used += x->len;
 }
 
@@ -366,13 +378,19 @@ worker_main(void *arg)
         struct batch *b = ring_pop(&w->in);
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
-            /* The next two frames' session lookups start now (a hint). */
+            /* Session lookups of the entries ahead start now (a hint). */
             struct rs_packet ahead;
-            for (size_t a = 2; a >= 1; a--) {
-                if (i + a < b->n && b->e[i + a].type == E_PKT) {
-                    entry_packet(b, i + a, &ahead);
-                    rs_engine_prefetch(w->eng, &ahead, (unsigned)a);
-                }
+            size_t a = i + RS_ENGINE_LOOKAHEAD;
+            int far = a < b->n && b->e[a].type == E_PKT;
+            if (far)
+                entry_packet(b, a, &ahead);
+            rs_engine_lookahead_frame(w->eng, far ? &ahead : NULL);
+            /* The frame after that: its headers, written by the other core. */
+            a += RS_ENGINE_LOOKAHEAD;
+            if (a < b->n && b->e[a].type == E_PKT) {
+                const uint8_t *d = b->data + b->e[a].off;
+                __builtin_prefetch(d);
+                __builtin_prefetch(d + 64);
             }
             w->cur_k = x->k;
             w->phase = 0;
@@ -460,6 +478,29 @@ shard_hash(const struct rs_packet *p)
     return ip_pair_hash(rs_cur_ptr(&c), rs_cur_left(&c), 0);
 }
 
+/*
+ * Shard buckets: the calling thread also reads, shards, copies and delivers,
+ * so its own engine (worker 0) gets fewer buckets than a worker thread.
+ */
+static void
+shard_init(struct rs_parallel *p)
+{
+    unsigned n = p->n;
+    if (n == 1) {
+        memset(p->owner, 0, sizeof p->owner);
+        return;
+    }
+    double wr = READER_WEIGHT;
+    const char *env = getenv("RS_PAR_READER_WEIGHT");
+    if (env)
+        wr = atof(env);
+    unsigned r = (unsigned)(NBUCKET * wr / (wr + (double)(n - 1)) + 0.5);
+    if (r > NBUCKET)
+        r = NBUCKET;
+    for (unsigned b = 0; b < NBUCKET; b++)
+        p->owner[b] = (uint8_t)(b < r ? 0 : 1 + (b - r) % (n - 1));
+}
+
 /* ---- reader side ---- */
 
 static int
@@ -502,8 +543,11 @@ collect(struct rs_parallel *p, int wait)
         struct worker *w = &p->w[i];
         if (w->done)
             continue;
+        /* The local engine's records of the frames since the last call. */
+        if (w->local && w->cur && w->cur->n)
+            publish(w, p->local_k, 0);
         pthread_mutex_lock(&w->out_mu);
-        while (wait && !w->out_head)
+        while (wait && !w->local && !w->out_head)
             pthread_cond_wait(&w->out_cv, &w->out_mu);
         struct outbuf *o = w->out_head;
         w->out_head = w->out_tail = NULL;
@@ -540,6 +584,8 @@ collect(struct rs_parallel *p, int wait)
             }
             o = next;
         }
+        if (w->local && !w->done)
+            w->progress = p->local_k;
     }
 }
 
@@ -573,23 +619,28 @@ deliver(struct rs_parallel *p, int all)
     size_t n = 0;
     while (n < m) {
         struct outrec *r = p->pend[n];
+        /* A record a few ahead: its packed bytes, last written by a worker. */
+        if (n + DELIVER_AHEAD < m) {
+            const struct outrec *a = p->pend[n + DELIVER_AHEAD];
+            for (uint32_t o = 0; o < a->len; o += 64)
+                __builtin_prefetch(a->blob + o);
+        }
         if (p->fn) {
             struct rs_record rec;
             unpack_record(r->blob, &rec);
             p->fn(&rec, p->user);
         }
-        struct worker *w = &p->w[r->worker];
-        /* Release buffers whose records are all delivered. */
-        for (struct outbuf **pp = &w->held; *pp;) {
-            struct outbuf *o = *pp;
-            if (r >= o->r && r < o->r + o->n) {
-                if (--o->undelivered == 0) {
+        /* Release a buffer once its records are all delivered. */
+        struct outbuf *o = r->buf;
+        if (--o->undelivered == 0) {
+            struct worker *w = &p->w[r->worker];
+            for (struct outbuf **pp = &w->held; *pp; pp = &(*pp)->next) {
+                if (*pp == o) {
                     *pp = o->next;
                     outbuf_put(w, o);
+                    break;
                 }
-                break;
             }
-            pp = &o->next;
         }
         n++;
     }
@@ -614,7 +665,7 @@ flush_worker(struct rs_parallel *p, struct worker *w)
 static void
 flush_all(struct rs_parallel *p)
 {
-    for (unsigned i = 0; i < p->n; i++)
+    for (unsigned i = 1; i < p->n; i++)
         flush_worker(p, &p->w[i]);
     collect(p, 0);
     deliver(p, 0);
@@ -663,18 +714,62 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
         cut.caplen = (uint32_t)BATCH_DATA;
-    struct worker *own = &p->w[shard_hash(&cut) % p->n];
+    struct worker *own = &p->w[p->owner[shard_hash(&cut) % NBUCKET]];
+    struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
     int64_t tick = p->gnow >= 0 ? p->gnow / RS_FLOW_TICK_NS : 0;
-    if (tick != p->last_tick || prev > p->gnow) {
-        for (unsigned i = 0; i < p->n; i++)
+    int ticked = tick != p->last_tick || prev > p->gnow;
+    p->last_tick = tick;
+    /* The calling thread's own engine first, so that its progress is k
+     * before any delivery below. */
+    if (own == w0 || ticked) {
+        w0->cur_k = p->k;
+        w0->phase = 0;
+        rs_engine_advance(w0->eng, p->gnow);
+        if (own == w0) {
+            w0->phase = 1;
+            rs_engine_packet(w0->eng, &cut);
+        }
+    }
+    p->local_k = p->k;
+    if (ticked)
+        for (unsigned i = 1; i < p->n; i++)
             if (&p->w[i] != own)
                 add_entry(p, &p->w[i], E_TICK, NULL);
-        p->last_tick = tick;
-    }
-    add_entry(p, own, E_PKT, &cut);
+    if (own != w0)
+        add_entry(p, own, E_PKT, &cut);
     if (p->k % SYNC_EVERY == 0)
         flush_all(p);
+}
+
+uint64_t
+rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet *first,
+                 void (*tick)(void *ctx), void *ctx)
+{
+    uint64_t n = 0;
+    struct rs_packet pkt;
+    if (first)
+        pkt = *first;
+    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
+        return 0;
+    struct rs_engine *e0 = p->w[0].eng;
+    do {
+        /* The lookahead for the calling thread's own engine: the frame
+         * RS_ENGINE_LOOKAHEAD ahead, if it shards to it. */
+        struct rs_packet nx;
+        int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+        if (far && p->n > 1) {
+            if (nx.caplen > BATCH_DATA)
+                nx.caplen = (uint32_t)BATCH_DATA;
+            far = p->owner[shard_hash(&nx) % NBUCKET] == 0;
+        }
+        rs_engine_lookahead_frame(e0, far ? &nx : NULL);
+        rs_parallel_packet(p, &pkt);
+        if (tick)
+            tick(ctx);
+        n++;
+    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
+    return n;
 }
 
 void
@@ -683,7 +778,7 @@ rs_parallel_finish(struct rs_parallel *p)
     if (p->finished)
         return;
     p->finished = 1;
-    for (unsigned i = 0; i < p->n; i++) {
+    for (unsigned i = 1; i < p->n; i++) {
         struct worker *w = &p->w[i];
         struct batch *b = w->fill;
         b->finish = 1;
@@ -692,6 +787,16 @@ rs_parallel_finish(struct rs_parallel *p)
         ring_push(&w->in, b);
         w->fill = NULL;
     }
+    /* The local engine ends while the workers do. */
+    struct worker *w0 = &p->w[0];
+    w0->cur_k = p->k + 1;
+    w0->phase = 0;
+    rs_engine_advance(w0->eng, p->gnow);
+    w0->phase = 2;
+    rs_engine_finish(w0->eng);
+    rs_engine_stats(w0->eng, &w0->st);
+    p->local_k = p->k + 1;
+    publish(w0, p->k + 1, 1);
     for (;;) {
         int all = 1;
         for (unsigned i = 0; i < p->n; i++)
@@ -703,7 +808,8 @@ rs_parallel_finish(struct rs_parallel *p)
     }
     deliver(p, 1);
     for (unsigned i = 0; i < p->n; i++) {
-        pthread_join(p->w[i].thread, NULL);
+        if (!p->w[i].local)
+            pthread_join(p->w[i].thread, NULL);
         p->w[i].started = 0;
     }
 }
@@ -834,6 +940,10 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
         w->cur = outbuf_new();
         if (!w->eng || !w->cur)
             goto nomem;
+        if (i == 0) {
+            w->local = 1;
+            continue;
+        }
         for (unsigned b = 0; b < NBATCH; b++) {
             w->batches[b].e = malloc(BATCH_PKTS * sizeof(struct entry));
             w->batches[b].data = malloc(BATCH_DATA);
@@ -845,11 +955,14 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
                 ring_push(&w->free, &w->batches[b]);
         }
     }
-    for (unsigned i = 0; i < nthreads; i++) {
+    shard_init(p);
+    p->w[0].started = 1;
+    for (unsigned i = 1; i < nthreads; i++) {
         if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) != 0) {
             rs_error_set(err, RS_ERR_INTERNAL, "cannot start worker thread %u", i);
             p->finished = 1; /* workers already started are ended below */
-            for (unsigned j = 0; j < i; j++) {
+            p->w[0].started = 0;
+            for (unsigned j = 1; j < i; j++) {
                 struct batch *b = p->w[j].fill;
                 b->n = 0;
                 b->finish = 1;
