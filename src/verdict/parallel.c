@@ -4,23 +4,41 @@
  * contract).
  *
  * Design:
- *  - The reader (the caller's thread) finds the outermost IP addresses with
- *    the decoder's link-layer code and two bounded reads (no decoder state:
- *    fragments and tunnels are the workers' business), copies the frame into the chosen worker's batch
- *    and hands full batches over through a small queue; empty batches come
- *    back through another, which is also the back-pressure.
+ *  - Worker 0 is the calling thread's own engine: rs_parallel_packet
+ *    advances it and feeds it the frames of its buckets directly (no copy,
+ *    no queue). Workers 1..n-1 are threads. The shard is a bucket (of 256)
+ *    of the symmetric address-pair hash; worker 0 owns READER_WEIGHT as
+ *    many buckets as a thread, since the calling thread also reads,
+ *    shards, copies and delivers (measured best at about 0.3 with 2
+ *    threads: a quarter of the sessions).
+ *  - The reader finds the outermost IP addresses with the decoder's
+ *    link-layer code and two bounded reads (no decoder state: fragments
+ *    and tunnels are the workers' business), copies the frames of other
+ *    shards into the chosen worker's batch and hands full batches over
+ *    through a small queue; empty batches come back through another,
+ *    which is also the back-pressure. NBATCH batches per worker (2 MiB of
+ *    frame bytes, one huge page) absorb the bursts of either side.
  *  - Every entry carries k, the frame's 1-based position in the input, and
  *    the global packet clock. A frame's owner advances its engine to that
  *    clock before the frame; when the clock crosses a timer-wheel tick
- *    (RS_FLOW_TICK_NS), the other workers get a TICK entry and advance too,
- *    so a session times out at the same k as in a single engine.
- *  - Workers tag each record with (k, phase: 0 timers, 1 the frame itself,
- *    2 the final flush) and return them per batch together with their
- *    progress (every entry up to k seen). The reader delivers, sorted, the
- *    records whose k no worker can still produce; every SYNC_EVERY frames
- *    it pushes all batches out so that no worker's progress lags.
+ *    (RS_FLOW_TICK_NS), the other workers get a TICK entry (worker 0: an
+ *    rs_engine_advance) and advance too, so a session times out at the
+ *    same k as in a single engine.
+ *  - Every engine's records, worker 0's included, are tagged with (k,
+ *    phase: 0 timers, 1 the frame itself, 2 the final flush) and packed
+ *    into output buffers; the threads return theirs per batch together
+ *    with their progress (every entry up to k seen), worker 0's are taken
+ *    whenever the reader collects (its progress is the current k). The
+ *    reader delivers, sorted, the records whose k no worker can still
+ *    produce, prefetching the packed bytes a few records ahead; every
+ *    SYNC_EVERY frames it pushes all batches out so that no worker's
+ *    progress lags.
+ *  - Output buffers are recycled; past 1 MiB (the final flush: tens of
+ *    thousands of records) they grow in huge-page mappings, since a first
+ *    touch of a 4 KiB page costs microseconds on a virtual machine.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +52,10 @@
 
 #define BATCH_PKTS 512u
 #define BATCH_DATA ((size_t)256 << 10)
-#define NBATCH 4u
-#define QCAP 8u
+#define NBATCH 8u
+#define QCAP 16u
 #define SYNC_EVERY 8192u
-#define READER_WEIGHT 0.7
+#define READER_WEIGHT 0.3
 #define DELIVER_AHEAD 4
 
 enum { E_PKT, E_TICK };
@@ -86,6 +104,7 @@ struct outbuf {
     size_t n, cap;
     uint8_t *bytes; /* arena of packed records */
     size_t used, bcap;
+    int r_big, bytes_big; /* allocated by big_grow */
     size_t undelivered; /* reader side: records not yet handed to the caller */
     uint64_t progress;
     int last;
@@ -108,6 +127,7 @@ struct worker {
     struct rs_engine *eng;
     struct ring in, free;
     struct batch batches[NBATCH];
+    uint8_t *batch_data; /* the batches' frame bytes, one mapping of huge pages */
     /* output, handed to the reader through a list */
     pthread_mutex_t out_mu;
     pthread_cond_t out_cv;
@@ -127,12 +147,13 @@ struct worker {
 };
 
 
-#define NBUCKET 256u
+#define BUCKETS_PER 64u /* shard buckets per worker */
 
 struct rs_parallel {
     unsigned n;
     struct worker *w;
-    uint8_t owner[NBUCKET]; /* shard bucket -> worker */
+    unsigned nbucket;                                          /* n * BUCKETS_PER */
+    uint8_t owner[RS_PARALLEL_MAX_THREADS * BUCKETS_PER]; /* shard bucket -> worker */
     uint64_t local_k;       /* the calling thread's engine has seen every k up to this */
     rs_record_fn fn;
     void *user;
@@ -247,6 +268,71 @@ unpack_record(const uint8_t *in, struct rs_record *rec)
     }
 }
 
+/*
+ * Output arrays grow by doubling. Past BIG_MIN (the burst of records at
+ * the end of the input, tens of MB) they live in mappings of whole 2 MiB
+ * huge pages (MADV_HUGEPAGE, as the flow table's chunks): a first touch
+ * of a 4 KiB page costs microseconds on a virtual machine, one of a huge
+ * page zeroes 2 MiB at once. `*big` says which kind `p` is.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define BIG_MIN ((size_t)1 << 20)
+
+static void *
+big_map(size_t size)
+{
+    size_t span = size + HUGE_PAGE;
+    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uint8_t *a = m + ((HUGE_PAGE - ((uintptr_t)m & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1));
+    if (a > m)
+        munmap(m, (size_t)(a - m));
+    if (m + span > a + size)
+        munmap(a + size, (size_t)(m + span - (a + size)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, size, MADV_HUGEPAGE); /* a hint: without THP it is plain memory */
+#endif
+    return a;
+}
+
+static void
+big_free(void *p, size_t size, int big)
+{
+    if (big)
+        munmap(p, size);
+    else
+        free(p);
+}
+
+/* Grows `p` (`size` bytes, `used` of them in use) to at least `nsize`;
+ * NULL if out of memory (p is left as it was). */
+static void *
+big_grow(void *p, size_t size, size_t used, size_t nsize, int *big)
+{
+    if (nsize < BIG_MIN && !*big)
+        return realloc(p, nsize);
+    nsize = (nsize + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    void *q = big_map(nsize);
+    if (!q)
+        return NULL;
+    if (used)
+        memcpy(q, p, used);
+    big_free(p, size, *big);
+    *big = 1;
+    return q;
+}
+
+static void
+outbuf_free(struct outbuf *o)
+{
+    if (!o)
+        return;
+    big_free(o->r, o->cap * sizeof *o->r, o->r_big);
+    big_free(o->bytes, o->bcap, o->bytes_big);
+    free(o);
+}
+
 static struct outbuf *
 outbuf_new(void)
 {
@@ -277,9 +363,7 @@ static void
 outbuf_put(struct worker *w, struct outbuf *o)
 {
     if (w->done) {
-        free(o->r);
-        free(o->bytes);
-        free(o);
+        outbuf_free(o);
         return;
     }
     pthread_mutex_lock(&w->out_mu);
@@ -299,25 +383,28 @@ on_worker_record(const struct rs_record *rec, void *user)
     }
     if (o->n == o->cap) {
         size_t nc = o->cap ? o->cap * 2 : 64;
-        struct outrec *r = realloc(o->r, nc * sizeof *r);
+        size_t sz = o->cap * sizeof *o->r;
+        struct outrec *r = big_grow(o->r, sz, sz, nc * sizeof *r, &o->r_big);
         if (!r) {
             w->oom = 1;
             return;
         }
         o->r = r;
+        if (o->r_big) /* the whole mapping */
+            nc = ((nc * sizeof *r + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) / sizeof *r;
         o->cap = nc;
     }
     if (PACK_MAX > o->bcap - o->used) {
         size_t nc = o->bcap ? o->bcap * 2 : (size_t)64 << 10;
         while (PACK_MAX > nc - o->used)
             nc *= 2;
-        uint8_t *nb = realloc(o->bytes, nc);
+        uint8_t *nb = big_grow(o->bytes, o->bcap, o->used, nc, &o->bytes_big);
         if (!nb) {
             w->oom = 1;
             return;
         }
         o->bytes = nb;
-        o->bcap = nc;
+        o->bcap = o->bytes_big ? (nc + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : nc;
     }
     struct outrec *x = &o->r[o->n++];
     x->k = w->cur_k;
@@ -479,26 +566,37 @@ shard_hash(const struct rs_packet *p)
 }
 
 /*
- * Shard buckets: the calling thread also reads, shards, copies and delivers,
- * so its own engine (worker 0) gets fewer buckets than a worker thread.
+ * Shard buckets: hash % (n * BUCKETS_PER). Bucket b belongs to worker
+ * b % n (the plain hash % n), except that the calling thread also reads,
+ * shards, copies and delivers, so its engine (worker 0) keeps only
+ * READER_WEIGHT as many buckets as a thread and hands the rest of its
+ * class out to the threads. Address pairs that share a worker with
+ * hash % n still share one, unless they hash to worker 0's class.
  */
 static void
 shard_init(struct rs_parallel *p)
 {
     unsigned n = p->n;
-    if (n == 1) {
-        memset(p->owner, 0, sizeof p->owner);
+    p->nbucket = n * BUCKETS_PER;
+    for (unsigned b = 0; b < p->nbucket; b++)
+        p->owner[b] = (uint8_t)(b % n);
+    if (n == 1)
         return;
-    }
     double wr = READER_WEIGHT;
-    const char *env = getenv("RS_PAR_READER_WEIGHT");
-    if (env)
-        wr = atof(env);
-    unsigned r = (unsigned)(NBUCKET * wr / (wr + (double)(n - 1)) + 0.5);
-    if (r > NBUCKET)
-        r = NBUCKET;
-    for (unsigned b = 0; b < NBUCKET; b++)
-        p->owner[b] = (uint8_t)(b < r ? 0 : 1 + (b - r) % (n - 1));
+    unsigned r = (unsigned)(p->nbucket * wr / (wr + (double)(n - 1)) + 0.5);
+    if (r < 1)
+        r = 1;
+    if (r > BUCKETS_PER)
+        r = BUCKETS_PER;
+    /* Worker 0 keeps r of its class, spread evenly over it (j * r mod
+     * BUCKETS_PER < r holds for r values of j); the rest go round the threads. */
+    unsigned next = 1;
+    for (unsigned j = 0; j < BUCKETS_PER; j++) {
+        if (j * r % BUCKETS_PER < r)
+            continue;
+        p->owner[j * n] = (uint8_t)next;
+        next = next + 1 < n ? next + 1 : 1;
+    }
 }
 
 /* ---- reader side ---- */
@@ -649,11 +747,12 @@ deliver(struct rs_parallel *p, int all)
     p->npend -= n;
 }
 
+/* Hands w's batch over: it holds every entry of w up to k_hi. */
 static void
-flush_worker(struct rs_parallel *p, struct worker *w)
+flush_worker(struct worker *w, uint64_t k_hi)
 {
     struct batch *b = w->fill;
-    b->k_hi = p->k;
+    b->k_hi = k_hi;
     ring_push(&w->in, b);
     b = ring_pop(&w->free);
     b->n = 0;
@@ -666,7 +765,7 @@ static void
 flush_all(struct rs_parallel *p)
 {
     for (unsigned i = 1; i < p->n; i++)
-        flush_worker(p, &p->w[i]);
+        flush_worker(&p->w[i], p->k);
     collect(p, 0);
     deliver(p, 0);
 }
@@ -677,7 +776,7 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
     struct batch *b = w->fill;
     size_t need = type == E_PKT ? pkt->caplen : 0;
     if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
-        flush_worker(p, w);
+        flush_worker(w, p->k - 1); /* the entry of frame k goes in the next one */
         b = w->fill;
         collect(p, 0);
         deliver(p, 0);
@@ -714,7 +813,7 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
         cut.caplen = (uint32_t)BATCH_DATA;
-    struct worker *own = &p->w[p->owner[shard_hash(&cut) % NBUCKET]];
+    struct worker *own = &p->w[p->owner[shard_hash(&cut) % p->nbucket]];
     struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
     int64_t tick = p->gnow >= 0 ? p->gnow / RS_FLOW_TICK_NS : 0;
@@ -761,7 +860,7 @@ rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_
         if (far && p->n > 1) {
             if (nx.caplen > BATCH_DATA)
                 nx.caplen = (uint32_t)BATCH_DATA;
-            far = p->owner[shard_hash(&nx) % NBUCKET] == 0;
+            far = p->owner[shard_hash(&nx) % p->nbucket] == 0;
         }
         rs_engine_lookahead_frame(e0, far ? &nx : NULL);
         rs_parallel_packet(p, &pkt);
@@ -866,24 +965,19 @@ rs_parallel_free(struct rs_parallel *p)
         rs_engine_free(w->eng);
         for (unsigned b = 0; b < NBATCH; b++) {
             free(w->batches[b].e);
-            free(w->batches[b].data);
         }
         struct outbuf *lists[3] = {w->out_head, w->held, w->spare};
         for (int l = 0; l < 3; l++) {
             struct outbuf *o = lists[l];
             while (o) {
                 struct outbuf *next = o->next;
-                free(o->r);
-                free(o->bytes);
-                free(o);
+                outbuf_free(o);
                 o = next;
             }
         }
-        if (w->cur) {
-            free(w->cur->r);
-            free(w->cur->bytes);
-            free(w->cur);
-        }
+        outbuf_free(w->cur);
+        if (w->batch_data)
+            munmap(w->batch_data, NBATCH * BATCH_DATA);
         ring_destroy(&w->in);
         ring_destroy(&w->free);
         pthread_mutex_destroy(&w->out_mu);
@@ -920,6 +1014,7 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     p->user = user;
     p->last_tick = INT64_MIN;
     size_t max = cfg->max_sessions ? cfg->max_sessions : RS_DEFAULT_MAX_SESSIONS;
+    shard_init(p);
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         w->par = p;
@@ -932,7 +1027,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         struct rs_engine_config c = *cfg;
-        c.max_sessions = (max + nthreads - 1) / nthreads;
+        /* The session cap is shared as the buckets are. */
+        unsigned nb = 0;
+        for (unsigned b = 0; b < p->nbucket; b++)
+            nb += p->owner[b] == i;
+        c.max_sessions = (max * nb + p->nbucket - 1) / p->nbucket;
+        if (c.max_sessions == 0)
+            c.max_sessions = 1;
         /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
         if (c.hash_seed)
             c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
@@ -944,10 +1045,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
             w->local = 1;
             continue;
         }
+        w->batch_data = big_map(NBATCH * BATCH_DATA);
+        if (!w->batch_data)
+            goto nomem;
         for (unsigned b = 0; b < NBATCH; b++) {
             w->batches[b].e = malloc(BATCH_PKTS * sizeof(struct entry));
-            w->batches[b].data = malloc(BATCH_DATA);
-            if (!w->batches[b].e || !w->batches[b].data)
+            w->batches[b].data = w->batch_data + b * BATCH_DATA;
+            if (!w->batches[b].e)
                 goto nomem;
             if (b == 0)
                 w->fill = &w->batches[b];
@@ -955,7 +1059,6 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
                 ring_push(&w->free, &w->batches[b]);
         }
     }
-    shard_init(p);
     p->w[0].started = 1;
     for (unsigned i = 1; i < nthreads; i++) {
         if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) != 0) {
