@@ -68,8 +68,11 @@ struct entry {
     size_t off;
 };
 
+/* Cache-line aligned (as are the two sides of struct worker): the reader
+ * writes one batch's counts at every entry while the worker reads another
+ * one's; sharing a line made both stall on every entry. */
 struct batch {
-    struct entry *e;
+    _Alignas(64) struct entry *e;
     size_t n;
     uint8_t *data;
     size_t used;
@@ -133,13 +136,14 @@ struct worker {
     pthread_cond_t out_cv;
     struct outbuf *out_head, *out_tail;
     struct outbuf *spare; /* emptied buffers back from the reader (under out_mu) */
-    struct outbuf *cur;   /* worker-side, being filled */
+    /* worker-side, written at every entry and record */
+    _Alignas(64) struct outbuf *cur; /* being filled */
     uint64_t cur_k;
     uint32_t phase;
     uint64_t seq;
     int oom;
     /* reader-side */
-    struct outbuf *held; /* output buffers with records not yet delivered */
+    _Alignas(64) struct outbuf *held; /* output buffers with records not yet delivered */
     struct batch *fill;  /* batch being filled */
     uint64_t progress;
     int done;
@@ -1003,12 +1007,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    p->w = calloc(nthreads, sizeof *p->w);
+    p->w = aligned_alloc(64, nthreads * sizeof *p->w); /* a multiple of 64 */
     if (!p->w) {
         free(p);
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    memset(p->w, 0, nthreads * sizeof *p->w);
     p->n = nthreads;
     p->fn = fn;
     p->user = user;
