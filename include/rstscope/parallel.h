@@ -6,14 +6,21 @@
  *   rs_parallel_finish(p);   // every open session ended, every record delivered
  *   rs_parallel_free(p);
  *
- * The calling thread reads; each worker owns one engine (engine.h) and the
- * sessions whose frames hash to it. A frame is sharded by a symmetric hash
- * of its outermost IP address pair (found by the decoder's own link-layer
- * code), so both directions of a session, and every session a tunnelled
- * frame updates (outer and inner), land on the same worker; frames without
- * an IP layer all go to worker 0. The reader
- * copies each frame into the worker's batch, so pkt->data may be reused
- * as soon as rs_parallel_packet returns.
+ * The calling thread reads and runs one shard itself: worker 0's engine
+ * is driven directly from rs_parallel_packet, with no copy of the frame;
+ * each of the other nthreads - 1 workers is a thread with its own engine,
+ * fed with copies of its shard's frames in batches. So `--threads 2` is
+ * two busy threads, not three. A frame is sharded by a symmetric hash of
+ * its outermost IP address pair (found by the decoder's own link-layer
+ * code) into one of 256 buckets, so both directions of a session, and
+ * every session a tunnelled frame updates (outer and inner), land on the
+ * same worker; frames without an IP layer all go to one worker. Since the
+ * calling thread also reads, shards, copies and delivers, its engine owns
+ * fewer buckets than a worker thread (weight 0.3 to 1: 59 of 256 buckets
+ * with 2 threads). pkt->data may be reused as soon as rs_parallel_packet
+ * returns. rs_parallel_feed is the read loop with the lookahead
+ * (engine.h) for the calling thread's own engine; the workers look ahead
+ * in their batches.
  *
  * Time: every worker follows the global packet clock, not only its own
  * packets: when the capture's time crosses a timer-wheel tick, each worker
@@ -32,7 +39,8 @@
  * each address's hop distance and RTT across sessions (diagnose.h) is kept
  * per worker, so a diagnosis that compares a reset with the same server's
  * other sessions (policy_reject) sees only that worker's sessions;
- * cfg.max_sessions is split evenly between the workers; record ids and
+ * cfg.max_sessions is split between the workers in proportion to their
+ * buckets (which sessions hit the cap may differ); record ids and
  * uids are unique but numbered per worker; peak_sessions is the sum of the
  * workers' peaks; and a session seen both inside a tunnel and outside it
  * (a capture at a tunnel endpoint: 6in4 frames and the plain IPv6 frames of
@@ -61,6 +69,18 @@ struct rs_parallel *rs_parallel_new(const struct rs_engine_config *cfg, unsigned
 
 /* Feeds one frame (copied); may deliver records of sessions that ended. */
 void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
+
+/*
+ * Feeds every remaining frame of `cap`, as rs_engine_feed does for one
+ * engine (engine.h), with the lookahead for the calling thread's own
+ * engine: `first` (NULL if none) is a frame the caller already took from
+ * cap with rs_capture_next, then the rest. `tick` (may be NULL) is called
+ * after each frame (a progress bar). Does not call rs_parallel_finish.
+ * Returns the frames fed.
+ */
+struct rs_capture;
+uint64_t rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap,
+                          const struct rs_packet *first, void (*tick)(void *ctx), void *ctx);
 
 /* Ends every open session at the last packet time, delivers every record
  * and stops the workers. Call once, before rs_parallel_stats. */

@@ -49,8 +49,9 @@ static const char analyze_usage[] =
     "  --explain           table: add each session's explanation and hint\n"
     "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"
     "                      full, the oldest session is ended early and counted\n"
-    "  --threads=N         analyse on N worker threads (default 1); sessions are\n"
-    "                      sharded by address pair, records keep one order\n"
+    "  --threads=N         analyse on N threads (default 1), the reading thread\n"
+    "                      one of them; sessions are sharded by address pair,\n"
+    "                      records keep one order\n"
     "  -o, --output=FILE   write records to FILE instead of stdout\n" RS_CLI_IPFIX_HELP
     "  --progress          show a progress bar on stderr (default: when stderr is a\n"
     "                      terminal and the input is 64 MiB or more)\n"
@@ -297,13 +298,11 @@ rs_cli_analyze(int argc, char **argv)
     }
     struct rs_progress prog;
     rs_progress_init(&prog, cap, quiet ? 0 : progress);
-    if (par) {
-        for (; rc == RS_CAPTURE_PACKET; rc = rs_capture_next(cap, &pkt)) {
-            rs_parallel_packet(par, &pkt);
-            rs_progress_tick(&prog);
-        }
-    } else if (rc == RS_CAPTURE_PACKET) {
-        rs_engine_feed(eng, cap, &pkt, rs_progress_tick_cb, &prog);
+    if (rc == RS_CAPTURE_PACKET) {
+        if (par)
+            rs_parallel_feed(par, cap, &pkt, rs_progress_tick_cb, &prog);
+        else
+            rs_engine_feed(eng, cap, &pkt, rs_progress_tick_cb, &prog);
     }
     rs_progress_done(&prog);
     struct rs_engine_stats st;

@@ -292,7 +292,9 @@ _Static_assert(offsetof(struct rs_diag, s) == RS_LINE, "diagnosis header is one 
 _Static_assert(sizeof(struct rs_diag_side) == RS_LINE, "a diagnosis side is one line");
 _Static_assert(sizeof(struct rs_flow) % RS_LINE == 0, "flows start on a line");
 
-void
+/* Never inlined: it stays one function that tests/cli/prefetch_kept.sh can
+ * watch being called (a call per frame costs a few instructions). */
+__attribute__((noinline)) void
 rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 {
     rs_prefetch_keep();

@@ -28,6 +28,7 @@
 #include "flow/history.h"
 #include "tcp/tcp.h"
 #include "verdict/diagnose.h"
+#include "verdict/engine_int.h"
 #include "verdict/verdict.h"
 
 struct rs_engine {
@@ -646,7 +647,7 @@ rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsigned ah
 }
 
 void
-rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
+rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *nx)
 {
     const unsigned far = RS_ENGINE_LOOKAHEAD, near = RS_ENGINE_LOOKAHEAD / 2;
     uint64_t n = ++e->la_n; /* the frame about to be fed */
@@ -655,9 +656,7 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
     unsigned fs = (unsigned)((n + far) % RS_ENGINE_LOOKAHEAD);
     struct la_tuple *x = &e->la[fs];
     e->la_cur = *x;
-    struct rs_packet nx;
-    x->valid = rs_capture_lookahead(cap, far, &nx) &&
-               peek_tuple(&nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
+    x->valid = nx && peek_tuple(nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
     if (x->valid) {
         x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
         rs_flow_prefetch_bucket(e->ft, x->hash);
@@ -666,6 +665,14 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
     const struct la_tuple *y = &e->la[(n + near) % RS_ENGINE_LOOKAHEAD];
     if (y->valid)
         rs_flow_prefetch_flow(e->ft, y->hash);
+}
+
+void
+rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
+{
+    struct rs_packet nx;
+    int ok = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+    rs_engine_lookahead_frame(e, ok ? &nx : NULL);
 }
 
 uint64_t

@@ -4,37 +4,59 @@
  * contract).
  *
  * Design:
- *  - The reader (the caller's thread) finds the outermost IP addresses with
- *    the decoder's link-layer code and two bounded reads (no decoder state:
- *    fragments and tunnels are the workers' business), copies the frame into the chosen worker's batch
- *    and hands full batches over through a small queue; empty batches come
- *    back through another, which is also the back-pressure.
+ *  - Worker 0 is the calling thread's own engine: rs_parallel_packet
+ *    advances it and feeds it the frames of its buckets directly (no copy,
+ *    no queue). Workers 1..n-1 are threads. The shard is a bucket (of 256)
+ *    of the symmetric address-pair hash; worker 0 owns READER_WEIGHT as
+ *    many buckets as a thread, since the calling thread also reads,
+ *    shards, copies and delivers (measured best at about 0.3 with 2
+ *    threads: a quarter of the sessions).
+ *  - The reader finds the outermost IP addresses with the decoder's
+ *    link-layer code and two bounded reads (no decoder state: fragments
+ *    and tunnels are the workers' business), copies the frames of other
+ *    shards into the chosen worker's batch and hands full batches over
+ *    through a small queue; empty batches come back through another,
+ *    which is also the back-pressure. NBATCH batches per worker (2 MiB of
+ *    frame bytes, one huge page) absorb the bursts of either side.
  *  - Every entry carries k, the frame's 1-based position in the input, and
  *    the global packet clock. A frame's owner advances its engine to that
  *    clock before the frame; when the clock crosses a timer-wheel tick
- *    (RS_FLOW_TICK_NS), the other workers get a TICK entry and advance too,
- *    so a session times out at the same k as in a single engine.
- *  - Workers tag each record with (k, phase: 0 timers, 1 the frame itself,
- *    2 the final flush) and return them per batch together with their
- *    progress (every entry up to k seen). The reader delivers, sorted, the
- *    records whose k no worker can still produce; every SYNC_EVERY frames
- *    it pushes all batches out so that no worker's progress lags.
+ *    (RS_FLOW_TICK_NS), the other workers get a TICK entry (worker 0: an
+ *    rs_engine_advance) and advance too, so a session times out at the
+ *    same k as in a single engine.
+ *  - Every engine's records, worker 0's included, are tagged with (k,
+ *    phase: 0 timers, 1 the frame itself, 2 the final flush) and packed
+ *    into output buffers; the threads return theirs per batch together
+ *    with their progress (every entry up to k seen), worker 0's are taken
+ *    whenever the reader collects (its progress is the current k). The
+ *    reader delivers, sorted, the records whose k no worker can still
+ *    produce, prefetching the packed bytes a few records ahead; every
+ *    SYNC_EVERY frames it pushes all batches out so that no worker's
+ *    progress lags.
+ *  - Output buffers are recycled; past 1 MiB (the final flush: tens of
+ *    thousands of records) they grow in huge-page mappings, since a first
+ *    touch of a 4 KiB page costs microseconds on a virtual machine.
  */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rstscope/capture.h>
 #include <rstscope/parallel.h>
 
 #include "decode/decode_int.h"
 #include "flow/flow.h"
+#include "util/hugemem.h"
+#include "verdict/engine_int.h"
 
 #define BATCH_PKTS 512u
 #define BATCH_DATA ((size_t)256 << 10)
-#define NBATCH 4u
-#define QCAP 8u
+#define NBATCH 8u
+#define QCAP 16u
 #define SYNC_EVERY 8192u
+#define READER_WEIGHT 0.3
+#define DELIVER_AHEAD 4
 
 enum { E_PKT, E_TICK };
 
@@ -46,8 +68,11 @@ struct entry {
     size_t off;
 };
 
+/* Cache-line aligned (as are the two sides of struct worker): the reader
+ * writes one batch's counts at every entry while the worker reads another
+ * one's; sharing a line made both stall on every entry. */
 struct batch {
-    struct entry *e;
+    _Alignas(64) struct entry *e;
     size_t n;
     uint8_t *data;
     size_t used;
@@ -73,6 +98,7 @@ struct outrec {
     uint8_t proto;
     uint32_t off, len;   /* the packed record in the buffer's arena */
     const uint8_t *blob; /* set by the reader once the buffer is published */
+    struct outbuf *buf;  /* the buffer holding it */
 };
 
 struct outbuf {
@@ -81,6 +107,7 @@ struct outbuf {
     size_t n, cap;
     uint8_t *bytes; /* arena of packed records */
     size_t used, bcap;
+    int r_big, bytes_big; /* allocated by big_grow */
     size_t undelivered; /* reader side: records not yet handed to the caller */
     uint64_t progress;
     int last;
@@ -97,32 +124,41 @@ struct ring {
 struct worker {
     struct rs_parallel *par;
     unsigned index;
+    int local; /* worker 0: its engine runs in the calling thread */
     pthread_t thread;
     int started;
     struct rs_engine *eng;
     struct ring in, free;
     struct batch batches[NBATCH];
+    uint8_t *batch_data; /* the batches' frame bytes, one mapping of huge pages */
     /* output, handed to the reader through a list */
     pthread_mutex_t out_mu;
     pthread_cond_t out_cv;
     struct outbuf *out_head, *out_tail;
     struct outbuf *spare; /* emptied buffers back from the reader (under out_mu) */
-    struct outbuf *cur;   /* worker-side, being filled */
+    /* worker-side, written at every entry and record */
+    _Alignas(64) struct outbuf *cur; /* being filled */
     uint64_t cur_k;
     uint32_t phase;
     uint64_t seq;
     int oom;
     /* reader-side */
-    struct outbuf *held; /* output buffers with records not yet delivered */
+    _Alignas(64) struct outbuf *held; /* output buffers with records not yet delivered */
     struct batch *fill;  /* batch being filled */
     uint64_t progress;
     int done;
     struct rs_engine_stats st;
 };
 
+
+#define BUCKETS_PER 64u /* shard buckets per worker */
+
 struct rs_parallel {
     unsigned n;
     struct worker *w;
+    unsigned nbucket;                                          /* n * BUCKETS_PER */
+    uint8_t owner[RS_PARALLEL_MAX_THREADS * BUCKETS_PER]; /* shard bucket -> worker */
+    uint64_t local_k;       /* the calling thread's engine has seen every k up to this */
     rs_record_fn fn;
     void *user;
     uint64_t k;
@@ -236,6 +272,59 @@ unpack_record(const uint8_t *in, struct rs_record *rec)
     }
 }
 
+/*
+ * Output arrays grow by doubling. Past BIG_MIN (the burst of records at
+ * the end of the input, tens of MB) they live in mappings of whole 2 MiB
+ * huge pages (MADV_HUGEPAGE, as the flow table's chunks): a first touch
+ * of a 4 KiB page costs microseconds on a virtual machine, one of a huge
+ * page zeroes 2 MiB at once. `*big` says which kind `p` is.
+ */
+#define HUGE_PAGE RS_HUGE_PAGE
+#define BIG_MIN ((size_t)1 << 20)
+
+static void *
+big_map(size_t size)
+{
+    return rs_huge_alloc(size);
+}
+
+static void
+big_free(void *p, size_t size, int big)
+{
+    if (big)
+        rs_huge_free(p, size);
+    else
+        free(p);
+}
+
+/* Grows `p` (`size` bytes, `used` of them in use) to at least `nsize`;
+ * NULL if out of memory (p is left as it was). */
+static void *
+big_grow(void *p, size_t size, size_t used, size_t nsize, int *big)
+{
+    if (nsize < BIG_MIN && !*big)
+        return realloc(p, nsize);
+    nsize = (nsize + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    void *q = big_map(nsize);
+    if (!q)
+        return NULL;
+    if (used)
+        memcpy(q, p, used);
+    big_free(p, size, *big);
+    *big = 1;
+    return q;
+}
+
+static void
+outbuf_free(struct outbuf *o)
+{
+    if (!o)
+        return;
+    big_free(o->r, o->cap * sizeof *o->r, o->r_big);
+    big_free(o->bytes, o->bcap, o->bytes_big);
+    free(o);
+}
+
 static struct outbuf *
 outbuf_new(void)
 {
@@ -266,9 +355,7 @@ static void
 outbuf_put(struct worker *w, struct outbuf *o)
 {
     if (w->done) {
-        free(o->r);
-        free(o->bytes);
-        free(o);
+        outbuf_free(o);
         return;
     }
     pthread_mutex_lock(&w->out_mu);
@@ -288,25 +375,28 @@ on_worker_record(const struct rs_record *rec, void *user)
     }
     if (o->n == o->cap) {
         size_t nc = o->cap ? o->cap * 2 : 64;
-        struct outrec *r = realloc(o->r, nc * sizeof *r);
+        size_t sz = o->cap * sizeof *o->r;
+        struct outrec *r = big_grow(o->r, sz, sz, nc * sizeof *r, &o->r_big);
         if (!r) {
             w->oom = 1;
             return;
         }
         o->r = r;
+        if (o->r_big) /* the whole mapping */
+            nc = ((nc * sizeof *r + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) / sizeof *r;
         o->cap = nc;
     }
     if (PACK_MAX > o->bcap - o->used) {
         size_t nc = o->bcap ? o->bcap * 2 : (size_t)64 << 10;
         while (PACK_MAX > nc - o->used)
             nc *= 2;
-        uint8_t *nb = realloc(o->bytes, nc);
+        uint8_t *nb = big_grow(o->bytes, o->bcap, o->used, nc, &o->bytes_big);
         if (!nb) {
             w->oom = 1;
             return;
         }
         o->bytes = nb;
-        o->bcap = nc;
+        o->bcap = o->bytes_big ? (nc + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : nc;
     }
     struct outrec *x = &o->r[o->n++];
     x->k = w->cur_k;
@@ -323,6 +413,7 @@ on_worker_record(const struct rs_record *rec, void *user)
     x->off = (uint32_t)o->used;
     x->len = (uint32_t)pack_record(rec, o->bytes + o->used);
     x->blob = NULL;
+    x->buf = o;
     o->used += x->len;
 }
 
@@ -366,13 +457,19 @@ worker_main(void *arg)
         struct batch *b = ring_pop(&w->in);
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
-            /* The next two frames' session lookups start now (a hint). */
+            /* Session lookups of the entries ahead start now (a hint). */
             struct rs_packet ahead;
-            for (size_t a = 2; a >= 1; a--) {
-                if (i + a < b->n && b->e[i + a].type == E_PKT) {
-                    entry_packet(b, i + a, &ahead);
-                    rs_engine_prefetch(w->eng, &ahead, (unsigned)a);
-                }
+            size_t a = i + RS_ENGINE_LOOKAHEAD;
+            int far = a < b->n && b->e[a].type == E_PKT;
+            if (far)
+                entry_packet(b, a, &ahead);
+            rs_engine_lookahead_frame(w->eng, far ? &ahead : NULL);
+            /* The frame after that: its headers, written by the other core. */
+            a += RS_ENGINE_LOOKAHEAD;
+            if (a < b->n && b->e[a].type == E_PKT) {
+                const uint8_t *d = b->data + b->e[a].off;
+                __builtin_prefetch(d);
+                __builtin_prefetch(d + 64);
             }
             w->cur_k = x->k;
             w->phase = 0;
@@ -460,6 +557,40 @@ shard_hash(const struct rs_packet *p)
     return ip_pair_hash(rs_cur_ptr(&c), rs_cur_left(&c), 0);
 }
 
+/*
+ * Shard buckets: hash % (n * BUCKETS_PER). Bucket b belongs to worker
+ * b % n (the plain hash % n), except that the calling thread also reads,
+ * shards, copies and delivers, so its engine (worker 0) keeps only
+ * READER_WEIGHT as many buckets as a thread and hands the rest of its
+ * class out to the threads. Address pairs that share a worker with
+ * hash % n still share one, unless they hash to worker 0's class.
+ */
+static void
+shard_init(struct rs_parallel *p)
+{
+    unsigned n = p->n;
+    p->nbucket = n * BUCKETS_PER;
+    for (unsigned b = 0; b < p->nbucket; b++)
+        p->owner[b] = (uint8_t)(b % n);
+    if (n == 1)
+        return;
+    double wr = READER_WEIGHT;
+    unsigned r = (unsigned)(p->nbucket * wr / (wr + (double)(n - 1)) + 0.5);
+    if (r < 1)
+        r = 1;
+    if (r > BUCKETS_PER)
+        r = BUCKETS_PER;
+    /* Worker 0 keeps r of its class, spread evenly over it (j * r mod
+     * BUCKETS_PER < r holds for r values of j); the rest go round the threads. */
+    unsigned next = 1;
+    for (unsigned j = 0; j < BUCKETS_PER; j++) {
+        if (j * r % BUCKETS_PER < r)
+            continue;
+        p->owner[j * n] = (uint8_t)next;
+        next = next + 1 < n ? next + 1 : 1;
+    }
+}
+
 /* ---- reader side ---- */
 
 static int
@@ -502,8 +633,11 @@ collect(struct rs_parallel *p, int wait)
         struct worker *w = &p->w[i];
         if (w->done)
             continue;
+        /* The local engine's records of the frames since the last call. */
+        if (w->local && w->cur && w->cur->n)
+            publish(w, p->local_k, 0);
         pthread_mutex_lock(&w->out_mu);
-        while (wait && !w->out_head)
+        while (wait && !w->local && !w->out_head)
             pthread_cond_wait(&w->out_cv, &w->out_mu);
         struct outbuf *o = w->out_head;
         w->out_head = w->out_tail = NULL;
@@ -540,6 +674,8 @@ collect(struct rs_parallel *p, int wait)
             }
             o = next;
         }
+        if (w->local && !w->done)
+            w->progress = p->local_k;
     }
 }
 
@@ -573,23 +709,28 @@ deliver(struct rs_parallel *p, int all)
     size_t n = 0;
     while (n < m) {
         struct outrec *r = p->pend[n];
+        /* A record a few ahead: its packed bytes, last written by a worker. */
+        if (n + DELIVER_AHEAD < m) {
+            const struct outrec *a = p->pend[n + DELIVER_AHEAD];
+            for (uint32_t o = 0; o < a->len; o += 64)
+                __builtin_prefetch(a->blob + o);
+        }
         if (p->fn) {
             struct rs_record rec;
             unpack_record(r->blob, &rec);
             p->fn(&rec, p->user);
         }
-        struct worker *w = &p->w[r->worker];
-        /* Release buffers whose records are all delivered. */
-        for (struct outbuf **pp = &w->held; *pp;) {
-            struct outbuf *o = *pp;
-            if (r >= o->r && r < o->r + o->n) {
-                if (--o->undelivered == 0) {
+        /* Release a buffer once its records are all delivered. */
+        struct outbuf *o = r->buf;
+        if (--o->undelivered == 0) {
+            struct worker *w = &p->w[r->worker];
+            for (struct outbuf **pp = &w->held; *pp; pp = &(*pp)->next) {
+                if (*pp == o) {
                     *pp = o->next;
                     outbuf_put(w, o);
+                    break;
                 }
-                break;
             }
-            pp = &o->next;
         }
         n++;
     }
@@ -598,11 +739,12 @@ deliver(struct rs_parallel *p, int all)
     p->npend -= n;
 }
 
+/* Hands w's batch over: it holds every entry of w up to k_hi. */
 static void
-flush_worker(struct rs_parallel *p, struct worker *w)
+flush_worker(struct worker *w, uint64_t k_hi)
 {
     struct batch *b = w->fill;
-    b->k_hi = p->k;
+    b->k_hi = k_hi;
     ring_push(&w->in, b);
     b = ring_pop(&w->free);
     b->n = 0;
@@ -614,8 +756,8 @@ flush_worker(struct rs_parallel *p, struct worker *w)
 static void
 flush_all(struct rs_parallel *p)
 {
-    for (unsigned i = 0; i < p->n; i++)
-        flush_worker(p, &p->w[i]);
+    for (unsigned i = 1; i < p->n; i++)
+        flush_worker(&p->w[i], p->k);
     collect(p, 0);
     deliver(p, 0);
 }
@@ -626,7 +768,7 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
     struct batch *b = w->fill;
     size_t need = type == E_PKT ? pkt->caplen : 0;
     if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
-        flush_worker(p, w);
+        flush_worker(w, p->k - 1); /* the entry of frame k goes in the next one */
         b = w->fill;
         collect(p, 0);
         deliver(p, 0);
@@ -663,18 +805,62 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
         cut.caplen = (uint32_t)BATCH_DATA;
-    struct worker *own = &p->w[shard_hash(&cut) % p->n];
+    struct worker *own = &p->w[p->owner[shard_hash(&cut) % p->nbucket]];
+    struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
     int64_t tick = p->gnow >= 0 ? p->gnow / RS_FLOW_TICK_NS : 0;
-    if (tick != p->last_tick || prev > p->gnow) {
-        for (unsigned i = 0; i < p->n; i++)
+    int ticked = tick != p->last_tick || prev > p->gnow;
+    p->last_tick = tick;
+    /* The calling thread's own engine first, so that its progress is k
+     * before any delivery below. */
+    if (own == w0 || ticked) {
+        w0->cur_k = p->k;
+        w0->phase = 0;
+        rs_engine_advance(w0->eng, p->gnow);
+        if (own == w0) {
+            w0->phase = 1;
+            rs_engine_packet(w0->eng, &cut);
+        }
+    }
+    p->local_k = p->k;
+    if (ticked)
+        for (unsigned i = 1; i < p->n; i++)
             if (&p->w[i] != own)
                 add_entry(p, &p->w[i], E_TICK, NULL);
-        p->last_tick = tick;
-    }
-    add_entry(p, own, E_PKT, &cut);
+    if (own != w0)
+        add_entry(p, own, E_PKT, &cut);
     if (p->k % SYNC_EVERY == 0)
         flush_all(p);
+}
+
+uint64_t
+rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet *first,
+                 void (*tick)(void *ctx), void *ctx)
+{
+    uint64_t n = 0;
+    struct rs_packet pkt;
+    if (first)
+        pkt = *first;
+    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
+        return 0;
+    struct rs_engine *e0 = p->w[0].eng;
+    do {
+        /* The lookahead for the calling thread's own engine: the frame
+         * RS_ENGINE_LOOKAHEAD ahead, if it shards to it. */
+        struct rs_packet nx;
+        int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+        if (far && p->n > 1) {
+            if (nx.caplen > BATCH_DATA)
+                nx.caplen = (uint32_t)BATCH_DATA;
+            far = p->owner[shard_hash(&nx) % p->nbucket] == 0;
+        }
+        rs_engine_lookahead_frame(e0, far ? &nx : NULL);
+        rs_parallel_packet(p, &pkt);
+        if (tick)
+            tick(ctx);
+        n++;
+    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
+    return n;
 }
 
 void
@@ -683,7 +869,7 @@ rs_parallel_finish(struct rs_parallel *p)
     if (p->finished)
         return;
     p->finished = 1;
-    for (unsigned i = 0; i < p->n; i++) {
+    for (unsigned i = 1; i < p->n; i++) {
         struct worker *w = &p->w[i];
         struct batch *b = w->fill;
         b->finish = 1;
@@ -692,6 +878,16 @@ rs_parallel_finish(struct rs_parallel *p)
         ring_push(&w->in, b);
         w->fill = NULL;
     }
+    /* The local engine ends while the workers do. */
+    struct worker *w0 = &p->w[0];
+    w0->cur_k = p->k + 1;
+    w0->phase = 0;
+    rs_engine_advance(w0->eng, p->gnow);
+    w0->phase = 2;
+    rs_engine_finish(w0->eng);
+    rs_engine_stats(w0->eng, &w0->st);
+    p->local_k = p->k + 1;
+    publish(w0, p->k + 1, 1);
     for (;;) {
         int all = 1;
         for (unsigned i = 0; i < p->n; i++)
@@ -703,7 +899,8 @@ rs_parallel_finish(struct rs_parallel *p)
     }
     deliver(p, 1);
     for (unsigned i = 0; i < p->n; i++) {
-        pthread_join(p->w[i].thread, NULL);
+        if (!p->w[i].local)
+            pthread_join(p->w[i].thread, NULL);
         p->w[i].started = 0;
     }
 }
@@ -760,24 +957,19 @@ rs_parallel_free(struct rs_parallel *p)
         rs_engine_free(w->eng);
         for (unsigned b = 0; b < NBATCH; b++) {
             free(w->batches[b].e);
-            free(w->batches[b].data);
         }
         struct outbuf *lists[3] = {w->out_head, w->held, w->spare};
         for (int l = 0; l < 3; l++) {
             struct outbuf *o = lists[l];
             while (o) {
                 struct outbuf *next = o->next;
-                free(o->r);
-                free(o->bytes);
-                free(o);
+                outbuf_free(o);
                 o = next;
             }
         }
-        if (w->cur) {
-            free(w->cur->r);
-            free(w->cur->bytes);
-            free(w->cur);
-        }
+        outbuf_free(w->cur);
+        if (w->batch_data)
+            rs_huge_free(w->batch_data, NBATCH * BATCH_DATA);
         ring_destroy(&w->in);
         ring_destroy(&w->free);
         pthread_mutex_destroy(&w->out_mu);
@@ -803,17 +995,19 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    p->w = calloc(nthreads, sizeof *p->w);
+    p->w = aligned_alloc(64, nthreads * sizeof *p->w); /* a multiple of 64 */
     if (!p->w) {
         free(p);
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    memset(p->w, 0, nthreads * sizeof *p->w);
     p->n = nthreads;
     p->fn = fn;
     p->user = user;
     p->last_tick = INT64_MIN;
     size_t max = cfg->max_sessions ? cfg->max_sessions : RS_DEFAULT_MAX_SESSIONS;
+    shard_init(p);
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         w->par = p;
@@ -826,7 +1020,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         struct rs_engine_config c = *cfg;
-        c.max_sessions = (max + nthreads - 1) / nthreads;
+        /* The session cap is shared as the buckets are. */
+        unsigned nb = 0;
+        for (unsigned b = 0; b < p->nbucket; b++)
+            nb += p->owner[b] == i;
+        c.max_sessions = (max * nb + p->nbucket - 1) / p->nbucket;
+        if (c.max_sessions == 0)
+            c.max_sessions = 1;
         /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
         if (c.hash_seed)
             c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
@@ -834,10 +1034,17 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
         w->cur = outbuf_new();
         if (!w->eng || !w->cur)
             goto nomem;
+        if (i == 0) {
+            w->local = 1;
+            continue;
+        }
+        w->batch_data = big_map(NBATCH * BATCH_DATA);
+        if (!w->batch_data)
+            goto nomem;
         for (unsigned b = 0; b < NBATCH; b++) {
             w->batches[b].e = malloc(BATCH_PKTS * sizeof(struct entry));
-            w->batches[b].data = malloc(BATCH_DATA);
-            if (!w->batches[b].e || !w->batches[b].data)
+            w->batches[b].data = w->batch_data + b * BATCH_DATA;
+            if (!w->batches[b].e)
                 goto nomem;
             if (b == 0)
                 w->fill = &w->batches[b];
@@ -845,11 +1052,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
                 ring_push(&w->free, &w->batches[b]);
         }
     }
-    for (unsigned i = 0; i < nthreads; i++) {
+    p->w[0].started = 1;
+    for (unsigned i = 1; i < nthreads; i++) {
         if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) != 0) {
             rs_error_set(err, RS_ERR_INTERNAL, "cannot start worker thread %u", i);
             p->finished = 1; /* workers already started are ended below */
-            for (unsigned j = 0; j < i; j++) {
+            p->w[0].started = 0;
+            for (unsigned j = 1; j < i; j++) {
                 struct batch *b = p->w[j].fill;
                 b->n = 0;
                 b->finish = 1;

@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include <rstscope/capture.h>
 #include <rstscope/craft.h>
 #include <rstscope/engine.h>
 #include <rstscope/parallel.h>
@@ -208,12 +211,28 @@ cmp_rec(const void *a, const void *b)
     return memcmp(a, b, sizeof(struct rs_record));
 }
 
+/* Short timers: most sessions time out while frames still come, in every
+ * engine, the calling thread's own included. */
+static int short_timers;
+
+static void
+config(struct rs_engine_config *cfg)
+{
+    rs_engine_config_default(cfg, RS_PROFILE_PANOS);
+    cfg->hash_seed = 7;
+    if (short_timers) {
+        struct rs_timeouts *t = &cfg->timeouts;
+        t->tcp_established = t->tcp_half_closed = t->udp = t->other = RS_NS_PER_SEC;
+        t->tcp_handshake = t->tcp_init = RS_NS_PER_SEC / 2;
+        t->tcp_time_wait = RS_NS_PER_SEC / 4;
+    }
+}
+
 static void
 run(const struct cap *c, unsigned threads, struct recs *out, struct rs_engine_stats *st)
 {
     struct rs_engine_config cfg;
-    rs_engine_config_default(&cfg, RS_PROFILE_PANOS);
-    cfg.hash_seed = 7;
+    config(&cfg);
     struct rs_error err;
     memset(out, 0, sizeof *out);
     if (threads == 0) {
@@ -276,6 +295,145 @@ test_same_records_any_worker_count(void **state)
         free(many[t].r);
     free(one.r);
     free_cap(&c);
+}
+
+/* The records of the input sorted, with the order each run gave them. */
+static void
+same_as_engine(const struct cap *c, unsigned threads, const struct recs *one_sorted,
+               const struct rs_engine_stats *s1, struct recs *m)
+{
+    struct rs_engine_stats sn;
+    run(c, threads, m, &sn);
+    assert_int_equal(m->n, one_sorted->n);
+    assert_int_equal(sn.packets, s1->packets);
+    assert_int_equal(sn.sessions, s1->sessions);
+    assert_int_equal(sn.records, s1->records);
+    struct rs_record *sorted = malloc(m->n * sizeof *sorted);
+    assert_non_null(sorted);
+    memcpy(sorted, m->r, m->n * sizeof *sorted);
+    qsort(sorted, m->n, sizeof *sorted, cmp_rec);
+    for (size_t i = 0; i < m->n; i++)
+        assert_memory_equal(&sorted[i], &one_sorted->r[i], sizeof sorted[i]);
+    free(sorted);
+}
+
+/*
+ * Sessions timing out while frames still come (1 s timers, up to 0.3 s
+ * between frames): in every shard, the calling thread's own engine (alone
+ * with 1 thread, a share of the buckets with more) and the workers', the
+ * records are one engine's, in one order whatever the thread count.
+ */
+static void
+test_timeouts_in_every_shard(void **state)
+{
+    (void)state;
+    short_timers = 1;
+    struct cap c = {0};
+    build(&c);
+    struct recs one, many[4];
+    struct rs_engine_stats s1;
+    run(&c, 0, &one, &s1);
+    qsort(one.r, one.n, sizeof *one.r, cmp_rec);
+    size_t aged = 0;
+    for (size_t i = 0; i < one.n; i++)
+        aged += one.r[i].end_reason == RS_END_AGED_OUT;
+    assert_true(aged > 100);
+    for (unsigned t = 1; t <= 4; t++) {
+        same_as_engine(&c, t, &one, &s1, &many[t - 1]);
+        if (t > 1)
+            for (size_t i = 0; i < one.n; i++)
+                assert_memory_equal(&many[t - 1].r[i], &many[0].r[i], sizeof one.r[i]);
+    }
+    for (int t = 0; t < 4; t++)
+        free(many[t].r);
+    free(one.r);
+    free_cap(&c);
+    short_timers = 0;
+}
+
+/* The input as a classic pcap file (microsecond times). */
+static void
+write_pcap(const struct cap *c, const char *path)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    uint32_t gh[6] = {0xa1b2c3d4, 2 | 4u << 16, 0, 0, 65535, 1};
+    assert_int_equal(fwrite(gh, sizeof gh, 1, fp), 1);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct rs_packet *p = &c->f[i].p;
+        uint32_t rh[4] = {(uint32_t)(p->ts / RS_NS_PER_SEC),
+                          (uint32_t)(p->ts % RS_NS_PER_SEC / 1000), p->caplen, p->len};
+        assert_int_equal(fwrite(rh, sizeof rh, 1, fp), 1);
+        assert_int_equal(fwrite(p->data, 1, p->caplen, fp), p->caplen);
+    }
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void
+count_tick(void *ctx)
+{
+    (*(uint64_t *)ctx)++;
+}
+
+/* rs_parallel_feed (with the lookahead of the calling thread's engine)
+ * gives exactly the records of a rs_parallel_packet loop, and ticks once
+ * per frame. */
+static void
+test_feed_matches_packet_loop(void **state)
+{
+    (void)state;
+    short_timers = 1;
+    struct cap c = {0};
+    build(&c);
+    char path[] = "/tmp/rstscope-test-parallel-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_pcap(&c, path);
+    for (unsigned t = 1; t <= 3; t++) {
+        struct rs_engine_config cfg;
+        config(&cfg);
+        struct rs_error err;
+        struct recs loop = {0}, fed = {0};
+        const char *paths[1] = {path};
+        struct rs_capture *cap = rs_capture_open(paths, 1, NULL, &err);
+        assert_non_null(cap);
+        struct rs_parallel *p = rs_parallel_new(&cfg, t, on_rec, &loop, &err);
+        assert_non_null(p);
+        struct rs_packet pkt;
+        uint64_t frames = 0;
+        while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET) {
+            rs_parallel_packet(p, &pkt);
+            frames++;
+        }
+        rs_parallel_finish(p);
+        rs_parallel_free(p);
+        rs_capture_close(cap);
+        assert_int_equal(frames, c.n);
+
+        cap = rs_capture_open(paths, 1, NULL, &err);
+        assert_non_null(cap);
+        p = rs_parallel_new(&cfg, t, on_rec, &fed, &err);
+        assert_non_null(p);
+        uint64_t ticks = 0;
+        assert_int_equal(rs_capture_next(cap, &pkt), RS_CAPTURE_PACKET);
+        assert_int_equal(rs_parallel_feed(p, cap, &pkt, count_tick, &ticks), frames);
+        assert_int_equal(ticks, frames);
+        assert_int_equal(rs_parallel_feed(p, cap, NULL, NULL, NULL), 0); /* nothing left */
+        rs_parallel_finish(p);
+        rs_parallel_free(p);
+        rs_capture_close(cap);
+
+        assert_true(loop.n > 250);
+        assert_int_equal(fed.n, loop.n);
+        for (size_t i = 0; i < loop.n; i++)
+            assert_memory_equal(&fed.r[i], &loop.r[i], sizeof loop.r[i]);
+        free(loop.r);
+        free(fed.r);
+    }
+    unlink(path);
+    free_cap(&c);
+    short_timers = 0;
 }
 
 static void
@@ -356,6 +514,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_records_any_worker_count),
+        cmocka_unit_test(test_timeouts_in_every_shard),
+        cmocka_unit_test(test_feed_matches_packet_loop),
         cmocka_unit_test(test_bad_thread_counts_and_early_free),
         cmocka_unit_test(test_prefetch_hint_bounds),
     };
