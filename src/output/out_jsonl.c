@@ -106,6 +106,8 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
         if (f->str) {
             size_t sn;
             const char *s = f->str(rec, &sn);
+            if (sn > RS_FIELD_MAX) /* the reservation's bound; no record string is longer */
+                sn = RS_FIELD_MAX;
             o += rs_json_escape(s, sn, o, (size_t)(end - o));
             *o++ = '"';
             continue;
