@@ -204,11 +204,20 @@ void rs_input_release(struct rs_input *in);
 uint32_t rs_dlt_to_linktype(int dlt);
 int rs_linktype_to_dlt(uint32_t linktype);
 
-/* pcap_pkthdr time -> ns (scale: ns per fraction unit). */
+/* pcap_pkthdr time -> ns (scale: ns per fraction unit), saturated at the
+ * int64 limits: libpcap hands pcapng time stamps over as a timeval whose
+ * seconds can be anything (the pipeline fuzzer's find: 16,746,744,036 s),
+ * and the engine clamps times further (engine.c, clamp_ts). */
 static inline rs_time_ns
 rs_pcap_ts(const struct timeval *tv, int scale)
 {
-    return (rs_time_ns)tv->tv_sec * RS_NS_PER_SEC + (rs_time_ns)tv->tv_usec * scale;
+    int64_t sec, frac, ns;
+    if (__builtin_mul_overflow((int64_t)tv->tv_sec, (int64_t)RS_NS_PER_SEC, &sec))
+        return tv->tv_sec < 0 ? INT64_MIN : INT64_MAX;
+    if (__builtin_mul_overflow((int64_t)tv->tv_usec, (int64_t)scale, &frac) ||
+        __builtin_add_overflow(sec, frac, &ns))
+        return (tv->tv_usec < 0) != (scale < 0) ? INT64_MIN : INT64_MAX;
+    return ns;
 }
 
 #endif
