@@ -157,8 +157,8 @@ slab_get(struct slab *s)
         if (!nc)
             return UINT32_MAX;
         s->chunk = nc;
-        if (!(nc[s->n_chunks] = s->huge ? rs_huge_alloc(s->per * s->esize)
-                                        : malloc(s->per * s->esize)))
+        if (!(nc[s->n_chunks] =
+                  s->huge ? rs_huge_alloc(s->per * s->esize) : malloc(s->per * s->esize)))
             return UINT32_MAX;
         s->n_chunks++;
     }

@@ -311,7 +311,8 @@ rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
     for (size_t off = 0; off < offsetof(struct rs_flow, tcp); off += RS_LINE)
         __builtin_prefetch(f + off, 1);
     for (int side = 0; side < 2; side++) {
-        const char *e = f + offsetof(struct rs_flow, tcp) + (size_t)side * sizeof(struct rs_tcp_end);
+        const char *e =
+            f + offsetof(struct rs_flow, tcp) + (size_t)side * sizeof(struct rs_tcp_end);
         __builtin_prefetch(e, 1);
         __builtin_prefetch(e + RS_LINE, 1);
     }

@@ -107,8 +107,9 @@ plain_run(const unsigned char *u, size_t j, size_t n)
                   bslash = _mm_set1_epi8('\\');
     while (n - j >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + j));
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        __m128i bad =
+            _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
         unsigned m = (unsigned)_mm_movemask_epi8(bad);
         if (m)
             return j + (size_t)__builtin_ctz(m);

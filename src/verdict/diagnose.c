@@ -151,7 +151,7 @@ ext_get(struct rs_diag_pool *p, struct rs_diag *d)
         }
         size_t n = pool_slab_len(p->n_slabs);
         struct rs_diag_ext *slab = p->n_slabs < POOL_SMALL_SLABS ? malloc(n * sizeof *slab)
-                                                                  : rs_huge_alloc(n * sizeof *slab);
+                                                                 : rs_huge_alloc(n * sizeof *slab);
         if (!slab)
             return NULL;
         p->slabs[p->n_slabs++] = slab;
@@ -888,8 +888,8 @@ rule_retransmit(struct ctx *c)
     cause(c, "retransmit_giveup", RS_CONF_HIGH);
     SAY("The %s retransmitted the segment at seq %u %u times with growing gaps (last %.3f s) "
         "without an acknowledgment, then gave up and reset (packet %llu).",
-        c->who, c->d->sx[c->x].rx_seq, (unsigned)x->rx_n, secs(rx_ts[x->rx_n - 1] - rx_ts[x->rx_n - 2]),
-        (unsigned long long)c->r->pkt);
+        c->who, c->d->sx[c->x].rx_seq, (unsigned)x->rx_n,
+        secs(rx_ts[x->rx_n - 1] - rx_ts[x->rx_n - 2]), (unsigned long long)c->r->pkt);
     HINT("Packets towards the %s are lost: check the path (MTU black hole, drops, asymmetric "
          "routing) and the %s's health.",
          c->peer, c->peer);
@@ -1029,22 +1029,22 @@ flags_note:
         rec->rst_confidence != RS_CONF_LOW) {
         size_t n = strlen(rec->explanation);
         rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
-                 " Note: the RST's TTL puts its sender %d hops away, the %s's other packets %d: "
-                 "it may not come from the %s.",
-                 rh, c->who, uh, c->who);
+               " Note: the RST's TTL puts its sender %d hops away, the %s's other packets %d: "
+               "it may not come from the %s.",
+               rh, c->who, uh, c->who);
         rec->rst_confidence = rec->rst_confidence == RS_CONF_HIGH ? RS_CONF_MEDIUM : RS_CONF_LOW;
     }
     if ((rec->rst_flags & RS_RSTF_PAYLOAD) && strcmp(rec->rst_cause, "diag_payload_reset") != 0) {
         char text[RS_DIAG_RST_PAYLOAD * 4 + 1];
         escape_payload(d->ext->rst_payload, d->rst_payload_len, text, sizeof text);
         size_t n = strlen(rec->explanation);
-        rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
-                 " The RST carries text: \"%s\".", text);
+        rs_fmt(rec->explanation + n, sizeof rec->explanation - n, " The RST carries text: \"%s\".",
+               text);
     }
     if (rec->rst_flags & RS_RSTF_EARLY_ARRIVAL) {
         size_t n = strlen(rec->explanation);
         rs_fmt(rec->explanation + n, sizeof rec->explanation - n,
-                 " It arrived %.3f ms after its trigger, under half the %.3f ms round trip.",
-                 msecs(delay), msecs(rtt));
+               " It arrived %.3f ms after its trigger, under half the %.3f ms round trip.",
+               msecs(delay), msecs(rtt));
     }
 }

@@ -55,7 +55,7 @@ struct rs_engine {
         uint32_t hash;
     } la[RS_ENGINE_LOOKAHEAD];
     struct la_tuple la_cur; /* the frame being fed: its outermost tuple and hash */
-    struct rs_decoded d; /* scratch, reused for every frame */
+    struct rs_decoded d;    /* scratch, reused for every frame */
 };
 
 #define SEC(x) ((rs_time_ns)((x)*1e9))

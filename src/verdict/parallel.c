@@ -108,7 +108,7 @@ struct outbuf {
     uint8_t *bytes; /* arena of packed records */
     size_t used, bcap;
     int r_big, bytes_big; /* allocated by big_grow */
-    size_t undelivered; /* reader side: records not yet handed to the caller */
+    size_t undelivered;   /* reader side: records not yet handed to the caller */
     uint64_t progress;
     int last;
 };
@@ -144,21 +144,20 @@ struct worker {
     int oom;
     /* reader-side */
     _Alignas(64) struct outbuf *held; /* output buffers with records not yet delivered */
-    struct batch *fill;  /* batch being filled */
+    struct batch *fill;               /* batch being filled */
     uint64_t progress;
     int done;
     struct rs_engine_stats st;
 };
-
 
 #define BUCKETS_PER 64u /* shard buckets per worker */
 
 struct rs_parallel {
     unsigned n;
     struct worker *w;
-    unsigned nbucket;                                          /* n * BUCKETS_PER */
+    unsigned nbucket;                                     /* n * BUCKETS_PER */
     uint8_t owner[RS_PARALLEL_MAX_THREADS * BUCKETS_PER]; /* shard bucket -> worker */
-    uint64_t local_k;       /* the calling thread's engine has seen every k up to this */
+    uint64_t local_k; /* the calling thread's engine has seen every k up to this */
     rs_record_fn fn;
     void *user;
     uint64_t k;

@@ -90,10 +90,10 @@ explain(const struct rs_flow *f, struct rs_record *r)
                                                                 : "receiver state unknown";
         rs_fmt(r->explanation, sizeof r->explanation,
                "Packet %llu: the %s (%s) reset the session (%s) after %.3f s; %llu bytes from "
-                 "the client and %llu from the server were unacknowledged.",
-                 (unsigned long long)f->rst_pkt_no, side == RS_ORIG ? "client" : "server", who, acc,
-                 (double)(f->rst_ts - f->first_ts) / 1e9, (unsigned long long)f->inflight[RS_ORIG],
-                 (unsigned long long)f->inflight[RS_RESP]);
+               "the client and %llu from the server were unacknowledged.",
+               (unsigned long long)f->rst_pkt_no, side == RS_ORIG ? "client" : "server", who, acc,
+               (double)(f->rst_ts - f->first_ts) / 1e9, (unsigned long long)f->inflight[RS_ORIG],
+               (unsigned long long)f->inflight[RS_RESP]);
         rs_fmt(r->hint, sizeof r->hint,
                "Check the application or device at %s for why it aborted the connection.", who);
         break;

@@ -50,11 +50,11 @@ static void
 test_fixed_edges(void **state)
 {
     (void)state;
-    const double v[] = {0.0,     -0.0,     0.5,        1.5,          2.5,        0.125,
-                        0.0005,  0.0015,   0.0025,     1.0005,       999999.9995, 123.456,
-                        -0.0004, -0.0005,  -1.5,       1e9,          1e9 - 0.5,  1e15,
-                        1e300,   -1e300,   DBL_MIN,    DBL_MAX,      INFINITY,   -INFINITY,
-                        NAN,     0.999999, 0.9999995,  4503599627370496.5};
+    const double v[] = {
+        0.0,     -0.0,     0.5,       1.5,         2.5,      0.125,     0.0005,
+        0.0015,  0.0025,   1.0005,    999999.9995, 123.456,  -0.0004,   -0.0005,
+        -1.5,    1e9,      1e9 - 0.5, 1e15,        1e300,    -1e300,    DBL_MIN,
+        DBL_MAX, INFINITY, -INFINITY, NAN,         0.999999, 0.9999995, 4503599627370496.5};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         for (int p = 0; p <= 9; p++)
             check_f(v[i], p);
@@ -62,7 +62,8 @@ test_fixed_edges(void **state)
     check_f(0.0, 6);
     /* "%f" is "%.6f" */
     char a[64], b[64];
-    assert_int_equal(rs_fmt(a, sizeof a, "%f", 3.14159265), snprintf(b, sizeof b, "%f", 3.14159265));
+    assert_int_equal(rs_fmt(a, sizeof a, "%f", 3.14159265),
+                     snprintf(b, sizeof b, "%f", 3.14159265));
     assert_string_equal(a, b);
 }
 
@@ -106,13 +107,13 @@ test_integers_and_strings(void **state)
     for (int i = 0; i < 200000; i++) {
         uint64_t u = next() >> (next() % 64);
         int64_t s = (int64_t)next() >> (next() % 64);
-        int na = rs_fmt(a, sizeof a, "%llu|%lld|%u|%d|%lu|%ld|%zu|%x|%c|%s|%%", (unsigned long long)u,
-                        (long long)s, (unsigned)u, (int)s, (unsigned long)u, (long)s, (size_t)u,
-                        (unsigned)u, (int)('a' + u % 26), i % 2 ? "text" : "");
-        int nb = snprintf(b, sizeof b, "%llu|%lld|%u|%d|%lu|%ld|%zu|%x|%c|%s|%%",
-                          (unsigned long long)u, (long long)s, (unsigned)u, (int)s,
-                          (unsigned long)u, (long)s, (size_t)u, (unsigned)u, (int)('a' + u % 26),
-                          i % 2 ? "text" : "");
+        int na = rs_fmt(a, sizeof a, "%llu|%lld|%u|%d|%lu|%ld|%zu|%x|%c|%s|%%",
+                        (unsigned long long)u, (long long)s, (unsigned)u, (int)s, (unsigned long)u,
+                        (long)s, (size_t)u, (unsigned)u, (int)('a' + u % 26), i % 2 ? "text" : "");
+        int nb =
+            snprintf(b, sizeof b, "%llu|%lld|%u|%d|%lu|%ld|%zu|%x|%c|%s|%%", (unsigned long long)u,
+                     (long long)s, (unsigned)u, (int)s, (unsigned long)u, (long)s, (size_t)u,
+                     (unsigned)u, (int)('a' + u % 26), i % 2 ? "text" : "");
         assert_int_equal(na, nb);
         assert_string_equal(a, b);
     }
@@ -149,17 +150,17 @@ test_fallback(void **state)
 {
     (void)state;
     char a[128], b[128];
-    assert_int_equal(rs_fmt(a, sizeof a, "[%5d|%-4s|%02x|%e|%g|%p]", 42, "ab", 7u, 1.5, 0.1,
-                            (void *)a),
-                     snprintf(b, sizeof b, "[%5d|%-4s|%02x|%e|%g|%p]", 42, "ab", 7u, 1.5, 0.1,
-                              (void *)a));
+    assert_int_equal(
+        rs_fmt(a, sizeof a, "[%5d|%-4s|%02x|%e|%g|%p]", 42, "ab", 7u, 1.5, 0.1, (void *)a),
+        snprintf(b, sizeof b, "[%5d|%-4s|%02x|%e|%g|%p]", 42, "ab", 7u, 1.5, 0.1, (void *)a));
     assert_string_equal(a, b);
     /* a handled conversion before an unhandled one: the arguments are
      * read again from the start */
     assert_int_equal(rs_fmt(a, sizeof a, "%s %.3f %+d", "x", 2.0005, 5),
                      snprintf(b, sizeof b, "%s %.3f %+d", "x", 2.0005, 5));
     assert_string_equal(a, b);
-    assert_int_equal(rs_fmt(a, sizeof a, "%.12f", 1.0 / 3), snprintf(b, sizeof b, "%.12f", 1.0 / 3));
+    assert_int_equal(rs_fmt(a, sizeof a, "%.12f", 1.0 / 3),
+                     snprintf(b, sizeof b, "%.12f", 1.0 / 3));
     assert_string_equal(a, b);
 }
 
