@@ -471,6 +471,17 @@ test_number_text(void **state)
     assert_string_equal(buf, "-9223372036.854776");
     rs_output_secs(buf, INT64_MAX);
     assert_string_equal(buf, "9223372036.854776");
+    uint64_t r = UINT64_C(0x9e3779b97f4a7c15);
+    for (int i = 0; i < 1000000; i++) { /* every magnitude, against printf */
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        uint64_t v = r >> (r % 64);
+        char want[RS_NUM_MAX];
+        int wn = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+        assert_int_equal(rs_output_u64(buf, v), (size_t)wn);
+        assert_string_equal(buf, want);
+    }
     for (uint64_t v = 1, k = 0; k < 20; k++, v *= 10) { /* every digit count */
         char want[RS_NUM_MAX];
         snprintf(want, sizeof want, "%llu", (unsigned long long)(v - 1));
