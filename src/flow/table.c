@@ -111,7 +111,7 @@ buckets_alloc(size_t n)
     size_t size = n * sizeof(struct rs_flow_link);
     if (size < BUCKETS_HUGE)
         return malloc(size);
-    return rs_huge_alloc((size + RS_HUGE_PAGE - 1) & ~(RS_HUGE_PAGE - 1));
+    return rs_huge_alloc(rs_huge_round(size));
 }
 
 static void
@@ -121,19 +121,7 @@ buckets_free(struct rs_flow_link *b, size_t n)
     if (size < BUCKETS_HUGE)
         free(b);
     else
-        rs_huge_free(b, (size + RS_HUGE_PAGE - 1) & ~(RS_HUGE_PAGE - 1));
-}
-
-static void *
-chunk_alloc(size_t size)
-{
-    return rs_huge_alloc(size);
-}
-
-static void
-chunk_free(void *p, size_t size)
-{
-    rs_huge_free(p, size);
+        rs_huge_free(b, rs_huge_round(size));
 }
 
 struct rs_flow_table *
@@ -167,7 +155,7 @@ rs_flow_table_free(struct rs_flow_table *t)
     if (!t)
         return;
     for (size_t i = 0; i < t->n_chunks; i++) {
-        chunk_free(t->chunks[i], CHUNK_SIZE * sizeof(struct rs_flow));
+        rs_huge_free(t->chunks[i], CHUNK_SIZE * sizeof(struct rs_flow));
         free(t->links[i]);
         free(t->lists[i]);
     }
@@ -340,11 +328,11 @@ grow_slab(struct rs_flow_table *t)
         t->lists = ls;
         t->chunks_cap = nc;
     }
-    struct rs_flow *chunk = chunk_alloc(CHUNK_SIZE * sizeof *chunk);
+    struct rs_flow *chunk = rs_huge_alloc(CHUNK_SIZE * sizeof *chunk);
     struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
     struct rs_slot_links *lists = malloc(CHUNK_SIZE * sizeof *lists);
     if (!chunk || !links || !lists) {
-        chunk_free(chunk, CHUNK_SIZE * sizeof *chunk);
+        rs_huge_free(chunk, CHUNK_SIZE * sizeof *chunk);
         free(links);
         free(lists);
         return -1;

@@ -18,6 +18,13 @@
 
 #define RS_HUGE_PAGE ((size_t)2 << 20)
 
+/* n rounded up to whole huge pages. */
+static inline size_t
+rs_huge_round(size_t n)
+{
+    return (n + RS_HUGE_PAGE - 1) & ~(RS_HUGE_PAGE - 1);
+}
+
 /*
  * Zeroed memory for `size` bytes, starting on a 2 MiB boundary, mapped to
  * the next 4 KiB (so a size that is a multiple of RS_HUGE_PAGE is made of

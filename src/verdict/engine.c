@@ -675,24 +675,18 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
     rs_engine_lookahead_frame(e, ok ? &nx : NULL);
 }
 
+static void
+feed_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
+{
+    rs_engine_lookahead(self, cap);
+    rs_engine_packet(self, pkt);
+}
+
 uint64_t
 rs_engine_feed(struct rs_engine *e, struct rs_capture *cap, const struct rs_packet *first,
                void (*tick)(void *ctx), void *ctx)
 {
-    uint64_t n = 0;
-    struct rs_packet pkt;
-    if (first)
-        pkt = *first;
-    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
-        return 0;
-    do {
-        rs_engine_lookahead(e, cap);
-        rs_engine_packet(e, &pkt);
-        if (tick)
-            tick(ctx);
-        n++;
-    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
-    return n;
+    return rs_feed_loop(cap, first, feed_frame, e, tick, ctx);
 }
 
 /*

@@ -278,14 +278,7 @@ unpack_record(const uint8_t *in, struct rs_record *rec)
  * of a 4 KiB page costs microseconds on a virtual machine, one of a huge
  * page zeroes 2 MiB at once. `*big` says which kind `p` is.
  */
-#define HUGE_PAGE RS_HUGE_PAGE
 #define BIG_MIN ((size_t)1 << 20)
-
-static void *
-big_map(size_t size)
-{
-    return rs_huge_alloc(size);
-}
 
 static void
 big_free(void *p, size_t size, int big)
@@ -303,8 +296,8 @@ big_grow(void *p, size_t size, size_t used, size_t nsize, int *big)
 {
     if (nsize < BIG_MIN && !*big)
         return realloc(p, nsize);
-    nsize = (nsize + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    void *q = big_map(nsize);
+    nsize = rs_huge_round(nsize);
+    void *q = rs_huge_alloc(nsize);
     if (!q)
         return NULL;
     if (used)
@@ -382,7 +375,7 @@ on_worker_record(const struct rs_record *rec, void *user)
         }
         o->r = r;
         if (o->r_big) /* the whole mapping */
-            nc = ((nc * sizeof *r + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) / sizeof *r;
+            nc = rs_huge_round(nc * sizeof *r) / sizeof *r;
         o->cap = nc;
     }
     if (PACK_MAX > o->bcap - o->used) {
@@ -395,7 +388,7 @@ on_worker_record(const struct rs_record *rec, void *user)
             return;
         }
         o->bytes = nb;
-        o->bcap = o->bytes_big ? (nc + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : nc;
+        o->bcap = o->bytes_big ? rs_huge_round(nc) : nc;
     }
     struct outrec *x = &o->r[o->n++];
     x->k = w->cur_k;
@@ -832,34 +825,29 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
         flush_all(p);
 }
 
+/* One frame of rs_parallel_feed: the lookahead for the calling thread's own
+ * engine (the frame RS_ENGINE_LOOKAHEAD ahead, if it shards to it), then
+ * the frame. */
+static void
+feed_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
+{
+    struct rs_parallel *p = self;
+    struct rs_packet nx;
+    int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+    if (far && p->n > 1) {
+        if (nx.caplen > BATCH_DATA)
+            nx.caplen = (uint32_t)BATCH_DATA;
+        far = p->owner[shard_hash(&nx) % p->nbucket] == 0;
+    }
+    rs_engine_lookahead_frame(p->w[0].eng, far ? &nx : NULL);
+    rs_parallel_packet(p, pkt);
+}
+
 uint64_t
 rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet *first,
                  void (*tick)(void *ctx), void *ctx)
 {
-    uint64_t n = 0;
-    struct rs_packet pkt;
-    if (first)
-        pkt = *first;
-    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
-        return 0;
-    struct rs_engine *e0 = p->w[0].eng;
-    do {
-        /* The lookahead for the calling thread's own engine: the frame
-         * RS_ENGINE_LOOKAHEAD ahead, if it shards to it. */
-        struct rs_packet nx;
-        int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
-        if (far && p->n > 1) {
-            if (nx.caplen > BATCH_DATA)
-                nx.caplen = (uint32_t)BATCH_DATA;
-            far = p->owner[shard_hash(&nx) % p->nbucket] == 0;
-        }
-        rs_engine_lookahead_frame(e0, far ? &nx : NULL);
-        rs_parallel_packet(p, &pkt);
-        if (tick)
-            tick(ctx);
-        n++;
-    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
-    return n;
+    return rs_feed_loop(cap, first, feed_frame, p, tick, ctx);
 }
 
 void
@@ -1037,7 +1025,7 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
             w->local = 1;
             continue;
         }
-        w->batch_data = big_map(NBATCH * BATCH_DATA);
+        w->batch_data = rs_huge_alloc(NBATCH * BATCH_DATA);
         if (!w->batch_data)
             goto nomem;
         for (unsigned b = 0; b < NBATCH; b++) {
