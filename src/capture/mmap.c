@@ -171,8 +171,11 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
         m->eof = 1; /* the window is the whole file */
     } else {
         /* In a huge page of its own: the block's 128 small pages were each
-         * a page fault inside the first pread (util/hugemem.h). */
-        m->buf = rs_huge_alloc(RS_HUGE_PAGE);
+         * a page fault inside the first pread (util/hugemem.h). A file that
+         * does not fill the block keeps small pages: a 2 MiB page for a few
+         * packets would be most of a small run's memory. */
+        m->buf = size - start >= MM_BLOCK ? rs_huge_alloc(RS_HUGE_PAGE)
+                                          : rs_huge_alloc_lazy(RS_HUGE_PAGE);
         if (!m->buf)
             return 1;
         m->fd = dup(fd);

@@ -101,6 +101,11 @@ link_at(const struct rs_flow_table *t, uint32_t idx)
 _Static_assert(((size_t)CHUNK_SIZE * sizeof(struct rs_flow)) % RS_HUGE_PAGE == 0,
                "a flow chunk is whole huge pages: pick CHUNK_SHIFT for the new flow size");
 
+/* A table that reaches this many sessions gets its first huge page as one
+ * (rs_huge_promote_head): 320 KiB of small pages were touched until then. */
+#define HEAD_PROMOTE 256u
+_Static_assert(HEAD_PROMOTE * sizeof(struct rs_flow) < RS_HUGE_PAGE, "promoted inside the head");
+
 /* Bucket arrays of 128 KiB and more (from 16,384 buckets, 8,192 sessions)
  * are huge pages too: each doubling otherwise faulted its pages one by one. */
 #define BUCKETS_HUGE ((size_t)128 << 10)
@@ -328,7 +333,10 @@ grow_slab(struct rs_flow_table *t)
         t->lists = ls;
         t->chunks_cap = nc;
     }
-    struct rs_flow *chunk = rs_huge_alloc(CHUNK_SIZE * sizeof *chunk);
+    /* The first chunk's first huge page stays small pages until HEAD_PROMOTE
+     * sessions: a capture of a few sessions costs the pages they use. */
+    struct rs_flow *chunk = t->n_chunks ? rs_huge_alloc(CHUNK_SIZE * sizeof *chunk)
+                                        : rs_huge_alloc_lazy(CHUNK_SIZE * sizeof *chunk);
     struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
     struct rs_slot_links *lists = malloc(CHUNK_SIZE * sizeof *lists);
     if (!chunk || !links || !lists) {
@@ -393,6 +401,8 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
         /* A never-used slot of an anonymous mapping is zero already: the
          * kernel cleared its page at the first touch. */
         idx = t->fresh++;
+        if (idx == HEAD_PROMOTE)
+            rs_huge_promote_head(t->chunks[0]);
         k = link_at(t, idx);
         f = rs_flow_at(t, idx);
     }

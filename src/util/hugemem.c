@@ -6,8 +6,12 @@
 
 #include "util/hugemem.h"
 
-void *
-rs_huge_alloc(size_t size)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1 */
+#endif
+
+static void *
+huge_map(size_t size, size_t small_head)
 {
     if (size == 0 || size > SIZE_MAX - RS_HUGE_PAGE)
         return NULL;
@@ -22,9 +26,38 @@ rs_huge_alloc(size_t size)
     if (m + span > p + end)
         munmap(p + end, (size_t)(m + span - (p + end)));
 #ifdef MADV_HUGEPAGE
-    madvise(p, end, MADV_HUGEPAGE); /* a hint: without THP it is plain memory */
+    /* Hints: without THP this is plain memory. */
+    if (small_head > end)
+        small_head = end;
+    if (small_head)
+        madvise(p, small_head, MADV_NOHUGEPAGE);
+    if (end > small_head)
+        madvise(p + small_head, end - small_head, MADV_HUGEPAGE);
 #endif
     return p;
+}
+
+void *
+rs_huge_alloc(size_t size)
+{
+    return huge_map(size, 0);
+}
+
+void *
+rs_huge_alloc_lazy(size_t size)
+{
+    return huge_map(size, RS_HUGE_PAGE);
+}
+
+void
+rs_huge_promote_head(void *p)
+{
+#ifdef MADV_HUGEPAGE
+    if (p && madvise(p, RS_HUGE_PAGE, MADV_HUGEPAGE) == 0)
+        madvise(p, RS_HUGE_PAGE, MADV_COLLAPSE);
+#else
+    (void)p;
+#endif
 }
 
 void

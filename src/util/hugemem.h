@@ -32,6 +32,18 @@ rs_huge_round(size_t n)
  * NULL if the system has no memory for it.
  */
 void *rs_huge_alloc(size_t size);
+/*
+ * Like rs_huge_alloc, but the first huge page is kept to small pages (also
+ * when THP is "always") until rs_huge_promote_head: for an array most runs
+ * only begin to fill. One session of a small capture then costs the pages
+ * it touches, not 2 MiB; a run that goes on to fill it promotes the head
+ * early and gets one huge page for it.
+ */
+void *rs_huge_alloc_lazy(size_t size);
+/* Turns the first huge page of a rs_huge_alloc_lazy array into a huge page
+ * (MADV_COLLAPSE copies the small pages touched so far; a kernel without it
+ * leaves them and gives huge pages to nothing more in that range). */
+void rs_huge_promote_head(void *p);
 /* Frees what rs_huge_alloc(size) returned (NULL is fine). */
 void rs_huge_free(void *p, size_t size);
 
