@@ -52,6 +52,23 @@ int rs_writer_write(struct rs_writer *w, const struct rs_record *rec);
 int rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err);
 
 /*
+ * A writer that formats records into memory, for formatting in several
+ * threads (one such writer each) while one thread writes the bytes in
+ * order to a stream writer of the same format and options, which also
+ * writes the header and the trailer (rs_parallel_set_format). Every format
+ * but the table (which aligns its columns over many rows: RS_ERR_USAGE)
+ * formats each record on its own. Close it with rs_writer_close, which
+ * then writes nothing.
+ */
+struct rs_writer *rs_writer_open_mem(enum rs_format fmt, const struct rs_writer_opts *opts,
+                                     struct rs_error *err);
+/* Formats one record with a memory writer: *bytes (valid until the next
+ * call on w) and *len. 0, RS_ERR_NOMEM, or RS_ERR_USAGE for a stream
+ * writer. The bytes are those rs_writer_write would write. */
+int rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **bytes,
+                     size_t *len);
+
+/*
  * Which sessions a command prints (SPEC §1 --only): all; resets (a RST
  * ended the session, or hit it: rst_by or rst_flags set); failed (a RST
  * ended it or rst_by is set, or it never got going: app incomplete,

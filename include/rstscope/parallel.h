@@ -12,12 +12,13 @@
  * fed with copies of its shard's frames in batches. So `--threads 2` is
  * two busy threads, not three. A frame is sharded by a symmetric hash of
  * its outermost IP address pair (found by the decoder's own link-layer
- * code) into one of 256 buckets, so both directions of a session, and
- * every session a tunnelled frame updates (outer and inner), land on the
- * same worker; frames without an IP layer all go to one worker. Since the
- * calling thread also reads, shards, copies and delivers, its engine owns
- * fewer buckets than a worker thread (weight 0.3 to 1: 59 of 256 buckets
- * with 2 threads). pkt->data may be reused as soon as rs_parallel_packet
+ * code) into one of 64 buckets per worker, so both directions of a
+ * session, and every session a tunnelled frame updates (outer and inner),
+ * land on the same worker; frames without an IP layer all go to one
+ * worker. Since the calling thread also reads, shards, copies and
+ * delivers, its engine owns fewer buckets than a worker thread (weight
+ * 0.45 to 1: 40 of 128 buckets with 2 threads; measured with the records
+ * formatted in the workers, rs_parallel_set_format). pkt->data may be reused as soon as rs_parallel_packet
  * returns. rs_parallel_feed is the read loop with the lookahead
  * (engine.h) for the calling thread's own engine; the workers look ahead
  * in their batches.
@@ -81,6 +82,24 @@ void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
 struct rs_capture;
 uint64_t rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap,
                           const struct rs_packet *first, void (*tick)(void *ctx), void *ctx);
+
+/*
+ * Records formatted in the threads that produce them, not in the calling
+ * thread: `fmt` writes record r as bytes into out (room for `cap` bytes,
+ * RS_PARALLEL_FORMAT_MAX) and returns their length, or 0 to leave the
+ * record out; it runs in the thread of the engine that ended the session,
+ * several at once, and `worker` (0..nthreads-1) says which, so that each
+ * can use state of its own (rs_writer_open_mem). `out` then receives the
+ * bytes in the calling thread, in the order the records would have been
+ * delivered, instead of rs_parallel_new's `fn`. Call before the first
+ * frame: 0, or RS_ERR_USAGE.
+ */
+#define RS_PARALLEL_FORMAT_MAX ((size_t)64 << 10)
+typedef size_t (*rs_parallel_format_fn)(const struct rs_record *r, unsigned worker, char *out,
+                                        size_t cap, void *user);
+typedef void (*rs_parallel_bytes_fn)(const char *bytes, size_t len, void *user);
+int rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt,
+                           rs_parallel_bytes_fn out, void *user);
 
 /* Ends every open session at the last packet time, delivers every record
  * and stops the workers. Call once, before rs_parallel_stats. */

@@ -70,39 +70,84 @@ static const char analyze_usage[] =
 
 enum { OPT_FORMAT = 256, OPT_ONLY, OPT_EXPLAIN, OPT_THREADS };
 
-enum only { ONLY_ALL, ONLY_RESETS, ONLY_FAILED };
-
 struct run {
     struct rs_writer *w;
     struct rs_cli_ipfix *ipfix;
-    enum only only;
+    enum rs_only only;
     int write_failed;
-    uint64_t printed;
+    /* --threads with a format that formats record by record: one memory
+     * writer per thread, the bytes written in order (rs_parallel_set_format) */
+    struct rs_writer **mw;
+    size_t nmw;
+    FILE *out;
+    int format_failed;
 };
-
-static int
-is_failed(const struct rs_record *r)
-{
-    if (r->end_reason == RS_END_RST_CLIENT || r->end_reason == RS_END_RST_SERVER || r->rst_by)
-        return 1;
-    return strcmp(r->app, "incomplete") == 0 || strcmp(r->conn_state, "S0") == 0 ||
-           strcmp(r->conn_state, "REJ") == 0;
-}
 
 static void
 on_record(const struct rs_record *r, void *user)
 {
     struct run *run = user;
     rs_cli_ipfix_write(run->ipfix, r);
-    if (run->only == ONLY_RESETS &&
-        !(r->end_reason == RS_END_RST_CLIENT || r->end_reason == RS_END_RST_SERVER || r->rst_by ||
-          r->rst_flags))
-        return;
-    if (run->only == ONLY_FAILED && !is_failed(r))
+    if (!rs_only_match(run->only, r))
         return;
     if (rs_writer_write(run->w, r) != 0)
         run->write_failed = 1;
-    run->printed++;
+}
+
+/* In the thread of the engine that ended the session (parallel.h). */
+static size_t
+format_record(const struct rs_record *r, unsigned worker, char *out, size_t cap, void *user)
+{
+    struct run *run = user;
+    if (!rs_only_match(run->only, r))
+        return 0;
+    const char *bytes;
+    size_t len;
+    if (worker >= run->nmw || rs_writer_format(run->mw[worker], r, &bytes, &len) != 0 ||
+        len > cap) {
+        run->format_failed = 1; /* out of memory: reported as a write failure */
+        return 0;
+    }
+    memcpy(out, bytes, len);
+    return len;
+}
+
+static void
+write_bytes(const char *bytes, size_t len, void *user)
+{
+    struct run *run = user;
+    if (fwrite(bytes, 1, len, run->out) != len)
+        run->write_failed = 1;
+}
+
+/* Formatting in the worker threads, when the format allows it and nothing
+ * else needs the records themselves (IPFIX export); 0 if set up. */
+static int
+format_in_workers(struct run *run, struct rs_parallel *par, size_t threads, int format,
+                  const struct rs_writer_opts *wopts)
+{
+    if (format == RS_FMT_TABLE || run->ipfix->target)
+        return -1;
+    run->mw = calloc(threads, sizeof *run->mw);
+    if (!run->mw)
+        return -1;
+    for (run->nmw = 0; run->nmw < threads; run->nmw++) {
+        struct rs_error err = {0};
+        run->mw[run->nmw] = rs_writer_open_mem((enum rs_format)format, wopts, &err);
+        if (!run->mw[run->nmw])
+            return -1; /* the writers made so far are closed by the caller */
+    }
+    return rs_parallel_set_format(par, format_record, write_bytes, run);
+}
+
+static void
+free_mem_writers(struct run *run)
+{
+    for (size_t i = 0; i < run->nmw; i++)
+        rs_writer_close(run->mw[i], 0, NULL);
+    free(run->mw);
+    run->mw = NULL;
+    run->nmw = 0;
 }
 
 static void
@@ -163,7 +208,7 @@ rs_cli_analyze(int argc, char **argv)
     rs_cli_input_init(&in);
     int format = -1, explain = 0, quiet = 0, progress = -1;
     const char *outpath = NULL;
-    enum only only = ONLY_ALL;
+    enum rs_only only = RS_ONLY_ALL;
     size_t threads = 1;
     int c;
     optind = 1;
@@ -186,13 +231,7 @@ rs_cli_analyze(int argc, char **argv)
                                           optarg);
             break;
         case OPT_ONLY:
-            if (strcmp(optarg, "all") == 0)
-                only = ONLY_ALL;
-            else if (strcmp(optarg, "resets") == 0)
-                only = ONLY_RESETS;
-            else if (strcmp(optarg, "failed") == 0)
-                only = ONLY_FAILED;
-            else
+            if ((int)(only = (enum rs_only)rs_only_parse(optarg)) < 0)
                 return rs_cli_usage_error("unknown --only '%s' (all, resets, failed)", optarg);
             break;
         case OPT_EXPLAIN:
@@ -291,9 +330,13 @@ rs_cli_analyze(int argc, char **argv)
     }
     struct rs_engine *eng = NULL;
     struct rs_parallel *par = NULL;
-    if (threads > 1)
+    run.out = out;
+    if (threads > 1) {
         par = rs_parallel_new(&cfg, (unsigned)threads, on_record, &run, &err);
-    else
+        /* Otherwise records are formatted in this thread, as with one. */
+        if (par && format_in_workers(&run, par, threads, format, &wopts) != 0)
+            free_mem_writers(&run);
+    } else
         eng = rs_engine_new(&cfg, on_record, &run, &err);
     if (!eng && !par) {
         fprintf(stderr, "rstscope: %s\n", err.msg);
@@ -321,6 +364,10 @@ rs_cli_analyze(int argc, char **argv)
         rs_engine_stats(eng, &st);
     }
     int status = RS_EXIT_OK;
+    if (run.format_failed) {
+        fprintf(stderr, "rstscope: out of memory formatting records: some are missing\n");
+        status = RS_EXIT_OUTPUT;
+    }
     if (rs_writer_close(run.w, st.last_ts, &err) != 0 || run.write_failed) {
         fprintf(stderr, "rstscope: %s\n", err.msg[0] ? err.msg : "write failed");
         status = RS_EXIT_OUTPUT;
@@ -337,6 +384,7 @@ rs_cli_analyze(int argc, char **argv)
         status = RS_EXIT_OUTPUT;
     rs_engine_free(eng);
     rs_parallel_free(par);
+    free_mem_writers(&run);
     rs_capture_close(cap);
     rs_cli_input_free(&in);
     return status;

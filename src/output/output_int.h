@@ -133,6 +133,7 @@ struct rs_writer {
     int failed;        /* a write to `out` failed */
     int err_no;        /* errno of the first failed write (0 if unknown) */
     void *state;       /* per-format */
+    int mem;           /* rs_writer_open_mem: out is NULL, ob keeps the record */
 };
 
 /* Writes ob to out and empties it; records a failure in the handle. */

@@ -72,6 +72,8 @@ note_failure(struct rs_writer *w, int e)
 void
 rs_writer_flush_line(struct rs_writer *w)
 {
+    if (w->mem)
+        return; /* rs_writer_format takes the bytes from ob */
     if (w->ob.len > 0 && !w->ob.oom) {
         errno = 0;
         if (fwrite(w->ob.p, 1, w->ob.len, w->out) != w->ob.len || ferror(w->out))
@@ -181,10 +183,55 @@ err:
     return NULL;
 }
 
+struct rs_writer *
+rs_writer_open_mem(enum rs_format fmt, const struct rs_writer_opts *opts, struct rs_error *err)
+{
+    const struct rs_writer_ops *ops = ops_for(fmt);
+    if (!ops || fmt == RS_FMT_TABLE) {
+        rs_error_set(err, RS_ERR_USAGE, "%s output cannot be formatted record by record",
+                     ops ? ops->name : "unknown");
+        return NULL;
+    }
+    struct rs_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        return NULL;
+    }
+    w->ops = ops;
+    w->mem = 1;
+    if (opts)
+        w->opts = *opts;
+    w->opts.stream = 0;
+    if (rs_obuf_reserve(&w->ob, 1) != 0 || ops->start(w) != 0) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        writer_free(w);
+        return NULL;
+    }
+    w->ob.len = 0; /* the header is the stream writer's */
+    return w;
+}
+
+int
+rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **bytes,
+                 size_t *len)
+{
+    if (!w || !rec || !w->mem)
+        return RS_ERR_USAGE;
+    w->ob.len = 0;
+    int rc = w->ops->write(w, rec);
+    if (rc != 0)
+        return rc;
+    if (w->ob.oom)
+        return RS_ERR_NOMEM;
+    *bytes = w->ob.p;
+    *len = w->ob.len;
+    return 0;
+}
+
 int
 rs_writer_write(struct rs_writer *w, const struct rs_record *rec)
 {
-    if (!w || !rec)
+    if (!w || !rec || w->mem)
         return RS_ERR_USAGE;
     if (w->failed)
         return RS_ERR_OUTPUT;
@@ -205,6 +252,10 @@ rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err)
         return 0;
 
     const char *name = w->ops->name;
+    if (w->mem) {
+        writer_free(w);
+        return 0;
+    }
     int rc = w->ops->finish(w, close_ts);
 
     /* The caller keeps the FILE, but a full disk is typically only seen when

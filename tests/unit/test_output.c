@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <rstscope/output.h>
+#include <rstscope/parallel.h>
 #include <rstscope/record.h>
 
 #include "output/output_int.h"
@@ -1470,6 +1471,92 @@ test_open_errors(void **state)
     assert_int_equal(rs_writer_close(NULL, 0, &err), 0);
 }
 
+/* ---- memory writers (formatting in worker threads) ------------------------ */
+
+/* Every string field of r filled with control bytes: the longest escape in
+ * every format (\u00XX, \xXX, doubled quotes). */
+static void
+rec_worst(struct rs_record *r)
+{
+    rec_v4(r);
+#define FILL(f) (memset(r->f, 0x01, sizeof r->f - 1), r->f[sizeof r->f - 1] = '\0')
+    FILL(app);
+    FILL(conn_state);
+    FILL(history);
+    FILL(rst_cause);
+    FILL(explanation);
+    FILL(hint);
+    FILL(sni);
+    FILL(http_host);
+    FILL(tunnel_parents);
+    FILL(action);
+    FILL(rule);
+#undef FILL
+}
+
+/* A memory writer formats each record into the bytes a stream writer of the
+ * same format and options writes for it (its header and trailer aside). */
+static void
+test_mem_writer(void **state)
+{
+    (void)state;
+    static const enum rs_format fmts[] = {RS_FMT_JSONL, RS_FMT_CSV, RS_FMT_ZEEK, RS_FMT_PANOS};
+    struct rs_record recs[3];
+    rec_v4(&recs[0]);
+    rec_v6(&recs[1]);
+    rec_worst(&recs[2]);
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        for (int explain = 0; explain < 2; explain++) {
+            struct rs_writer_opts opts = {0};
+            opts.open_ts = T0;
+            opts.explain = explain;
+            char *whole = run_writer(fmts[i], &opts, recs, 3);
+            char *head = run_writer(fmts[i], &opts, recs, 0); /* header and trailer only */
+            struct rs_error err = {0};
+            struct rs_writer *m = rs_writer_open_mem(fmts[i], &opts, &err);
+            assert_non_null(m);
+            assert_int_equal(rs_writer_write(m, &recs[0]), RS_ERR_USAGE);
+            /* The header's bytes, then each record's, then the trailer's. */
+            size_t hl = 0;
+            while (head[hl] && head[hl] == whole[hl])
+                hl++;
+            /* head = header + trailer: the header is its common prefix with whole, cut at a line end. */
+            while (hl > 0 && whole[hl - 1] != '\n')
+                hl--;
+            size_t at = hl;
+            for (int k = 0; k < 3; k++) {
+                const char *bytes;
+                size_t len;
+                assert_int_equal(rs_writer_format(m, &recs[k], &bytes, &len), 0);
+                assert_true(len > 0 && len <= RS_PARALLEL_FORMAT_MAX);
+                assert_true(at + len <= strlen(whole));
+                assert_memory_equal(bytes, whole + at, len);
+                at += len;
+            }
+            assert_string_equal(whole + at, head + hl); /* what is left is the trailer */
+            assert_int_equal(rs_writer_close(m, T0, &err), 0);
+            free(whole);
+            free(head);
+        }
+    }
+    /* The table aligns columns over many rows: no record-by-record form. */
+    struct rs_error err = {0};
+    assert_null(rs_writer_open_mem(RS_FMT_TABLE, NULL, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_null(rs_writer_open_mem((enum rs_format)42, NULL, &err));
+    /* A stream writer does not format into memory. */
+    struct cap c;
+    cap_open(&c);
+    struct rs_writer *w = rs_writer_open(RS_FMT_JSONL, c.f, NULL, &err);
+    assert_non_null(w);
+    const char *bytes;
+    size_t len;
+    assert_int_equal(rs_writer_format(w, &recs[0], &bytes, &len), RS_ERR_USAGE);
+    assert_int_equal(rs_writer_close(w, T0, &err), 0);
+    cap_close(&c);
+    cap_free(&c);
+}
+
 int
 main(void)
 {
@@ -1497,6 +1584,7 @@ main(void)
         cmocka_unit_test(test_stream_flush),
         cmocka_unit_test(test_only),
         cmocka_unit_test(test_json_escape_words),
+        cmocka_unit_test(test_mem_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

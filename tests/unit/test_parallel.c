@@ -19,11 +19,13 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <rstscope/capture.h>
 #include <rstscope/craft.h>
 #include <rstscope/engine.h>
+#include <rstscope/output.h>
 #include <rstscope/parallel.h>
 
 /* ---- a capture in memory ---- */
@@ -436,6 +438,142 @@ test_feed_matches_packet_loop(void **state)
     short_timers = 0;
 }
 
+/* ---- records formatted in the workers (rs_parallel_set_format) ---- */
+
+struct fmt_run {
+    struct rs_writer *mw[4]; /* one memory writer per worker */
+    unsigned used_mask;      /* bit per worker index that formatted */
+    pthread_mutex_t mu;
+    int drop_udp;
+    /* the bytes in delivery order */
+    char *buf;
+    size_t len, cap;
+    struct rs_writer *direct; /* formats delivered records (the other run) */
+};
+
+static void
+append(struct fmt_run *f, const char *b, size_t n)
+{
+    if (f->len + n > f->cap) {
+        f->cap = (f->len + n) * 2;
+        f->buf = realloc(f->buf, f->cap);
+        assert_non_null(f->buf);
+    }
+    memcpy(f->buf + f->len, b, n);
+    f->len += n;
+}
+
+static size_t
+fmt_cb(const struct rs_record *r, unsigned worker, char *out, size_t cap, void *user)
+{
+    struct fmt_run *f = user;
+    if (worker >= 4)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    f->used_mask |= 1u << worker;
+    pthread_mutex_unlock(&f->mu);
+    if (f->drop_udp && r->proto == 17)
+        return 0;
+    const char *b;
+    size_t n;
+    if (rs_writer_format(f->mw[worker], r, &b, &n) != 0 || n > cap)
+        return 0;
+    memcpy(out, b, n);
+    return n;
+}
+
+/* Does buf hold s? */
+static int
+holds(const char *buf, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, s, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+bytes_cb(const char *b, size_t n, void *user)
+{
+    append(user, b, n);
+}
+
+/* The other run: records delivered, then formatted in the calling thread. */
+static void
+rec_then_fmt(const struct rs_record *r, void *user)
+{
+    struct fmt_run *f = user;
+    if (f->drop_udp && r->proto == 17)
+        return;
+    const char *b;
+    size_t n;
+    assert_int_equal(rs_writer_format(f->direct, r, &b, &n), 0);
+    append(f, b, n);
+}
+
+/*
+ * With the records formatted in the threads that end the sessions, the
+ * bytes come out in the order and with the contents the calling thread's
+ * own formatting of the delivered records gives, dropped records (format
+ * returns 0) leave nothing, and every worker formats its own.
+ */
+static void
+test_formatted_in_workers(void **state)
+{
+    (void)state;
+    short_timers = 1;
+    struct cap c = {0};
+    build(&c);
+    for (unsigned t = 2; t <= 4; t++) {
+        for (int drop = 0; drop < 2; drop++) {
+            struct rs_engine_config cfg;
+            config(&cfg);
+            struct rs_error err;
+            struct fmt_run a = {0}, b = {0};
+            a.drop_udp = b.drop_udp = drop;
+            pthread_mutex_init(&a.mu, NULL);
+            for (unsigned i = 0; i < t; i++) {
+                a.mw[i] = rs_writer_open_mem(RS_FMT_JSONL, NULL, &err);
+                assert_non_null(a.mw[i]);
+            }
+            b.direct = rs_writer_open_mem(RS_FMT_JSONL, NULL, &err);
+            assert_non_null(b.direct);
+
+            struct rs_parallel *p = rs_parallel_new(&cfg, t, NULL, NULL, &err);
+            assert_non_null(p);
+            assert_int_equal(rs_parallel_set_format(p, fmt_cb, bytes_cb, &a), 0);
+            for (size_t i = 0; i < c.n; i++)
+                rs_parallel_packet(p, &c.f[i].p);
+            /* Too late once frames went in. */
+            assert_int_equal(rs_parallel_set_format(p, fmt_cb, bytes_cb, &a), RS_ERR_USAGE);
+            rs_parallel_finish(p);
+            rs_parallel_free(p);
+
+            p = rs_parallel_new(&cfg, t, rec_then_fmt, &b, &err);
+            assert_non_null(p);
+            for (size_t i = 0; i < c.n; i++)
+                rs_parallel_packet(p, &c.f[i].p);
+            rs_parallel_finish(p);
+            rs_parallel_free(p);
+
+            assert_true(b.len > 250 * 300);
+            assert_int_equal(a.len, b.len);
+            assert_memory_equal(a.buf, b.buf, a.len);
+            assert_int_equal(a.used_mask, (1u << t) - 1); /* every worker formatted */
+            assert_int_equal(holds(a.buf, a.len, "\"proto\":\"udp\""), !drop);
+            for (unsigned i = 0; i < t; i++)
+                rs_writer_close(a.mw[i], 0, NULL);
+            rs_writer_close(b.direct, 0, NULL);
+            pthread_mutex_destroy(&a.mu);
+            free(a.buf);
+            free(b.buf);
+        }
+    }
+    free_cap(&c);
+    short_timers = 0;
+}
+
 static void
 test_bad_thread_counts_and_early_free(void **state)
 {
@@ -518,6 +656,7 @@ main(void)
         cmocka_unit_test(test_feed_matches_packet_loop),
         cmocka_unit_test(test_bad_thread_counts_and_early_free),
         cmocka_unit_test(test_prefetch_hint_bounds),
+        cmocka_unit_test(test_formatted_in_workers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
