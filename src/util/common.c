@@ -26,8 +26,12 @@ static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 void
 rs_addr_from_v4(struct rs_addr *a, const uint8_t v4[4])
 {
-    memcpy(a->b, v4_prefix, 12);
-    memcpy(a->b + 12, v4, 4);
+    /* Two 8-byte stores, the halves the flow hash loads right after (a
+     * 12-byte then a 4-byte store made its load of bytes 8-15 wait for
+     * both stores to reach the cache instead of being forwarded). */
+    const uint8_t hi[8] = {0, 0, 0xff, 0xff, v4[0], v4[1], v4[2], v4[3]};
+    memset(a->b, 0, 8);
+    memcpy(a->b + 8, hi, 8);
 }
 
 int
