@@ -82,6 +82,26 @@ if [ "$micro_only" = 1 ] || [ "$quick" = 0 ]; then
     echo
     echo "== memory latency by working set (bench/memlat) =="
     "$BUILD/bench/memlat" 64
+    # What each CPU gives one thread: on a VM the second vCPU may be a
+    # share of a core (seen here: 1.5x slower than the first), which bounds
+    # what --threads can gain and scatters single-thread figures by which
+    # CPU the scheduler picked.
+    if command -v taskset >/dev/null; then
+        echo
+        echo "== one thread pinned to each CPU: analyze $DATA/bench-1m.pcap, CPU s (user + system) =="
+        for cpu in $(taskset -pc $$ | sed 's/.*: //; s/,/ /g'); do
+            case "$cpu" in *-*) cpu=$(seq "${cpu%-*}" "${cpu#*-}") ;; esac
+            for c in $cpu; do
+                t=""
+                for r in $(seq "$RUNS"); do
+                    t="$t $( { /usr/bin/time -f '%U %S' taskset -c "$c" "$BUILD/rstscope" analyze \
+                        --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"; } 2>&1 | tail -1 |
+                        awk '{print $1 + $2}')"
+                done
+                echo "cpu $c:$t"
+            done
+        done
+    fi
     [ "$micro_only" = 1 ] && exit 0
 fi
 
