@@ -2,8 +2,9 @@
 # bench/run.sh - rstscope against its peers on the same synthetic captures,
 # in the same run, alternating tools, several runs each (`make bench`).
 #
-#   bash bench/run.sh [--quick] [--micro] [--no-peers]
+#   bash bench/run.sh [--quick] [--micro] [--no-peers] [--no-pin]
 #     --quick     one run per tool, 1M capture only
+#     --no-pin    do not pin single-thread runs to one CPU (see below)
 #     --micro     only the per-stage micro benchmark (bench/micro)
 #     --no-peers  rstscope only
 #     --instr     only instruction and simulated cache-miss counts per packet
@@ -21,6 +22,10 @@
 # Each file is read once before timing (page cache). Every figure is the
 # median over the runs; CPU is user + system time of the process
 # (/usr/bin/time), so a busy machine inflates wall time more than CPU time.
+# The CPUs are timed first (one rstscope thread pinned to each): on this
+# project's VM the second vCPU is 1.5x slower than the first, so every
+# single-thread run of every tool is pinned (taskset) to the fastest one,
+# and `rstscope --threads 2` gets them all.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -28,14 +33,15 @@ RUNS=${RUNS:-3}
 SLOW_RUNS=${SLOW_RUNS:-1}
 DATA=bench/data
 RS="$BUILD/rstscope"
-quick=0 micro_only=0 peers=1 instr=0
+quick=0 micro_only=0 peers=1 instr=0 pin=1
 for a in "$@"; do
     case $a in
     --quick) quick=1; RUNS=1 ;;
     --micro) micro_only=1 ;;
     --no-peers) peers=0 ;;
     --instr) instr=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers] [--instr]" >&2; exit 1 ;;
+    --no-pin) pin=0 ;;
+    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers] [--instr] [--no-pin]" >&2; exit 1 ;;
     esac
 done
 mkdir -p "$DATA"
@@ -82,27 +88,41 @@ if [ "$micro_only" = 1 ] || [ "$quick" = 0 ]; then
     echo
     echo "== memory latency by working set (bench/memlat) =="
     "$BUILD/bench/memlat" 64
-    # What each CPU gives one thread: on a VM the second vCPU may be a
-    # share of a core (seen here: 1.5x slower than the first), which bounds
-    # what --threads can gain and scatters single-thread figures by which
-    # CPU the scheduler picked.
-    if command -v taskset >/dev/null; then
-        echo
-        echo "== one thread pinned to each CPU: analyze $DATA/bench-1m.pcap, CPU s (user + system) =="
-        for cpu in $(taskset -pc $$ | sed 's/.*: //; s/,/ /g'); do
-            case "$cpu" in *-*) cpu=$(seq "${cpu%-*}" "${cpu#*-}") ;; esac
-            for c in $cpu; do
-                t=""
-                for r in $(seq "$RUNS"); do
-                    t="$t $( { /usr/bin/time -f '%U %S' taskset -c "$c" "$BUILD/rstscope" analyze \
-                        --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"; } 2>&1 | tail -1 |
-                        awk '{print $1 + $2}')"
-                done
-                echo "cpu $c:$t"
-            done
-        done
-    fi
     [ "$micro_only" = 1 ] && exit 0
+fi
+
+# What each CPU gives one thread: on a VM the second vCPU may be a share of
+# a core (seen here: 1.5x slower than the first), which bounds what
+# --threads can gain and scatters single-thread figures by which CPU the
+# scheduler picked. PIN is the fastest (median of RUNS).
+PIN=""
+if command -v taskset >/dev/null && [ "$micro_only" = 0 ]; then
+    echo
+    echo "== one thread pinned to each CPU: analyze $DATA/bench-1m.pcap, CPU s (user + system) =="
+    best=""
+    cpus=""
+    for part in $(taskset -pc $$ | sed 's/.*: //; s/,/ /g'); do
+        case $part in *-*) cpus="$cpus $(seq "${part%-*}" "${part#*-}")" ;; *) cpus="$cpus $part" ;; esac
+    done
+    for c in $cpus; do
+        t=""
+        for r in $(seq "$RUNS"); do
+            t="$t $( { /usr/bin/time -f '%U %S' taskset -c "$c" "$BUILD/rstscope" analyze \
+                --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"; } 2>&1 | tail -1 |
+                awk '{print $1 + $2}')"
+        done
+        med=$(echo $t | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        echo "cpu $c:$t (median $med)"
+        if [ -z "$best" ] || awk -v a="$med" -v b="$best" 'BEGIN {exit !(a < b)}'; then
+            best=$med
+            PIN=$c
+        fi
+    done
+    if [ "$pin" = 1 ] && [ -n "$PIN" ]; then
+        echo "single-thread runs of every tool pinned to cpu $PIN; --threads 2 runs on all"
+    else
+        PIN=""
+    fi
 fi
 
 # ---- peers ----
@@ -158,6 +178,7 @@ for f in "${files[@]}"; do
             [ "$t" = tshark ] && [ "$r" -gt "$SLOW_RUNS" ] && continue
             [ "$f" = bench-1m-c50k.pcap ] && [[ $t != rstscope* ]] && continue
             cmd=${CMD[$t]//FILE/$path}
+            [ -n "$PIN" ] && [ "$t" != rstscope-t2 ] && cmd="taskset -c $PIN $cmd"
             /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
             out=$(grep '^TIME' "$timef")
             [ -n "$out" ] || { echo "warning: $t failed on $f" >&2; continue; }
