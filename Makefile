@@ -2,6 +2,7 @@
 #   make            build/rstscope and build/librstscope.a
 #   make check      every test; ends with "N passed, N failed"
 #   make check SAN=1  the same under ASan + UBSan
+#   make check-tsan   the threaded pipeline's tests under ThreadSanitizer
 #   make lint       clang-format check + clang-tidy
 #   make bench      benchmark against peer tools (not a test; BENCH_ARGS=--quick, --micro, --instr)
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS (default 60)
@@ -43,6 +44,15 @@ LTO_LDFLAGS :=
 BUILD := build-san
 endif
 
+# ThreadSanitizer for the threaded pipeline (make check-tsan).
+ifeq ($(TSAN),1)
+CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+LTO_CFLAGS :=
+LTO_LDFLAGS :=
+BUILD := build-tsan
+endif
+
 # Fuzzing (docs/robustness.md): FUZZ=1 builds everything into build-fuzz with
 # clang, coverage instrumentation and ASan + UBSan; `make fuzz` does that and runs.
 FUZZ_TARGETS ?= decode pipeline appid flow
@@ -79,7 +89,7 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all check lint bench fuzz clean golden-update install
+.PHONY: all check check-tsan lint bench fuzz clean golden-update install
 all: $(BIN) $(LIB)
 
 $(BUILD)/obj/%.o: %.c
@@ -139,6 +149,12 @@ fuzz-seeds: $(BUILD)/fuzz/gen_seeds
 
 check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash tests/run.sh
+
+# The threaded pipeline under ThreadSanitizer: test_parallel and
+# `analyze --threads` on generated captures (tests/tsan.sh).
+check-tsan:
+	$(MAKE) TSAN=1 build-tsan/rstscope build-tsan/tests/test_parallel build-tsan/tools/gen_bench
+	@bash tests/tsan.sh build-tsan
 
 lint:
 	@bash tests/lint.sh
