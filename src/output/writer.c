@@ -100,11 +100,8 @@ rs_format_parse(const char *name)
         const char *name;
         enum rs_format fmt;
     } names[] = {
-        {"table", RS_FMT_TABLE},
-        {"jsonl", RS_FMT_JSONL},
-        {"csv", RS_FMT_CSV},
-        {"zeek", RS_FMT_ZEEK},
-        {"panos", RS_FMT_PANOS},
+        {"table", RS_FMT_TABLE}, {"jsonl", RS_FMT_JSONL}, {"csv", RS_FMT_CSV},
+        {"zeek", RS_FMT_ZEEK},   {"panos", RS_FMT_PANOS},
     };
     if (!name)
         return -1;
@@ -212,8 +209,7 @@ rs_writer_open_mem(enum rs_format fmt, const struct rs_writer_opts *opts, struct
 }
 
 int
-rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **bytes,
-                 size_t *len)
+rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **bytes, size_t *len)
 {
     if (!w || !rec || !w->mem)
         return RS_ERR_USAGE;

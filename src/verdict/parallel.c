@@ -387,7 +387,8 @@ copy_nt(uint8_t *dst, const uint8_t *src, size_t n)
     if (i < n) {
         uint8_t tail[16] = {0};
         memcpy(tail, src + i, n - i);
-        _mm_stream_si128((__m128i *)(void *)(dst + i), _mm_loadu_si128((const __m128i *)(const void *)tail));
+        _mm_stream_si128((__m128i *)(void *)(dst + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)tail));
     }
 #else
     memcpy(dst, src, n);
@@ -978,8 +979,8 @@ rs_parallel_stats(const struct rs_parallel *p, struct rs_engine_stats *out)
 }
 
 int
-rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt,
-                       rs_parallel_bytes_fn out, void *user)
+rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt, rs_parallel_bytes_fn out,
+                       void *user)
 {
     if (!p || !fmt || !out || p->k != 0 || p->finished)
         return RS_ERR_USAGE;
