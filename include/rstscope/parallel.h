@@ -18,10 +18,10 @@
  * worker. Since the calling thread also reads, shards, copies and
  * delivers, its engine owns fewer buckets than a worker thread (weight
  * 0.45 to 1: 40 of 128 buckets with 2 threads; measured with the records
- * formatted in the workers, rs_parallel_set_format). pkt->data may be reused as soon as rs_parallel_packet
- * returns. rs_parallel_feed is the read loop with the lookahead
- * (engine.h) for the calling thread's own engine; the workers look ahead
- * in their batches.
+ * formatted in the workers, rs_parallel_set_format). pkt->data may be
+ * reused as soon as rs_parallel_packet returns. rs_parallel_feed is the
+ * read loop with the lookahead (engine.h) for the calling thread's own
+ * engine; the workers look ahead in their batches.
  *
  * Time: every worker follows the global packet clock, not only its own
  * packets: when the capture's time crosses a timer-wheel tick, each worker

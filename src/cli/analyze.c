@@ -105,7 +105,8 @@ format_record(const struct rs_record *r, unsigned worker, char *out, size_t cap,
     size_t len;
     if (worker >= run->nmw || rs_writer_format(run->mw[worker], r, &bytes, &len) != 0 ||
         len > cap) {
-        run->format_failed = 1; /* out of memory: reported as a write failure */
+        /* out of memory; several worker threads may say so at once */
+        __atomic_store_n(&run->format_failed, 1, __ATOMIC_RELAXED);
         return 0;
     }
     memcpy(out, bytes, len);

@@ -127,13 +127,12 @@ struct rs_writer_ops {
 
 struct rs_writer {
     const struct rs_writer_ops *ops;
-    FILE *out;
+    FILE *out;         /* NULL: a memory writer (rs_writer_open_mem), ob keeps the record */
     struct rs_writer_opts opts;
     struct rs_obuf ob; /* the line being built */
     int failed;        /* a write to `out` failed */
     int err_no;        /* errno of the first failed write (0 if unknown) */
     void *state;       /* per-format */
-    int mem;           /* rs_writer_open_mem: out is NULL, ob keeps the record */
 };
 
 /* Writes ob to out and empties it; records a failure in the handle. */

@@ -72,8 +72,8 @@ note_failure(struct rs_writer *w, int e)
 void
 rs_writer_flush_line(struct rs_writer *w)
 {
-    if (w->mem)
-        return; /* rs_writer_format takes the bytes from ob */
+    if (!w->out)
+        return; /* a memory writer: rs_writer_format takes the bytes from ob */
     if (w->ob.len > 0 && !w->ob.oom) {
         errno = 0;
         if (fwrite(w->ob.p, 1, w->ob.len, w->out) != w->ob.len || ferror(w->out))
@@ -138,6 +138,35 @@ writer_free(struct rs_writer *w)
     free(w);
 }
 
+/* A writer of format `ops` on `out` (NULL: a memory writer), started. */
+static struct rs_writer *
+writer_new(const struct rs_writer_ops *ops, FILE *out, const struct rs_writer_opts *opts,
+           struct rs_error *err)
+{
+    struct rs_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        return NULL;
+    }
+    w->ops = ops;
+    w->out = out;
+    if (opts)
+        w->opts = *opts;
+    if (rs_obuf_reserve(&w->ob, 1) != 0) {
+        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
+        writer_free(w);
+        return NULL;
+    }
+    int rc = ops->start(w);
+    if (rc != 0) {
+        rs_error_set(err, rc, "%s writer: cannot start (%s)", ops->name,
+                     rc == RS_ERR_NOMEM ? "out of memory" : "internal error");
+        writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 struct rs_writer *
 rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
                struct rs_error *err)
@@ -152,32 +181,10 @@ rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
         rs_error_set(err, RS_ERR_USAGE, "%s writer: no output stream", ops->name);
         return NULL;
     }
-    struct rs_writer *w = calloc(1, sizeof *w);
-    if (!w) {
-        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
-        return NULL;
-    }
-    w->ops = ops;
-    w->out = out;
-    if (opts)
-        w->opts = *opts;
-    if (rs_obuf_reserve(&w->ob, 1) != 0) {
-        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
-        goto err;
-    }
-    int rc = ops->start(w);
-    if (rc != 0) {
-        rs_error_set(err, rc, "%s writer: cannot start (%s)", ops->name,
-                     rc == RS_ERR_NOMEM ? "out of memory" : "internal error");
-        goto err;
-    }
-    if (w->opts.stream)
+    struct rs_writer *w = writer_new(ops, out, opts, err);
+    if (w && w->opts.stream)
         flush_out(w);
     return w;
-
-err:
-    writer_free(w);
-    return NULL;
 }
 
 struct rs_writer *
@@ -189,29 +196,18 @@ rs_writer_open_mem(enum rs_format fmt, const struct rs_writer_opts *opts, struct
                      ops ? ops->name : "unknown");
         return NULL;
     }
-    struct rs_writer *w = calloc(1, sizeof *w);
-    if (!w) {
-        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
-        return NULL;
-    }
-    w->ops = ops;
-    w->mem = 1;
-    if (opts)
-        w->opts = *opts;
-    w->opts.stream = 0;
-    if (rs_obuf_reserve(&w->ob, 1) != 0 || ops->start(w) != 0) {
-        rs_error_set(err, RS_ERR_NOMEM, "%s writer: out of memory", ops->name);
-        writer_free(w);
-        return NULL;
-    }
-    w->ob.len = 0; /* the header is the stream writer's */
+    struct rs_writer_opts o = opts ? *opts : (struct rs_writer_opts){0};
+    o.stream = 0;
+    struct rs_writer *w = writer_new(ops, NULL, &o, err);
+    if (w)
+        w->ob.len = 0; /* the header is the stream writer's */
     return w;
 }
 
 int
 rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **bytes, size_t *len)
 {
-    if (!w || !rec || !w->mem)
+    if (!w || !rec || w->out)
         return RS_ERR_USAGE;
     w->ob.len = 0;
     int rc = w->ops->write(w, rec);
@@ -227,7 +223,7 @@ rs_writer_format(struct rs_writer *w, const struct rs_record *rec, const char **
 int
 rs_writer_write(struct rs_writer *w, const struct rs_record *rec)
 {
-    if (!w || !rec || w->mem)
+    if (!w || !rec || !w->out)
         return RS_ERR_USAGE;
     if (w->failed)
         return RS_ERR_OUTPUT;
@@ -248,7 +244,7 @@ rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err)
         return 0;
 
     const char *name = w->ops->name;
-    if (w->mem) {
+    if (!w->out) { /* a memory writer: nothing to finish or flush */
         writer_free(w);
         return 0;
     }
