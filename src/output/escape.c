@@ -55,11 +55,8 @@ rs_utf8_seq_len(const unsigned char *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* 1 for the bytes a JSON string may hold as they are: printable ASCII other
- * than '"' (0x22) and '\\' (0x5c). A table lookup per byte is measurably
- * faster than the four comparisons on the jsonl hot path. 0x80-0xff are 0. */
 /* clang-format off */
-static const unsigned char json_plain[256] = {
+const unsigned char rs_json_plain[256] = {
     /* 0x00-0x1f: control bytes */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -74,25 +71,6 @@ static const unsigned char json_plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
 };
 /* clang-format on */
-
-/*
- * 1 when all 8 bytes at p are plain (json_plain), tested a word at a time
- * (the "has a zero byte" bit tricks, Hacker's Delight §6-1): no byte below
- * 0x20, none at or above 0x7f, no '"' and no '\\'. Explanations and hints are
- * long runs of plain text; this makes them an eighth of the work.
- */
-static inline int
-plain8(const unsigned char *p)
-{
-    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-    uint64_t x;
-    memcpy(&x, p, 8);
-    uint64_t below = (x - ones * 0x20) & ~x & high;           /* a byte < 0x20 */
-    uint64_t above = ((x + ones * (0x80 - 0x7f)) | x) & high; /* a byte >= 0x7f */
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    uint64_t quote = (q - ones) & ~q & high, bslash = (b - ones) & ~b & high;
-    return !(below | above | quote | bslash);
-}
 
 /*
  * End of the run of plain bytes that starts at u[j]. With SSE2 (every
@@ -116,9 +94,9 @@ plain_run(const unsigned char *u, size_t j, size_t n)
         j += 16;
     }
 #endif
-    while (n - j >= 8 && plain8(u + j))
+    while (n - j >= 8 && rs_json_plain8(u + j))
         j += 8;
-    while (j < n && json_plain[u[j]])
+    while (j < n && rs_json_plain[u[j]])
         j++;
     return j;
 }
@@ -134,7 +112,7 @@ rs_json_escape(const char *s, size_t n, char *buf, size_t len)
     size_t room = len - 1; /* keep one byte for the NUL */
     for (size_t i = 0; i < n;) {
         unsigned char c = u[i];
-        if (json_plain[c]) {
+        if (rs_json_plain[c]) {
             /* Copy the whole run of plain bytes at once: the common case. */
             size_t j = plain_run(u, i + 1, n);
             size_t run = j - i;

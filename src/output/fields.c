@@ -18,50 +18,52 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "50515253545556575859606162636465666768697071727374"
                                      "75767778798081828384858687888990919293949596979899";
 
-size_t
-rs_output_u64(char *buf, uint64_t v)
+/* Number of decimal digits of v (1 for 0). */
+static inline size_t
+digits_u64(uint64_t v)
 {
-    char tmp[RS_NUM_MAX];
-    size_t i = sizeof tmp;
+    size_t n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
 
+/* The digits of v right-aligned to end just before `end`, two at a time. */
+static inline void
+put_digits(char *end, uint64_t v)
+{
     while (v >= 100) {
         size_t d = (size_t)(v % 100) * 2;
         v /= 100;
-        tmp[--i] = digit_pairs[d + 1];
-        tmp[--i] = digit_pairs[d];
+        *--end = digit_pairs[d + 1];
+        *--end = digit_pairs[d];
     }
     if (v >= 10) {
-        size_t d = (size_t)v * 2;
-        tmp[--i] = digit_pairs[d + 1];
-        tmp[--i] = digit_pairs[d];
+        *--end = digit_pairs[(size_t)v * 2 + 1];
+        *--end = digit_pairs[(size_t)v * 2];
     } else {
-        tmp[--i] = (char)('0' + v);
+        *--end = (char)('0' + v);
     }
-    size_t n = sizeof tmp - i;
-    memcpy(buf, tmp + i, n);
-    buf[n] = '\0';
-    return n;
 }
 
+/* Written in place, its length counted first: a million records are
+ * fifteen million numbers, and a copy from a scratch buffer was a call to
+ * memcpy for each. */
 size_t
-rs_output_addr(char *buf, size_t len, const struct rs_addr *a)
+rs_output_u64(char *buf, uint64_t v)
 {
-    /* IPv4 by hand: inet_ntop goes through sprintf, a tenth of the jsonl
-     * writer's time at a million records. IPv6 keeps inet_ntop for its
-     * RFC 5952 zero compression. */
-    if (!rs_addr_is_v4(a))
-        return rs_addr_format(a, buf, len);
-    if (len < 16) {
-        if (len)
-            buf[0] = '\0';
-        return 0;
-    }
-    size_t n = 0;
-    for (int i = 12; i < 16; i++) {
-        if (i > 12)
-            buf[n++] = '.';
-        n += rs_output_u64(buf + n, a->b[i]);
-    }
+    size_t n = digits_u64(v);
+    put_digits(buf + n, v);
+    buf[n] = '\0';
     return n;
 }
 
@@ -81,12 +83,9 @@ rs_output_secs(char *buf, rs_time_ns ns)
     uint64_t us = mag / 1000 + (mag % 1000 >= 500 ? 1 : 0);
     n += rs_output_u64(buf + n, us / 1000000);
     uint32_t frac = (uint32_t)(us % 1000000);
-    buf[n++] = '.';
-    for (int i = 5; i >= 0; i--) {
-        buf[n + (size_t)i] = (char)('0' + frac % 10);
-        frac /= 10;
-    }
-    n += 6;
+    put_digits(buf + n + 7, frac + 1000000u); /* the leading 1 lands on the '.' */
+    buf[n] = '.';
+    n += 7;
     buf[n] = '\0';
     return n;
 }
@@ -104,19 +103,25 @@ put_str(char *buf, size_t len, const char *s, size_t n)
     return n;
 }
 
+/* Numbers go straight into a buffer that has room for any (the writers'
+ * line buffers), through a scratch copy only into a smaller one. */
 static size_t
 put_u64(char *buf, size_t len, uint64_t v, uint64_t *num)
 {
-    char tmp[RS_NUM_MAX];
-    size_t n = rs_output_u64(tmp, v);
     if (num)
         *num = v;
+    if (len >= RS_NUM_MAX)
+        return rs_output_u64(buf, v);
+    char tmp[RS_NUM_MAX];
+    size_t n = rs_output_u64(tmp, v);
     return put_str(buf, len, tmp, n);
 }
 
 static size_t
 put_secs(char *buf, size_t len, rs_time_ns t)
 {
+    if (len >= RS_NUM_MAX)
+        return rs_output_secs(buf, t);
     char tmp[RS_NUM_MAX];
     size_t n = rs_output_secs(tmp, t);
     return put_str(buf, len, tmp, n);
@@ -183,14 +188,14 @@ static size_t
 get_client(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
 {
     (void)num;
-    return rs_output_addr(buf, len, &r->client);
+    return rs_addr_format(&r->client, buf, len);
 }
 
 static size_t
 get_server(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
 {
     (void)num;
-    return rs_output_addr(buf, len, &r->server);
+    return rs_addr_format(&r->server, buf, len);
 }
 
 static size_t

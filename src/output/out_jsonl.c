@@ -108,7 +108,8 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
             const char *s = f->str(rec, &sn);
             if (sn > RS_FIELD_MAX) /* the reservation's bound; no record string is longer */
                 sn = RS_FIELD_MAX;
-            o += rs_json_escape(s, sn, o, (size_t)(end - o));
+            size_t k = sn <= 64 ? rs_json_copy_plain(s, sn, o) : SIZE_MAX;
+            o += k != SIZE_MAX ? k : rs_json_escape(s, sn, o, (size_t)(end - o));
             *o++ = '"';
             continue;
         }
@@ -117,14 +118,17 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
             continue;
         }
         uint64_t num = 0;
-        size_t n = f->get(rec, val, sizeof val, &num);
-        if (is_string(f)) {
-            o += rs_json_escape(val, n, o, (size_t)(end - o));
-            *o++ = '"';
-        } else {
-            memcpy(o, val, n);
-            o += n;
+        if (f->type != RS_FT_STR) {
+            /* Numbers, times and addresses are digits, dots and colons:
+             * written in place, nothing to escape. */
+            o += f->get(rec, o, (size_t)(end - o), &num);
+            if (f->type == RS_FT_ADDR)
+                *o++ = '"';
+            continue;
         }
+        size_t n = f->get(rec, val, sizeof val, &num);
+        o += rs_json_escape(val, n, o, (size_t)(end - o));
+        *o++ = '"';
     }
     *o++ = '}';
     *o++ = '\n';

@@ -104,7 +104,7 @@ static void
 put_addr(struct rs_obuf *b, const struct rs_addr *a)
 {
     char t[64];
-    rs_obuf_put(b, t, rs_output_addr(t, sizeof t, a));
+    rs_obuf_put(b, t, rs_addr_format(a, t, sizeof t));
 }
 
 #define SEP() rs_obuf_putc(b, ',')

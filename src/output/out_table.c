@@ -156,7 +156,7 @@ endpoint_cell(const struct rs_addr *a, uint16_t port, char *buf, size_t len)
 {
     char addr[64];
     char num[RS_NUM_MAX];
-    size_t an = rs_output_addr(addr, sizeof addr, a);
+    size_t an = rs_addr_format(a, addr, sizeof addr);
     size_t pn = rs_output_u64(num, port);
     int v6 = !rs_addr_is_v4(a);
     size_t need = an + pn + 1 + (v6 ? 2 : 0);

@@ -104,7 +104,7 @@ static void
 zeek_addr(struct rs_obuf *b, const struct rs_addr *a)
 {
     char tmp[64];
-    size_t n = rs_output_addr(tmp, sizeof tmp, a);
+    size_t n = rs_addr_format(a, tmp, sizeof tmp);
     if (n == 0)
         rs_obuf_putc(b, '-');
     else

@@ -45,6 +45,26 @@ rs_addr_format(const struct rs_addr *a, char *buf, size_t len)
 {
     if (len == 0)
         return 0;
+    if (rs_addr_is_v4(a) && len >= 16) {
+        /* Dotted quad by hand: inet_ntop goes through sprintf, some 2,000
+         * instructions an address, and records and explanations print
+         * four of them. */
+        char *p = buf;
+        for (int i = 12; i < 16; i++) {
+            unsigned v = a->b[i];
+            if (v >= 100) {
+                *p++ = (char)('0' + v / 100);
+                v %= 100;
+                *p++ = (char)('0' + v / 10);
+            } else if (v >= 10) {
+                *p++ = (char)('0' + v / 10);
+            }
+            *p++ = (char)('0' + v % 10);
+            *p++ = '.';
+        }
+        *--p = '\0';
+        return (size_t)(p - buf);
+    }
     const char *ok = rs_addr_is_v4(a) ? inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)len)
                                       : inet_ntop(AF_INET6, a->b, buf, (socklen_t)len);
     if (!ok) {
