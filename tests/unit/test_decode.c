@@ -11,16 +11,22 @@
  * sees any read past caplen), with and without checksum verification, and
  * whatever comes back must satisfy the contract's invariants.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include <rstscope/capture.h>
 #include <rstscope/decode.h>
+
+#include "decode/decode_int.h"
 
 #define PKT_MAX 4096
 #define SEC RS_NS_PER_SEC
@@ -265,12 +271,85 @@ check_invariants(const struct rs_decoded *o, enum rs_decode_status st, const uin
     }
 }
 
+/* One layer's decoded fields, equal in a and b. Payloads are compared by
+ * content: a reassembled one lives in each decoder's own buffer. */
+static void
+assert_same_layer(const struct rs_layer *a, const struct rs_layer *b)
+{
+    assert_int_equal(a->family, b->family);
+    assert_int_equal(a->proto, b->proto);
+    assert_int_equal(a->ttl, b->ttl);
+    assert_int_equal(a->tos, b->tos);
+    assert_int_equal(a->csum, b->csum);
+    assert_int_equal(a->l4_ok, b->l4_ok);
+    assert_int_equal(a->reassembled, b->reassembled);
+    assert_int_equal(a->ip_df, b->ip_df);
+    assert_int_equal(a->ip_id, b->ip_id);
+    assert_int_equal(a->ip_len, b->ip_len);
+    assert_int_equal(a->l4_len, b->l4_len);
+    assert_memory_equal(a->src.b, b->src.b, 16);
+    assert_memory_equal(a->dst.b, b->dst.b, 16);
+    assert_int_equal(a->tunnel, b->tunnel);
+    if (!a->l4_ok)
+        return;
+    assert_int_equal(a->sport, b->sport);
+    assert_int_equal(a->dport, b->dport);
+    assert_int_equal(a->payload_len, b->payload_len);
+    assert_int_equal(a->payload_caplen, b->payload_caplen);
+    if (a->payload_caplen)
+        assert_memory_equal(a->payload, b->payload, a->payload_caplen);
+    if (!a->reassembled)
+        assert_ptr_equal(a->payload, b->payload);
+    if (a->proto == 6) {
+        const struct rs_tcp_info *x = &a->u.tcp, *y = &b->u.tcp;
+        assert_int_equal(x->seq, y->seq);
+        assert_int_equal(x->ack, y->ack);
+        assert_int_equal(x->flags, y->flags);
+        assert_int_equal(x->window, y->window);
+        assert_int_equal(x->urgent, y->urgent);
+        assert_int_equal(x->hdr_len, y->hdr_len);
+        assert_int_equal(x->has_mss, y->has_mss);
+        assert_int_equal(x->has_wscale, y->has_wscale);
+        assert_int_equal(x->sack_permitted, y->sack_permitted);
+        assert_int_equal(x->has_ts, y->has_ts);
+        assert_int_equal(x->opts_malformed, y->opts_malformed);
+        assert_int_equal(x->wscale, y->wscale);
+        assert_int_equal(x->n_sack, y->n_sack);
+        assert_int_equal(x->mss, y->mss);
+        assert_int_equal(x->tsval, y->tsval);
+        assert_int_equal(x->tsecr, y->tsecr);
+        assert_memory_equal(x->sack, y->sack, sizeof x->sack[0] * x->n_sack);
+    }
+}
+
+/*
+ * rs_decode (with its Ethernet/IPv4 fast path) against the general path
+ * alone, each with its own decoder: same status, same layers, same
+ * counters. Every frame the sweep decodes goes through this.
+ */
+static void
+assert_same_decode(struct rs_decoder *fast, struct rs_decoder *general, const struct rs_packet *pk)
+{
+    struct rs_decoded a, b;
+    enum rs_decode_status sa = rs_decode(fast, pk, &a);
+    enum rs_decode_status sb = rs_decode_general(general, pk, &b);
+    assert_int_equal(sa, sb);
+    assert_int_equal(a.n_layers, b.n_layers);
+    assert_int_equal(a.vlan, b.vlan);
+    assert_int_equal(a.inner_vlan, b.inner_vlan);
+    for (unsigned i = 0; i < a.n_layers; i++)
+        assert_same_layer(&a.layer[i], &b.layer[i]);
+    assert_memory_equal(rs_decoder_counters(fast), rs_decoder_counters(general),
+                        sizeof(uint64_t) * RS_DEC__COUNT);
+}
+
 /* Decodes every prefix of the frame from an exactly-sized heap copy. */
 static void
 sweep(uint32_t linktype, const uint8_t *data, size_t len)
 {
     for (int verify = 0; verify < 2; verify++) {
         struct rs_decoder *d = new_dec(verify);
+        struct rs_decoder *fast = new_dec(verify), *general = new_dec(verify);
         for (size_t n = 0; n <= len; n++) {
             uint8_t *buf = n ? malloc(n) : NULL;
             if (n) {
@@ -286,9 +365,12 @@ sweep(uint32_t linktype, const uint8_t *data, size_t len)
             struct rs_decoded out;
             enum rs_decode_status st = rs_decode(d, &pk, &out);
             check_invariants(&out, st, buf, n);
+            assert_same_decode(fast, general, &pk);
             free(buf);
         }
         rs_decoder_free(d);
+        rs_decoder_free(fast);
+        rs_decoder_free(general);
     }
 }
 
@@ -2336,6 +2418,138 @@ test_tunnel_depth(void **state)
     rs_decoder_free(d);
 }
 
+/* ------------------------------------------------- fast path = general path */
+
+/* Every frame of every capture under dir (depth-limited), both checksum
+ * modes; returns the frames compared. */
+static uint64_t
+same_decode_tree(const char *dir, int depth)
+{
+    uint64_t n = 0;
+    DIR *dh = depth < 6 ? opendir(dir) : NULL;
+    if (!dh)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(dh))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            n += same_decode_tree(path, depth + 1);
+            continue;
+        }
+        if (!strstr(e->d_name, ".pcap") || st.st_size > (off_t)64 * 1024 * 1024)
+            continue;
+        for (int verify = 0; verify < 2; verify++) {
+            const char *paths[1] = {path};
+            struct rs_error err;
+            struct rs_capture *c = rs_capture_open(paths, 1, NULL, &err);
+            if (!c)
+                break;
+            struct rs_decoder *fast = new_dec(verify), *general = new_dec(verify);
+            struct rs_packet pk;
+            while (rs_capture_next(c, &pk) == RS_CAPTURE_PACKET) {
+                assert_same_decode(fast, general, &pk);
+                n++;
+            }
+            rs_decoder_free(fast);
+            rs_decoder_free(general);
+            rs_capture_close(c);
+        }
+    }
+    closedir(dh);
+    return n;
+}
+
+/* The fast path against the general one on every frame of the shared
+ * corpus (tests run from the repository root, ../shared beside it). */
+static void
+test_fast_path_corpus(void **state)
+{
+    (void)state;
+    uint64_t n = same_decode_tree("../shared/corpus", 0);
+    print_message("compared %llu frames of the corpus\n", (unsigned long long)n);
+    if (n == 0)
+        skip();
+}
+
+/*
+ * The fast path against the general one on damaged frames: Ethernet (with
+ * and without an 802.1Q tag) carrying IPv4 TCP with options, UDP and a UDP
+ * tunnel port, each with one to three random bytes of the headers changed
+ * and a random capture length. Every check the fast path makes up front is
+ * a byte some of these change.
+ */
+static void
+test_fast_path_mutations(void **state)
+{
+    (void)state;
+    static const uint8_t opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7,  4, 2, 8, 10, 0, 0, 0, 1,
+                                   0, 0, 0,    2,    1, 1, 5, 10, 0, 0, 0, 9,  0, 0, 0, 12};
+    struct pkt base[6];
+    for (int i = 0; i < 6; i++) {
+        struct pkt *p = &base[i];
+        memset(p, 0, sizeof *p);
+        if (i & 1) {
+            eth(p, 0x8100);
+            ADD(p, 0x20, 0x07);
+            add16(p, 0x0800);
+        } else {
+            eth(p, 0x0800);
+        }
+        size_t ipat = ip4(p, i < 2 ? 6 : 17, 1, 2);
+        size_t l4;
+        if (i < 2) {
+            l4 = tcp(p, 40000, 80, 1000, 2000, RS_TCP_ACK | RS_TCP_PSH, opts, sizeof opts);
+            fill(p, 30, 7);
+            fin_tcp(p, l4, ipat);
+        } else {
+            l4 = udp(p, 5353, i < 4 ? 53 : 4789);
+            if (i >= 4)
+                ADD(p, 0x08, 0, 0, 0, 0, 0, 1, 0); /* VXLAN, VNI 1, then an inner frame */
+            fill(p, 60, 3);
+            fin_udp(p, l4, ipat);
+        }
+        fin_ip4(p, ipat);
+    }
+    uint64_t x = 88172645463325252u;
+    for (int verify = 0; verify < 2; verify++) {
+        struct rs_decoder *fast = new_dec(verify), *general = new_dec(verify);
+        for (int it = 0; it < 30000; it++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            struct pkt p = base[x % 6];
+            int flips = 1 + (int)((x >> 8) % 3);
+            for (int k = 0; k < flips; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                size_t at = (size_t)(x % 80);
+                if (at < p.n)
+                    p.b[at] = (x >> 16) & 1 ? (uint8_t)(x >> 24)
+                                            : (uint8_t)(p.b[at] ^ (1u << ((x >> 32) % 8)));
+            }
+            size_t caplen = (x >> 40) % 4 ? p.n : (size_t)((x >> 44) % (p.n + 1));
+            uint8_t *buf = caplen ? malloc(caplen) : NULL;
+            if (caplen) {
+                assert_non_null(buf);
+                memcpy(buf, p.b, caplen);
+            }
+            struct rs_packet pk = {.ts = SEC + it,
+                                   .caplen = (uint32_t)caplen,
+                                   .len = (uint32_t)p.n,
+                                   .linktype = RS_LINK_ETHERNET,
+                                   .number = (uint64_t)it + 1,
+                                   .data = buf};
+            assert_same_decode(fast, general, &pk);
+            free(buf);
+        }
+        rs_decoder_free(fast);
+        rs_decoder_free(general);
+    }
+}
+
 int
 main(void)
 {
@@ -2380,6 +2594,8 @@ main(void)
         cmocka_unit_test(test_ayiya),
         cmocka_unit_test(test_gtp),
         cmocka_unit_test(test_tunnel_depth),
+        cmocka_unit_test(test_fast_path_corpus),
+        cmocka_unit_test(test_fast_path_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
