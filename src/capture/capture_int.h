@@ -98,6 +98,11 @@ int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */
 int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
 
+/* rs_mm_next's common case alone: 1 with *pkt filled when the next record
+ * is well-formed and whole in the block window, else 0 with nothing done
+ * (rs_mm_next then handles it: a refill, the end, damage). */
+int rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt);
+
 /* The record `ahead` (>= 1) after the last one returned, if already in the
  * window and plausible: 1 and *pkt filled (number 0), else 0. */
 int rs_mm_peek(const struct rs_mm *m, unsigned ahead, struct rs_packet *pkt);

@@ -274,9 +274,8 @@ take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct r
 }
 
 int
-rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
+rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt)
 {
-    /* The common case: a well-formed record whole in the block. */
     if (!m->map && m->hi - m->lo >= 16) {
         const uint8_t *h = m->win + m->lo;
         uint32_t caplen = rd32(h + 8, m->swapped);
@@ -285,6 +284,15 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
             return 1;
         }
     }
+    return 0;
+}
+
+int
+rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
+{
+    /* The common case: a well-formed record whole in the block. */
+    if (rs_mm_next_whole(m, pkt))
+        return 1;
     if (m->map) {
         uint64_t off = m->lo;
         if (off + 4096 > m->populated || off >= m->discarded + 2 * MM_WINDOW)

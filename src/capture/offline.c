@@ -336,6 +336,17 @@ rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
 {
     if (c->stop)
         return RS_CAPTURE_END;
+    /* One classic pcap on the fast path, no filter: the next record
+     * straight from the block into *pkt, which is where input_read would
+     * have left it (in->cur matters only to the merge of several inputs). */
+    if (c->nheap == 1 && c->have_last && !c->filter) {
+        struct rs_input *in = &c->in[c->heap[0]];
+        if (in->mapped && rs_mm_next_whole(&in->mm, pkt)) {
+            pkt->number = ++in->records;
+            in->packets++;
+            return RS_CAPTURE_PACKET;
+        }
+    }
     if (!c->started) {
         c->started = 1;
         for (size_t i = 0; i < c->nin; i++)
