@@ -510,6 +510,42 @@ test_number_text(void **state)
             assert_string_equal(got, ref);
         }
     }
+    /* IPv6 by hand agrees with inet_ntop: random addresses with runs of
+     * zero groups in every place and length, small groups (leading zeros),
+     * and the all-zero, loopback and IPv4-compatible corners. */
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int it = 0; it < 200000; it++) {
+        uint8_t b[16];
+        for (int g = 0; g < 8; g++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            unsigned v = (unsigned)(x >> 20) & 0xffffu;
+            switch ((x >> 8) % 4) {
+            case 0:
+            case 1:
+                v = 0;
+                break;
+            case 2:
+                v >>= (x >> 40) % 16; /* 1 to 4 hex digits */
+                break;
+            }
+            b[2 * g] = (uint8_t)(v >> 8);
+            b[2 * g + 1] = (uint8_t)v;
+        }
+        if (it < 16) { /* the corners: zeros up to group it/2, then 1 */
+            memset(b, 0, 16);
+            b[15] = it & 1 ? 1 : 0;
+            if (it >= 2)
+                b[12 + (it % 4)] = (uint8_t)(it * 17);
+        }
+        struct rs_addr a;
+        memcpy(a.b, b, 16);
+        if (rs_addr_is_v4(&a))
+            continue;
+        char got[64], ref[INET6_ADDRSTRLEN];
+        assert_non_null(inet_ntop(AF_INET6, b, ref, sizeof ref));
+        assert_int_equal(rs_addr_format(&a, got, sizeof got), strlen(ref));
+        assert_string_equal(got, ref);
+    }
     /* IPv4 is held v4-mapped (common.h), so that form prints dotted. */
     static const char *const addrs[][2] = {{"::1", "::1"},
                                            {"2001:db8::ff00:42:8329", "2001:db8::ff00:42:8329"},
