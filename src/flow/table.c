@@ -68,7 +68,8 @@ struct rs_flow_table {
     uint64_t seed;
     uint32_t chead, ctail; /* creation order */
     uint32_t wheel[RS_WHEEL_SLOTS];
-    int64_t cur_tick; /* last tick processed, INT64_MIN before the first */
+    int64_t cur_tick;   /* last tick processed, INT64_MIN before the first */
+    rs_time_ns next_ts; /* where the tick after cur_tick starts; INT64_MIN when unknown */
 };
 
 struct rs_flow *
@@ -142,6 +143,7 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
     t->free_head = t->free_tail = RS_NIL;
     t->chead = t->ctail = RS_NIL;
     t->cur_tick = INT64_MIN;
+    t->next_ts = INT64_MIN;
     t->bucket_mask = 1023;
     t->buckets = buckets_alloc((size_t)t->bucket_mask + 1);
     if (!t->buckets) {
@@ -497,6 +499,11 @@ void
 rs_flow_schedule(struct rs_flow_table *t, uint32_t idx)
 {
     struct rs_flow *f = rs_flow_at(t, idx);
+    /* The common case without a division: linked at a future tick that
+     * starts at or before the due time (so at or before its tick). */
+    if (f->wtick >= 0 && (t->cur_tick == INT64_MIN || f->wtick > t->cur_tick) &&
+        f->wtick * RS_WHEEL_RES_NS <= f->due)
+        return;
     int64_t tick = tick_of(f->due);
     if (t->cur_tick != INT64_MIN && tick <= t->cur_tick)
         tick = t->cur_tick + 1;
@@ -533,8 +540,29 @@ process_slot(struct rs_flow_table *t, uint32_t slot, rs_time_ns now, rs_flow_due
     }
 }
 
+static void rs_flow_advance_slow(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn,
+                                 void *ctx);
+
+/* Where the tick after cur_tick starts, for rs_flow_advance's one compare;
+ * INT64_MIN (always look) while that would be at or before time 0, where
+ * tick_of clamps. */
+static void
+set_next_ts(struct rs_flow_table *t)
+{
+    t->next_ts = t->cur_tick >= 0 ? (t->cur_tick + 1) * RS_WHEEL_RES_NS : INT64_MIN;
+}
+
 void
 rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
+{
+    if (now < t->next_ts)
+        return; /* within the tick already processed: once per packet */
+    rs_flow_advance_slow(t, now, fn, ctx);
+    set_next_ts(t);
+}
+
+static void
+rs_flow_advance_slow(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
 {
     int64_t now_tick = tick_of(now);
     if (t->cur_tick == INT64_MIN) {

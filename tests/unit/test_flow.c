@@ -167,6 +167,73 @@ test_wheel(void **state)
     rs_flow_table_free(t);
 }
 
+/*
+ * Tick edges (RS_FLOW_TICK_NS): a flow due exactly where a tick starts
+ * fires at that instant and not a nanosecond before; times before 0 (where
+ * ticks clamp to 0) fire once time reaches their tick; a due time moved
+ * to exactly the start of the tick it is linked at stays linked there and
+ * still fires on time, and one moved a nanosecond earlier is relinked.
+ */
+static void
+test_wheel_edges(void **state)
+{
+    (void)state;
+    const rs_time_ns tick = RS_FLOW_TICK_NS;
+    struct due_log log = {0};
+    struct rs_flow_table *t = rs_flow_table_new(100, 3);
+    log.t = t;
+    struct rs_addr s = v4(1, 1, 1, 1), d = v4(2, 2, 2, 2);
+    rs_flow_advance(t, S(1000), on_due, &log);
+    uint32_t a = add(t, s, 1, d, 2);
+    rs_flow_at(t, a)->due = S(1002);
+    rs_flow_schedule(t, a);
+    rs_flow_advance(t, S(1002) - tick, on_due, &log);
+    rs_flow_advance(t, S(1002) - 1, on_due, &log);
+    assert_int_equal(log.n, 0);
+    rs_flow_advance(t, S(1002), on_due, &log);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.fired[0], a);
+
+    /* Linked at the tick of S(1003) + tick / 2; moved to that tick's start. */
+    uint32_t b = add(t, s, 2, d, 2);
+    rs_flow_at(t, b)->due = S(1003) + tick / 2;
+    rs_flow_schedule(t, b);
+    rs_flow_at(t, b)->due = S(1003);
+    rs_flow_schedule(t, b);
+    rs_flow_advance(t, S(1003) - 1, on_due, &log);
+    assert_int_equal(log.n, 1);
+    rs_flow_advance(t, S(1003), on_due, &log);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.fired[1], b);
+    /* Moved to the last nanosecond of the tick before: relinked there. */
+    uint32_t e = add(t, s, 4, d, 2);
+    rs_flow_at(t, e)->due = S(1004) + tick / 2;
+    rs_flow_schedule(t, e);
+    rs_flow_at(t, e)->due = S(1004) - 1;
+    rs_flow_schedule(t, e);
+    rs_flow_advance(t, S(1004) - 1, on_due, &log);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.fired[2], e);
+    assert_int_equal(rs_flow_count(t), 0);
+    rs_flow_table_free(t);
+
+    /* Before the epoch. */
+    log = (struct due_log){0};
+    t = rs_flow_table_new(100, 3);
+    log.t = t;
+    rs_flow_advance(t, -S(3), on_due, &log);
+    uint32_t c = add(t, s, 3, d, 2);
+    rs_flow_at(t, c)->due = -S(1);
+    rs_flow_schedule(t, c);
+    rs_flow_advance(t, -S(1) / 2, on_due, &log);
+    rs_flow_advance(t, tick - 1, on_due, &log);
+    assert_int_equal(log.n, 0); /* tick 0 was processed at -3 s */
+    rs_flow_advance(t, tick, on_due, &log);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.fired[0], c);
+    rs_flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -175,6 +242,7 @@ main(void)
         cmocka_unit_test(test_growth_and_release),
         cmocka_unit_test(test_cap),
         cmocka_unit_test(test_wheel),
+        cmocka_unit_test(test_wheel_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
