@@ -2526,9 +2526,9 @@ test_fast_path_mutations(void **state)
             for (int k = 0; k < flips; k++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 size_t at = (size_t)(x % 80);
-                if (at < p.n)
-                    p.b[at] = (x >> 16) & 1 ? (uint8_t)(x >> 24)
-                                            : (uint8_t)(p.b[at] ^ (1u << ((x >> 32) % 8)));
+                if (at < p.n) /* a random byte, or one bit flipped */
+                    p.b[at] =
+                        (uint8_t)((x >> 16) & 1 ? x >> 24 : p.b[at] ^ (1u << ((x >> 32) % 8)));
             }
             size_t caplen = (x >> 40) % 4 ? p.n : (size_t)((x >> 44) % (p.n + 1));
             uint8_t *buf = caplen ? malloc(caplen) : NULL;
