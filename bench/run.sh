@@ -19,7 +19,8 @@
 #   bench-1m.pcap      1,000,000 packets,  5,000 sessions in flight
 #   bench-3.5m.pcap    3,500,000 packets,  5,000 sessions in flight
 #   bench-1m-c50k.pcap 1,000,000 packets, 50,000 sessions in flight (10x)
-# Each file is read before every timed run (page cache). Every figure is the
+# Each file is read before every timed run (page cache); rounds run the
+# tools in alternating directions. Every figure is the
 # median over the runs; CPU is user + system time of the process
 # (/usr/bin/time), so a busy machine inflates wall time more than CPU time.
 # The CPUs are timed first (one rstscope thread pinned to each): on this
@@ -174,7 +175,18 @@ for f in "${files[@]}"; do
     pkts=$(sed -n 's/^-n \([0-9]*\) .*/\1/p' "$path.args")
     cat "$path" >/dev/null # page cache
     for ((r = 1; r <= RUNS; r++)); do
-        for t in "${order[@]}"; do
+        # Rounds alternate direction (ABC CBA ABC: counterbalanced), so
+        # that no tool always follows the same one: a run that comes right
+        # after a peer that freed gigabytes (tshark, tcptrace, ndpiReader)
+        # pays two to three times the system time for its own fresh memory
+        # (docs/performance.md), and in one fixed order that was always
+        # rstscope's place.
+        round=("${order[@]}")
+        if ((r % 2 == 0)); then
+            round=()
+            for ((i = ${#order[@]} - 1; i >= 0; i--)); do round+=("${order[i]}"); done
+        fi
+        for t in "${round[@]}"; do
             # Slow peers run SLOW_RUNS times; other captures than the two
             # main ones only time rstscope.
             [ "$t" = tshark ] && [ "$r" -gt "$SLOW_RUNS" ] && continue
