@@ -585,6 +585,13 @@ ip_pair_hash(const uint8_t *d, size_t len, size_t off)
 static uint64_t
 shard_hash(const struct rs_packet *p)
 {
+    /* Untagged Ethernet carrying IP, the common frame: where rs_dec_link
+     * would leave the cursor, without it. */
+    if (p->linktype == RS_LINK_ETHERNET && p->data && p->caplen >= 14) {
+        unsigned type = (unsigned)p->data[12] << 8 | p->data[13];
+        if (type == 0x0800 || type == 0x86dd)
+            return ip_pair_hash(p->data + 14, p->caplen - 14, 0);
+    }
     struct rs_decoded scratch;
     struct rs_dec_ctx x;
     memset(&x, 0, sizeof x);
