@@ -540,47 +540,28 @@ process_slot(struct rs_flow_table *t, uint32_t slot, rs_time_ns now, rs_flow_due
     }
 }
 
-static void rs_flow_advance_slow(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn,
-                                 void *ctx);
-
-/* Where the tick after cur_tick starts, for rs_flow_advance's one compare;
- * INT64_MIN (always look) while that would be at or before time 0, where
- * tick_of clamps. */
-static void
-set_next_ts(struct rs_flow_table *t)
-{
-    t->next_ts = t->cur_tick >= 0 ? (t->cur_tick + 1) * RS_WHEEL_RES_NS : INT64_MIN;
-}
-
 void
 rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
 {
     if (now < t->next_ts)
         return; /* within the tick already processed: once per packet */
-    rs_flow_advance_slow(t, now, fn, ctx);
-    set_next_ts(t);
-}
-
-static void
-rs_flow_advance_slow(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void *ctx)
-{
     int64_t now_tick = tick_of(now);
-    if (t->cur_tick == INT64_MIN) {
+    if (t->cur_tick == INT64_MIN)
         t->cur_tick = now_tick - 1;
-    }
-    if (now_tick <= t->cur_tick)
-        return;
     if (now_tick - t->cur_tick >= (int64_t)RS_WHEEL_SLOTS) {
         /* A long jump: visit every slot once. */
         t->cur_tick = now_tick;
         for (uint32_t s = 0; s < RS_WHEEL_SLOTS; s++)
             process_slot(t, s, now, fn, ctx);
-        return;
+    } else {
+        while (t->cur_tick < now_tick) {
+            t->cur_tick++;
+            process_slot(t, (uint32_t)((uint64_t)t->cur_tick & (RS_WHEEL_SLOTS - 1)), now, fn, ctx);
+        }
     }
-    while (t->cur_tick < now_tick) {
-        t->cur_tick++;
-        process_slot(t, (uint32_t)((uint64_t)t->cur_tick & (RS_WHEEL_SLOTS - 1)), now, fn, ctx);
-    }
+    /* Where the next tick starts; INT64_MIN (always look) while that would
+     * be at or before time 0, where tick_of clamps. */
+    t->next_ts = t->cur_tick >= 0 ? (t->cur_tick + 1) * RS_WHEEL_RES_NS : INT64_MIN;
 }
 
 uint32_t

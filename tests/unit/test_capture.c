@@ -34,6 +34,8 @@
 #include <rstscope/craft.h>
 #include <rstscope/engine.h>
 
+#include "corpus_walk.h"
+
 /* ---- building files ---- */
 
 struct buf {
@@ -847,31 +849,15 @@ compare_with_libpcap(const char *path)
     return 1;
 }
 
-static int
-compare_tree(const char *dir, int depth)
+/* A pcapng file of the corpus under 20 MiB: compared with libpcap. */
+static uint64_t
+compare_pcapng_file(const char *path, const char *name, const struct stat *st, void *ctx)
 {
-    int n = 0;
-    DIR *d = depth < 6 ? opendir(dir) : NULL;
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        size_t l = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode))
-            n += compare_tree(path, depth + 1);
-        else if (l > 7 && strcmp(e->d_name + l - 7, ".pcapng") == 0 &&
-                 st.st_size < (off_t)20 * 1024 * 1024)
-            n += compare_with_libpcap(path);
-    }
-    closedir(d);
-    return n;
+    (void)ctx;
+    size_t l = strlen(name);
+    if (l > 7 && strcmp(name + l - 7, ".pcapng") == 0 && st->st_size < (off_t)20 * 1024 * 1024)
+        return (uint64_t)compare_with_libpcap(path);
+    return 0;
 }
 
 /*
@@ -883,7 +869,7 @@ static void
 test_pcapng_matches_libpcap_on_corpus(void **state)
 {
     (void)state;
-    int compared = compare_tree("../shared/corpus", 0);
+    int compared = (int)corpus_walk("../shared/corpus", compare_pcapng_file, NULL);
     print_message("compared %d pcapng files with libpcap\n", compared);
     if (compared == 0)
         skip();
@@ -1272,30 +1258,15 @@ is_classic_pcap(const char *path)
            v == 0xa1b2cd34u || v == 0x34cdb2a1u;
 }
 
-static int
-compare_mmap_tree(const char *dir, int depth)
+/* A classic pcap of the corpus under 64 MiB: both fast paths against libpcap. */
+static uint64_t
+compare_mmap_file(const char *path, const char *name, const struct stat *st, void *ctx)
 {
-    int n = 0;
-    DIR *d = depth < 6 ? opendir(dir) : NULL;
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            n += compare_mmap_tree(path, depth + 1);
-        else if (S_ISREG(st.st_mode) && st.st_size < (off_t)64 * 1024 * 1024 &&
-                 is_classic_pcap(path))
-            n += compare_mmap_with_libpcap(path, NULL);
-    }
-    closedir(d);
-    return n;
+    (void)name;
+    (void)ctx;
+    if (S_ISREG(st->st_mode) && st->st_size < (off_t)64 * 1024 * 1024 && is_classic_pcap(path))
+        return (uint64_t)compare_mmap_with_libpcap(path, NULL);
+    return 0;
 }
 
 /* Every classic pcap of the shared corpus, both paths (skipped without it). */
@@ -1303,7 +1274,7 @@ static void
 test_mmap_matches_libpcap_on_corpus(void **state)
 {
     (void)state;
-    int compared = compare_mmap_tree("../shared/corpus", 0);
+    int compared = (int)corpus_walk("../shared/corpus", compare_mmap_file, NULL);
     print_message("compared %d classic pcap files (x2 windows) with libpcap\n", compared / 2);
     if (compared == 0)
         skip();

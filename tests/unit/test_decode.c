@@ -11,7 +11,6 @@
  * sees any read past caplen), with and without checksum verification, and
  * whatever comes back must satisfy the contract's invariants.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,7 @@
 #include <rstscope/capture.h>
 #include <rstscope/decode.h>
 
+#include "corpus_walk.h"
 #include "decode/decode_int.h"
 
 #define PKT_MAX 4096
@@ -2420,48 +2420,31 @@ test_tunnel_depth(void **state)
 
 /* ------------------------------------------------- fast path = general path */
 
-/* Every frame of every capture under dir (depth-limited), both checksum
+/* Every frame of a capture of the corpus (up to 64 MiB), both checksum
  * modes; returns the frames compared. */
 static uint64_t
-same_decode_tree(const char *dir, int depth)
+same_decode_file(const char *path, const char *name, const struct stat *st, void *ctx)
 {
+    (void)ctx;
     uint64_t n = 0;
-    DIR *dh = depth < 6 ? opendir(dir) : NULL;
-    if (!dh)
+    if (!strstr(name, ".pcap") || st->st_size > (off_t)64 * 1024 * 1024)
         return 0;
-    struct dirent *e;
-    while ((e = readdir(dh))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            n += same_decode_tree(path, depth + 1);
-            continue;
+    for (int verify = 0; verify < 2; verify++) {
+        const char *paths[1] = {path};
+        struct rs_error err;
+        struct rs_capture *c = rs_capture_open(paths, 1, NULL, &err);
+        if (!c)
+            break;
+        struct rs_decoder *fast = new_dec(verify), *general = new_dec(verify);
+        struct rs_packet pk;
+        while (rs_capture_next(c, &pk) == RS_CAPTURE_PACKET) {
+            assert_same_decode(fast, general, &pk);
+            n++;
         }
-        if (!strstr(e->d_name, ".pcap") || st.st_size > (off_t)64 * 1024 * 1024)
-            continue;
-        for (int verify = 0; verify < 2; verify++) {
-            const char *paths[1] = {path};
-            struct rs_error err;
-            struct rs_capture *c = rs_capture_open(paths, 1, NULL, &err);
-            if (!c)
-                break;
-            struct rs_decoder *fast = new_dec(verify), *general = new_dec(verify);
-            struct rs_packet pk;
-            while (rs_capture_next(c, &pk) == RS_CAPTURE_PACKET) {
-                assert_same_decode(fast, general, &pk);
-                n++;
-            }
-            rs_decoder_free(fast);
-            rs_decoder_free(general);
-            rs_capture_close(c);
-        }
+        rs_decoder_free(fast);
+        rs_decoder_free(general);
+        rs_capture_close(c);
     }
-    closedir(dh);
     return n;
 }
 
@@ -2471,7 +2454,7 @@ static void
 test_fast_path_corpus(void **state)
 {
     (void)state;
-    uint64_t n = same_decode_tree("../shared/corpus", 0);
+    uint64_t n = corpus_walk("../shared/corpus", same_decode_file, NULL);
     print_message("compared %llu frames of the corpus\n", (unsigned long long)n);
     if (n == 0)
         skip();
