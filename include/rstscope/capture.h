@@ -84,6 +84,30 @@ struct rs_capture *rs_capture_open(const char *const *paths, size_t n,
                                    const struct rs_capture_opts *opts, struct rs_error *err);
 
 /*
+ * Opens the inputs of `c` again, from their start, with the same options
+ * (filter and readers): a second reader independent of the first, which
+ * gives the same frames in the same order as long as the files do not
+ * change. rs_parallel_feed uses it so that each worker thread reads the
+ * capture itself. Errors: RS_ERR_USAGE (a live capture, a stream, stdin),
+ * RS_ERR_INPUT (a file can no longer be opened), RS_ERR_NOMEM.
+ */
+struct rs_capture *rs_capture_reopen(const struct rs_capture *c, struct rs_error *err);
+
+/*
+ * rs_capture_reopen for another thread that reads alongside c: the same
+ * frames in the same order, but a classic pcap file that c reads in
+ * blocks (the default) is read from the file once: the follower parses the
+ * blocks c has read. c keeps the last 8 blocks (4 MiB) and waits before
+ * reusing one that a follower has not finished; a follower waits for c to
+ * read the next. So c and each follower must be read by different
+ * threads, and a follower closed before c. Other inputs (pcapng, files
+ * libpcap reads) are opened again. Call it before c has returned its
+ * second frame. Errors: as rs_capture_reopen, and RS_ERR_USAGE when c has
+ * read further.
+ */
+struct rs_capture *rs_capture_follow(struct rs_capture *c, struct rs_error *err);
+
+/*
  * Opens one capture from an already open stream, e.g. fmemopen() in a fuzzer.
  * The capture owns `fp` from then on (also on failure) and fcloses it, unless
  * it is stdin. `name` is used in messages.
@@ -179,6 +203,7 @@ struct rs_capture_stats {
     uint64_t received;   /* live: packets the kernel handed to the filter; offline: frames read */
     uint64_t dropped;    /* live: dropped for lack of buffer space */
     uint64_t if_dropped; /* live: dropped by the interface or driver, where known */
+    uint64_t returned;   /* frames rs_capture_next has returned (passed the filter) */
 };
 
 /* Live: pcap_stats (counters are 32-bit and wrap on some platforms). Offline: frames read. */

@@ -32,6 +32,9 @@ rs_capture_alloc(size_t n, const struct rs_capture_opts *opts)
         if (!c->filter)
             goto err;
     }
+    if (opts)
+        c->opts = *opts;
+    c->opts.filter = c->filter;
     return c;
 err:
     free(c->in);
@@ -129,9 +132,9 @@ rs_capture_filter_pass(struct rs_capture *c, const struct rs_packet *pkt)
 int
 rs_capture_next(struct rs_capture *c, struct rs_packet *pkt)
 {
-    if (c->live)
-        return rs_capture_next_live(c, pkt);
-    return rs_capture_next_offline(c, pkt);
+    int st = c->live ? rs_capture_next_live(c, pkt) : rs_capture_next_offline(c, pkt);
+    c->returned += st == RS_CAPTURE_PACKET;
+    return st;
 }
 
 int
@@ -236,6 +239,7 @@ int
 rs_capture_stats(struct rs_capture *c, struct rs_capture_stats *st, struct rs_error *err)
 {
     memset(st, 0, sizeof *st);
+    st->returned = c->returned;
     if (!c->live) {
         for (size_t i = 0; i < c->nin; i++)
             st->received += c->in[i].records;

@@ -77,6 +77,11 @@ struct rs_mm {
     int64_t frac_ns;  /* ns per fraction unit: 1 or 1000 */
     uint32_t snaplen; /* as libpcap adjusts it */
     uint32_t linktype;
+    /* blocks shared with other threads' readers (rs_mm_follow) */
+    uint64_t gen;              /* blocks this reader has filled or taken */
+    struct rs_mm_ring *ring;   /* NULL: the block is this reader's own */
+    unsigned follower;         /* index among the ring's followers, when one */
+    int follows;               /* takes its blocks from the ring, reads nothing */
     /* lookahead cursor (rs_mm_lookahead): the frame at file offset la_abs
      * is la_depth frames ahead (1 = the next one rs_mm_next returns) */
     uint64_t la_abs;
@@ -111,6 +116,16 @@ int rs_mm_lookahead(struct rs_mm *m, unsigned depth, struct rs_packet *pkt);
 
 /* File offset of the next record. */
 uint64_t rs_mm_offset(const struct rs_mm *m);
+
+/*
+ * Makes f, just opened on the same file as p, a follower of p: from then
+ * on f reads nothing itself but parses the blocks p reads, in another
+ * thread (p keeps RS_MM_RING blocks and reuses one only when every
+ * follower has moved past it). p must read in blocks and have read at
+ * most one; f is closed before p is gone (the blocks live until the last
+ * of them is closed). 0, or -1 with f unchanged (f then reads alone).
+ */
+int rs_mm_follow(struct rs_mm *f, struct rs_mm *p);
 
 void rs_mm_close(struct rs_mm *m);
 
@@ -171,6 +186,9 @@ struct rs_capture {
     int have_last;
     size_t last;
     char *filter; /* NULL: none */
+    struct rs_capture_opts opts; /* as opened (filter: the copy above), for rs_capture_reopen */
+    int by_path;                 /* every input was opened by its path (rs_capture_open) */
+    uint64_t returned;           /* frames rs_capture_next returned */
     struct rs_filter filters[RS_CAPTURE_MAX_FILTERS];
     size_t nfilters;
     char **notes;

@@ -47,6 +47,15 @@
  * (NFLOG and USB in a foreign byte order), and anything not a regular file.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MM_PAUSE() _mm_pause()
+#else
+#define MM_PAUSE() ((void)0)
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +69,58 @@
 _Static_assert(MM_BLOCK <= RS_HUGE_PAGE, "the block fits its huge page");
 #define MM_WINDOW ((uint64_t)8 << 20) /* mapped: populate / discard granularity */
 #define MM_MAX_SNAPLEN 262144u        /* libpcap's MAXIMUM_SNAPLEN */
+#define MM_RING 8u                    /* blocks kept for followers (rs_mm_follow) */
+#define MM_MAX_FOLLOW 64u
+
+/*
+ * Blocks shared by one reader (the producer, which reads the file) and its
+ * followers (which parse the same blocks in other threads). Block g
+ * (1-based, in the order filled) lives in slot (g - 1) % MM_RING, with
+ * what the producer's fill left: the window's length, its file offset, the
+ * end of the file, or a read error. The producer's fill copies the unread
+ * tail into the next slot itself, so a follower, whose parse is the same
+ * as the producer's record for record, only switches to the next block.
+ */
+struct rs_mm_block {
+    size_t hi;
+    uint64_t win_off;
+    int eof;
+    int failed;
+    char err[160];
+};
+
+struct rs_mm_ring {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;   /* readers still open: the producer and its followers */
+    int closed; /* the producer is closed */
+    uint8_t *slot[MM_RING];
+    uint8_t *first;             /* slot 0: the producer's own block from before the ring */
+    uint8_t *rest;              /* slots 1.. : one mapping */
+    _Atomic uint64_t published; /* blocks filled by the producer */
+    struct rs_mm_block block[MM_RING];
+    unsigned nfollow;
+    _Atomic uint64_t at[MM_MAX_FOLLOW]; /* the block each follower parses (UINT64_MAX: closed) */
+    _Atomic int waiting;                /* someone sleeps on cv */
+};
+
+/* How long a reader spins before it sleeps: a wake-up is an interrupt to
+ * the other CPU, which on a virtual machine costs both threads far more
+ * than the few microseconds the other side usually needs. */
+#define MM_SPIN 20000u
+
+/* Wakes whoever sleeps on the ring (after the caller's store: seq_cst, so
+ * that a sleeper either sees that store or is seen here). */
+static void
+ring_wake(struct rs_mm_ring *r)
+{
+    if (atomic_load(&r->waiting)) {
+        pthread_mutex_lock(&r->mu);
+        atomic_store(&r->waiting, 0);
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
 
 static uint32_t
 rd32(const uint8_t *p, int swapped)
@@ -227,26 +288,211 @@ map_window(struct rs_mm *m, uint64_t off)
  * window is a block; returns the bytes available (fewer only at the end of
  * the file), or -1 on a read error (m->err set).
  */
+static ssize_t follow_fill(struct rs_mm *m);
+static uint8_t *ring_next_slot(struct rs_mm *m);
+static void ring_publish(struct rs_mm *m, int failed);
+
 static ssize_t
 fill(struct rs_mm *m, size_t need)
 {
     if (m->hi - m->lo >= need || m->eof)
         return (ssize_t)(m->hi - m->lo);
-    /* Keep the unread tail, then fill the rest of the block. */
+    if (m->follows)
+        return follow_fill(m);
+    /* Keep the unread tail, then fill the rest of the block (the next
+     * slot of the ring, when there are followers). */
     size_t keep = m->hi - m->lo;
-    memmove(m->buf, m->buf + m->lo, keep);
+    uint8_t *dst = m->ring ? ring_next_slot(m) : m->buf;
+    memmove(dst, m->buf + m->lo, keep);
+    m->buf = dst;
+    m->win = dst;
     m->win_off += m->lo;
     m->lo = 0;
     m->hi = keep;
+    m->gen++;
     ssize_t r = pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
     if (r < 0) {
         snprintf(m->err, sizeof m->err, "error reading dump file: %s", strerror(errno));
+        if (m->ring)
+            ring_publish(m, 1);
         return -1;
     }
     m->hi += (size_t)r;
     if (m->hi < MM_BLOCK)
         m->eof = 1;
+    if (m->ring)
+        ring_publish(m, 0);
     return (ssize_t)(m->hi - m->lo);
+}
+
+/* ---- blocks shared with followers ---- */
+
+/* The lowest block a follower still needs (UINT64_MAX: none). */
+static uint64_t
+ring_low(struct rs_mm_ring *r)
+{
+    uint64_t low = UINT64_MAX;
+    for (unsigned i = 0; i < r->nfollow; i++) {
+        uint64_t a = atomic_load(&r->at[i]);
+        if (a < low)
+            low = a;
+    }
+    return low;
+}
+
+/* The producer's next slot, once no follower still needs the block in it. */
+static uint8_t *
+ring_next_slot(struct rs_mm *m)
+{
+    struct rs_mm_ring *r = m->ring;
+    uint64_t g = m->gen + 1; /* the block about to be filled */
+    /* Slot of g held block g - MM_RING: free once every follower is past it. */
+    for (unsigned spin = 0; g > MM_RING && ring_low(r) <= g - MM_RING; spin++) {
+        if (spin < MM_SPIN) {
+            MM_PAUSE();
+            continue;
+        }
+        pthread_mutex_lock(&r->mu);
+        atomic_store(&r->waiting, 1);
+        if (ring_low(r) <= g - MM_RING)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return r->slot[(g - 1) % MM_RING];
+}
+
+/* The block the producer just filled, for the followers. */
+static void
+ring_publish(struct rs_mm *m, int failed)
+{
+    struct rs_mm_ring *r = m->ring;
+    struct rs_mm_block *b = &r->block[(m->gen - 1) % MM_RING];
+    b->hi = m->hi;
+    b->win_off = m->win_off;
+    b->eof = m->eof;
+    b->failed = failed;
+    if (failed)
+        memcpy(b->err, m->err, sizeof b->err);
+    atomic_store(&r->published, m->gen); /* release: the block and its slot */
+    ring_wake(r);
+}
+
+/* A follower's fill: the producer's next block, as its fill left it. */
+static ssize_t
+follow_fill(struct rs_mm *m)
+{
+    struct rs_mm_ring *r = m->ring;
+    uint64_t g = m->gen + 1;
+    atomic_store(&r->at[m->follower], g); /* done with block g - 1: the tail is in block g */
+    ring_wake(r);
+    for (unsigned spin = 0; atomic_load(&r->published) < g; spin++) {
+        if (spin < MM_SPIN) {
+            MM_PAUSE();
+            continue;
+        }
+        pthread_mutex_lock(&r->mu);
+        atomic_store(&r->waiting, 1);
+        int closed = r->closed;
+        if (!closed && atomic_load(&r->published) < g)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+        if (closed && atomic_load(&r->published) < g) {
+            snprintf(m->err, sizeof m->err, "the reader this one followed was closed");
+            return -1;
+        }
+    }
+    const struct rs_mm_block *b = &r->block[(g - 1) % MM_RING];
+    m->gen = g;
+    m->win = r->slot[(g - 1) % MM_RING];
+    m->win_off = b->win_off;
+    m->lo = 0;
+    m->hi = b->hi;
+    m->eof = b->eof;
+    if (b->failed) {
+        memcpy(m->err, b->err, sizeof m->err);
+        return -1;
+    }
+    return (ssize_t)(m->hi - m->lo);
+}
+
+/* Drops one reader's hold on the ring; the last frees it. */
+static void
+ring_leave(struct rs_mm *m)
+{
+    struct rs_mm_ring *r = m->ring;
+    pthread_mutex_lock(&r->mu);
+    if (m->follows)
+        atomic_store(&r->at[m->follower], UINT64_MAX);
+    else
+        r->closed = 1;
+    atomic_store(&r->waiting, 0);
+    pthread_cond_broadcast(&r->cv);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&r->mu);
+    m->ring = NULL;
+    m->buf = NULL; /* a slot */
+    if (!last)
+        return;
+    rs_huge_free(r->first, RS_HUGE_PAGE);
+    rs_huge_free(r->rest, rs_huge_round((MM_RING - 1) * MM_BLOCK));
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
+int
+rs_mm_follow(struct rs_mm *f, struct rs_mm *p)
+{
+    if (p->map || p->fd < 0 || p->follows || p->gen > 1 || f->map || f->follows || f->ring ||
+        f->gen != 0)
+        return -1;
+    struct rs_mm_ring *r = p->ring;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return -1;
+        r->rest = rs_huge_alloc(rs_huge_round((MM_RING - 1) * MM_BLOCK));
+        if (!r->rest) {
+            free(r);
+            return -1;
+        }
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->cv, NULL);
+        /* The producer's block is slot 0 (block 1, if it was filled: a
+         * frame already returned may point into it). */
+        r->first = p->buf;
+        r->slot[0] = p->buf;
+        for (unsigned i = 1; i < MM_RING; i++)
+            r->slot[i] = r->rest + (size_t)(i - 1) * MM_BLOCK;
+        atomic_init(&r->published, p->gen);
+        if (p->gen == 1) {
+            r->block[0].hi = p->hi;
+            r->block[0].win_off = p->win_off;
+            r->block[0].eof = p->eof;
+        }
+        r->refs = 1;
+        p->ring = r;
+    }
+    if (r->nfollow == MM_MAX_FOLLOW)
+        return -1;
+    pthread_mutex_lock(&r->mu);
+    f->follower = r->nfollow;
+    atomic_init(&r->at[f->follower], 0);
+    r->nfollow++;
+    r->refs++;
+    pthread_mutex_unlock(&r->mu);
+    /* f reads nothing of its own from here on. */
+    if (f->fd >= 0)
+        close(f->fd);
+    rs_huge_free(f->buf, RS_HUGE_PAGE);
+    f->fd = -1;
+    f->buf = NULL;
+    f->win = NULL;
+    f->lo = f->hi = 0;
+    f->eof = 0;
+    f->ring = r;
+    f->follows = 1;
+    return 0;
 }
 
 /* The next record and its timestamp from header h (whole in the window). */
@@ -426,7 +672,10 @@ rs_mm_close(struct rs_mm *m)
         munmap(m->map, (size_t)m->map_size);
     if (m->fd >= 0)
         close(m->fd);
-    rs_huge_free(m->buf, RS_HUGE_PAGE);
+    if (m->ring)
+        ring_leave(m);
+    else
+        rs_huge_free(m->buf, RS_HUGE_PAGE);
     m->map = NULL;
     m->buf = NULL;
     m->fd = -1;

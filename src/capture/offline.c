@@ -226,6 +226,7 @@ open_inputs(const char *const *paths, FILE *stream, size_t n, const struct rs_ca
         if (check_filter(c, in, err) < 0)
             goto err;
     }
+    c->by_path = !stream;
     return c;
 err:
     rs_capture_close(c);
@@ -248,6 +249,49 @@ rs_capture_open(const char *const *paths, size_t n, const struct rs_capture_opts
         return NULL;
     }
     return open_inputs(paths, NULL, n, opts, err);
+}
+
+struct rs_capture *
+rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
+{
+    if (c->live || !c->by_path) {
+        rs_error_set(err, RS_ERR_USAGE, "%s cannot be read a second time",
+                     c->live ? "a live capture" : "a stream");
+        return NULL;
+    }
+    const char **paths = calloc(c->nin, sizeof *paths);
+    if (!paths) {
+        rs_error_set(err, RS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < c->nin; i++) {
+        if (c->in[i].is_stdin) {
+            free(paths);
+            rs_error_set(err, RS_ERR_USAGE, "stdin cannot be read a second time");
+            return NULL;
+        }
+        paths[i] = c->in[i].path;
+    }
+    struct rs_capture *again = open_inputs(paths, NULL, c->nin, &c->opts, err);
+    free(paths);
+    return again;
+}
+
+struct rs_capture *
+rs_capture_follow(struct rs_capture *c, struct rs_error *err)
+{
+    if (c->returned > 1) {
+        rs_error_set(err, RS_ERR_USAGE, "a follower starts with its capture: %llu frames read",
+                     (unsigned long long)c->returned);
+        return NULL;
+    }
+    struct rs_capture *f = rs_capture_reopen(c, err);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < c->nin; i++)
+        if (c->in[i].mapped && f->in[i].mapped)
+            (void)rs_mm_follow(&f->in[i].mm, &c->in[i].mm); /* else it reads alone */
+    return f;
 }
 
 struct rs_capture *

@@ -748,8 +748,9 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
     }
 }
 
-static void
-finish_all(struct rs_engine *e)
+/* Ends up to `max` open sessions, oldest first; 1 if some remain. */
+static int
+finish_some(struct rs_engine *e, size_t max)
 {
     /* Timers that ran out by the last packet time end as aged-out. The
      * walk loads the sessions ahead of it (all of each: its record reads
@@ -762,7 +763,9 @@ finish_all(struct rs_engine *e)
         if (k >= 4)
             near = rs_flow_next(e->ft, near);
     }
-    for (uint32_t i = rs_flow_oldest(e->ft); i != RS_NIL;) {
+    for (uint32_t i = rs_flow_oldest(e->ft); i != RS_NIL; max--) {
+        if (max == 0)
+            return 1;
         uint32_t next = rs_flow_next(e->ft, i);
         if (far != RS_NIL) {
             rs_flow_prefetch_all(e->ft, far);
@@ -776,12 +779,19 @@ finish_all(struct rs_engine *e)
         emit(e, i, f->due <= e->now);
         i = next;
     }
+    return 0;
 }
 
 void
 rs_engine_finish(struct rs_engine *e)
 {
-    finish_all(e);
+    finish_some(e, SIZE_MAX);
+}
+
+int
+rs_engine_finish_step(struct rs_engine *e, size_t max)
+{
+    return finish_some(e, max);
 }
 
 void

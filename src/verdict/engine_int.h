@@ -17,6 +17,14 @@
 void rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *far);
 
 /*
+ * rs_engine_finish in steps: ends up to `max` of the open sessions, oldest
+ * first (the order rs_engine_finish ends them in, so their records come
+ * with non-decreasing start times); 1 while some remain open. Between
+ * steps the engine must not be fed.
+ */
+int rs_engine_finish_step(struct rs_engine *e, size_t max);
+
+/*
  * The read loop of rs_engine_feed and rs_parallel_feed: `first` (or the
  * capture's next frame when NULL) and every frame after it, each handed to
  * `frame` with the capture (for its lookahead), then `tick` if not NULL.

@@ -41,6 +41,7 @@
  *    touch of a 4 KiB page costs microseconds on a virtual machine.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,11 @@
 #define QCAP 16u
 #define SYNC_EVERY 8192u
 #define READER_WEIGHT 0.45
+#define PULL_WEIGHT 1.0 /* pull mode: every thread reads and shards alike */
 #define DELIVER_AHEAD 4
+#define SHARD_MEMO 16u   /* > RS_ENGINE_LOOKAHEAD */
+#define FLUSH_STEP 1024u /* sessions ended between two hand-overs of the final flush */
+#define PULL_LAG ((uint64_t)8 * SYNC_EVERY) /* how far a pull-mode thread may run ahead */
 
 enum { E_PKT, E_TICK };
 
@@ -85,7 +90,47 @@ struct batch {
     uint64_t k_hi; /* every entry up to this k for this worker is here or earlier */
     int finish;    /* after the entries: advance to fin_now and finish */
     rs_time_ns fin_now;
+    int pull; /* no entries: read the worker's own capture (pull mode) */
 };
+
+/*
+ * Where a worker's output stands: every record it will still produce sorts
+ * at or after (k, phase, ts), rec_cmp's first three keys, so every record
+ * before that has been handed over. While frames go by, that is (k + 1,
+ * 0, -inf) once frame k is done; in the end-of-capture flush, whose
+ * sessions end oldest first (non-decreasing start times), it is (k, 2,
+ * the start time of the last record so far), which lets the reader
+ * deliver the flush while the engines are still at it.
+ */
+struct frontier {
+    uint64_t k;
+    uint32_t phase;
+    rs_time_ns ts;
+};
+
+/* Every record up to frame k handed over. */
+static inline struct frontier
+frontier_after(uint64_t k)
+{
+    return (struct frontier){k + 1, 0, INT64_MIN};
+}
+
+/* (k, phase, ts) sorts before f. */
+static inline int
+before_frontier(uint64_t k, uint32_t phase, rs_time_ns ts, const struct frontier *f)
+{
+    if (k != f->k)
+        return k < f->k;
+    if (phase != f->phase)
+        return phase < f->phase;
+    return ts < f->ts;
+}
+
+static inline int
+frontier_less(const struct frontier *a, const struct frontier *b)
+{
+    return before_frontier(a->k, a->phase, a->ts, b);
+}
 
 /*
  * A record on its way from a worker to the reader: the sort key in the
@@ -113,9 +158,8 @@ struct outbuf {
     size_t n, cap;
     uint8_t *bytes; /* arena of packed (or formatted) records */
     size_t used, bcap;
-    int r_big, bytes_big; /* allocated by big_grow */
-    size_t undelivered;   /* reader side: records not yet handed to the caller */
-    uint64_t progress;
+    size_t undelivered; /* reader side: records not yet handed to the caller */
+    struct frontier progress;
     int last;
 };
 
@@ -134,6 +178,7 @@ struct worker {
     pthread_t thread;
     int started;
     struct rs_engine *eng;
+    struct rs_capture *cap; /* pull mode: its own reader of the input */
     struct ring in, free;
     struct batch batches[NBATCH];
     uint8_t *batch_data; /* the batches' frame bytes, one mapping of huge pages */
@@ -146,33 +191,75 @@ struct worker {
     _Alignas(64) struct outbuf *cur; /* being filled */
     uint64_t cur_k;
     uint32_t phase;
+    rs_time_ns flush_ts; /* phase 2: start time of the last record */
+    /* pull mode: the owners the lookahead found, by frame (pull_frame) */
+    struct shard_memo {
+        const uint8_t *data;
+        uint32_t caplen, len;
+        unsigned owner;
+    } memo[SHARD_MEMO];
     uint64_t seq;
     int oom;
     /* reader-side */
     _Alignas(64) struct outbuf *held; /* output buffers with records not yet delivered */
     struct batch *fill;               /* batch being filled */
-    uint64_t progress;
+    struct frontier progress;
     int done;
     struct rs_engine_stats st;
 };
 
 #define BUCKETS_PER 64u /* shard buckets per worker */
 
+/* The global packet clock every worker follows: frames so far (k), the
+ * latest time, and the timer-wheel tick of that time. */
+struct pclock {
+    uint64_t k;
+    rs_time_ns gnow;
+    int64_t last_tick;
+};
+
+/* Counts frame k in: 1 if the clock crossed a timer-wheel tick, which
+ * every worker must see (its sessions may time out there). */
+static inline int
+clock_frame(struct pclock *c, rs_time_ns ts)
+{
+    c->k++;
+    rs_time_ns prev = c->gnow;
+    if (ts > c->gnow)
+        c->gnow = ts;
+    int64_t tick = c->gnow >= 0 ? c->gnow / RS_FLOW_TICK_NS : 0;
+    int ticked = tick != c->last_tick || prev > c->gnow;
+    c->last_tick = tick;
+    return ticked;
+}
+
 struct rs_parallel {
+    /* Read by every thread, written only before the threads start. */
     unsigned n;
+    struct rs_engine_config cfg;
     struct worker *w;
     unsigned nbucket;                                     /* n * BUCKETS_PER */
     uint8_t owner[RS_PARALLEL_MAX_THREADS * BUCKETS_PER]; /* shard bucket -> worker */
-    uint64_t local_k; /* the calling thread's engine has seen every k up to this */
     rs_record_fn fn;
     void *user;
     rs_parallel_format_fn fmt; /* rs_parallel_set_format: records as bytes */
     rs_parallel_bytes_fn bytes_fn;
     void *fmt_user;
-    uint64_t k;
-    rs_time_ns gnow;
-    int64_t last_tick;
-    uint64_t delivered_to; /* deliver() had nothing more to do below this */
+    int pull; /* pull mode (rs_parallel_feed with a capture that can be read twice) */
+    /* Each on a line of its own: the threads read end_k at every frame, and
+     * sharing a line with what the calling thread writes at every frame (its
+     * clock) cost both a cache miss per frame. */
+    _Alignas(
+        64) _Atomic uint64_t end_k; /* the threads stop reading here (UINT64_MAX: at their end) */
+    _Alignas(
+        64) _Atomic uint64_t main_k; /* the calling thread's k, published every SYNC_EVERY frames */
+    _Atomic int lag_waiters;
+    pthread_mutex_t lag_mu;
+    pthread_cond_t lag_cv;
+    /* The calling thread's. */
+    _Alignas(64) struct pclock clk;
+    struct frontier local;        /* where the calling thread's own engine stands */
+    struct frontier delivered_to; /* deliver() had nothing more to do below this */
     int finished;
     struct outrec **pend; /* records taken from the workers, not yet delivered */
     uint64_t *pend_k;     /* their k, dense: deliver() scans these, not the records */
@@ -281,55 +368,45 @@ unpack_record(const uint8_t *in, struct rs_record *rec)
 }
 
 /*
- * Output arrays grow by doubling. Past BIG_MIN (the burst of records at
- * the end of the input, tens of MB) they live in mappings of whole 2 MiB
- * huge pages (MADV_HUGEPAGE, as the flow table's chunks): a first touch
- * of a 4 KiB page costs microseconds on a virtual machine, one of a huge
- * page zeroes 2 MiB at once. `*big` says which kind `p` is.
+ * An output buffer is one mapping of OUTBUF_SIZE: its records' keys, then
+ * the arena of their bytes. It never grows: a full buffer is handed over
+ * and the next taken from those the reader gave back, which keeps the
+ * memory warm (the end-of-capture flush used to grow one buffer by
+ * doubling into tens of megabytes of fresh pages, each a page fault and
+ * zeroing, on a virtual machine an exit too). A worker's first buffer is
+ * lazy (small pages until used), so a small run does not pay 2 MiB for it.
  */
-#define BIG_MIN ((size_t)1 << 20)
-
-static void
-big_free(void *p, size_t size, int big)
-{
-    if (big)
-        rs_huge_free(p, size);
-    else
-        free(p);
-}
-
-/* Grows `p` (`size` bytes, `used` of them in use) to at least `nsize`;
- * NULL if out of memory (p is left as it was). */
-static void *
-big_grow(void *p, size_t size, size_t used, size_t nsize, int *big)
-{
-    if (nsize < BIG_MIN && !*big)
-        return realloc(p, nsize);
-    nsize = rs_huge_round(nsize);
-    void *q = rs_huge_alloc(nsize);
-    if (!q)
-        return NULL;
-    if (used)
-        memcpy(q, p, used);
-    big_free(p, size, *big);
-    *big = 1;
-    return q;
-}
+#define OUTBUF_SIZE RS_HUGE_PAGE
+#define OUTBUF_RECS 1024u
+_Static_assert(OUTBUF_SIZE - OUTBUF_RECS * sizeof(struct outrec) >= RS_PARALLEL_FORMAT_MAX &&
+                   OUTBUF_SIZE - OUTBUF_RECS * sizeof(struct outrec) >= PACK_MAX,
+               "any one record fits an empty buffer");
 
 static void
 outbuf_free(struct outbuf *o)
 {
     if (!o)
         return;
-    big_free(o->r, o->cap * sizeof *o->r, o->r_big);
-    big_free(o->bytes, o->bcap, o->bytes_big);
+    rs_huge_free(o->r, OUTBUF_SIZE);
     free(o);
 }
 
 static struct outbuf *
-outbuf_new(void)
+outbuf_new(int lazy)
 {
-    return calloc(1, sizeof(struct outbuf));
+    struct outbuf *o = calloc(1, sizeof(struct outbuf));
+    if (!o)
+        return NULL;
+    void *mem = lazy ? rs_huge_alloc_lazy(OUTBUF_SIZE) : rs_huge_alloc(OUTBUF_SIZE);
+    if (!mem) {
+        free(o);
+        return NULL;
+    }
+    o->r = mem;
+    o->cap = OUTBUF_RECS;
+    o->bytes = (uint8_t *)mem + OUTBUF_RECS * sizeof(struct outrec);
+    o->bcap = OUTBUF_SIZE - OUTBUF_RECS * sizeof(struct outrec);
+    return o;
 }
 
 /* A buffer for the next batch's records: a returned one when there is one,
@@ -343,7 +420,7 @@ outbuf_get(struct worker *w)
         w->spare = o->next;
     pthread_mutex_unlock(&w->out_mu);
     if (!o)
-        return outbuf_new();
+        return outbuf_new(0);
     o->next = NULL;
     o->n = 0;
     o->used = 0;
@@ -395,6 +472,8 @@ copy_nt(uint8_t *dst, const uint8_t *src, size_t n)
 #endif
 }
 
+static void publish(struct worker *w, struct frontier progress, int last);
+
 static void
 on_worker_record(const struct rs_record *rec, void *user)
 {
@@ -404,33 +483,27 @@ on_worker_record(const struct rs_record *rec, void *user)
         w->oom = 1;
         return;
     }
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 64;
-        size_t sz = o->cap * sizeof *o->r;
-        struct outrec *r = big_grow(o->r, sz, sz, nc * sizeof *r, &o->r_big);
-        if (!r) {
-            w->oom = 1;
-            return;
-        }
-        o->r = r;
-        if (o->r_big) /* the whole mapping */
-            nc = rs_huge_round(nc * sizeof *r) / sizeof *r;
-        o->cap = nc;
-    }
     struct rs_parallel *p = w->par;
     size_t room = p->fmt ? RS_PARALLEL_FORMAT_MAX : PACK_MAX;
-    if (room > o->bcap - o->used) {
-        size_t nc = o->bcap ? o->bcap * 2 : (size_t)64 << 10;
-        while (room > nc - o->used)
-            nc *= 2;
-        uint8_t *nb = big_grow(o->bytes, o->bcap, o->used, nc, &o->bytes_big);
-        if (!nb) {
+    if (o->n == o->cap || room > o->bcap - o->used) {
+        /* Full: hand it over (every record before this one is in it or
+         * earlier) and go on in the next. */
+        if (o->n == 0 || w->cur_k == 0) {
+            w->oom = 1; /* cannot be: a record fits an empty buffer */
+            return;
+        }
+        publish(w,
+                w->phase == 2 ? (struct frontier){w->cur_k, 2, w->flush_ts}
+                              : frontier_after(w->cur_k - 1),
+                0);
+        o = w->cur;
+        if (!o) {
             w->oom = 1;
             return;
         }
-        o->bytes = nb;
-        o->bcap = o->bytes_big ? rs_huge_round(nc) : nc;
     }
+    if (w->phase == 2)
+        w->flush_ts = rec->ts;
     size_t len;
     if (p->fmt) {
         /* Formatted here, in the thread that ran the session. */
@@ -459,8 +532,27 @@ on_worker_record(const struct rs_record *rec, void *user)
     o->used += len;
 }
 
+/* Worker i's engine, for the buckets it owns now. */
+static struct rs_engine *
+worker_engine(struct rs_parallel *p, unsigned i, struct rs_error *err)
+{
+    struct rs_engine_config c = p->cfg;
+    /* The session cap is shared as the buckets are. */
+    size_t max = c.max_sessions ? c.max_sessions : RS_DEFAULT_MAX_SESSIONS;
+    unsigned nb = 0;
+    for (unsigned b = 0; b < p->nbucket; b++)
+        nb += p->owner[b] == i;
+    c.max_sessions = (max * nb + p->nbucket - 1) / p->nbucket;
+    if (c.max_sessions == 0)
+        c.max_sessions = 1;
+    /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
+    if (c.hash_seed)
+        c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
+    return rs_engine_new(&c, on_worker_record, &p->w[i], err);
+}
+
 static void
-publish(struct worker *w, uint64_t progress, int last)
+publish(struct worker *w, struct frontier progress, int last)
 {
     struct outbuf *o = w->cur;
     if (!o)
@@ -491,12 +583,54 @@ entry_packet(const struct batch *b, size_t i, struct rs_packet *p)
     p->data = b->data + x->off;
 }
 
+static void worker_pull(struct worker *w);
+static void collect(struct rs_parallel *p, int wait);
+static void deliver(struct rs_parallel *p, int all);
+
+/*
+ * The end of w's engine at frame k_fin (after the last one): its timers up
+ * to `now`, then every open session, FLUSH_STEP at a time, the records
+ * handed over after each step (sessions end oldest first, see struct
+ * frontier), so that the reader merges and writes the flush while the
+ * engines make it, in buffers that go round instead of tens of megabytes
+ * of fresh ones. The calling thread's own engine also delivers between
+ * its steps.
+ */
+static void
+worker_flush(struct worker *w, uint64_t k_fin, rs_time_ns now)
+{
+    struct rs_parallel *p = w->par;
+    w->cur_k = k_fin;
+    w->phase = 0;
+    rs_engine_advance(w->eng, now);
+    w->phase = 2;
+    w->flush_ts = INT64_MIN;
+    while (rs_engine_finish_step(w->eng, FLUSH_STEP)) {
+        struct frontier f = {k_fin, 2, w->flush_ts};
+        if (w->local) {
+            p->local = f;
+            collect(p, 0);
+            deliver(p, 0);
+        } else {
+            publish(w, f, 0);
+        }
+    }
+    rs_engine_stats(w->eng, &w->st);
+    if (w->local)
+        p->local = frontier_after(k_fin);
+    publish(w, frontier_after(k_fin), 1);
+}
+
 static void *
 worker_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
         struct batch *b = ring_pop(&w->in);
+        if (b->pull) {
+            worker_pull(w);
+            return NULL;
+        }
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
             /* Session lookups of the entries ahead start now (a hint). */
@@ -523,20 +657,15 @@ worker_main(void *arg)
             entry_packet(b, i, &p);
             rs_engine_packet(w->eng, &p);
         }
-        int fin = b->finish;
-        if (fin) {
-            w->cur_k = b->k_hi;
-            w->phase = 0;
-            rs_engine_advance(w->eng, b->fin_now);
-            w->phase = 2;
-            rs_engine_finish(w->eng);
-            rs_engine_stats(w->eng, &w->st);
-        }
         uint64_t k_hi = b->k_hi;
+        int fin = b->finish;
+        rs_time_ns fin_now = b->fin_now;
         ring_push(&w->free, b);
-        publish(w, k_hi, fin);
-        if (fin)
+        if (fin) {
+            worker_flush(w, k_hi, fin_now);
             return NULL;
+        }
+        publish(w, frontier_after(k_hi), 0);
     }
 }
 
@@ -553,26 +682,36 @@ mix64(uint64_t k)
     return k;
 }
 
-static uint64_t
-addr_hash(const uint8_t *a, size_t n)
+/* 64 bits of an IPv6 address (any fold would do: this only picks a shard). */
+static inline uint64_t
+fold6(const uint8_t *a)
 {
-    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) * (n + 1);
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ a[i]) * UINT64_C(0x100000001b3);
-    return mix64(h);
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    return x * UINT64_C(0x9e3779b97f4a7c15) ^ y;
 }
 
-/* Symmetric hash of the IP packet's address pair at data[off]; 0 if none. */
+/* Symmetric hash of the IP packet's address pair at data[off]: the two
+ * addresses in order, mixed; 0 if none. */
 static uint64_t
 ip_pair_hash(const uint8_t *d, size_t len, size_t off)
 {
     if (off >= len)
         return 0;
     unsigned v = d[off] >> 4;
-    if (v == 4 && 20 <= len - off)
-        return addr_hash(d + off + 12, 4) ^ addr_hash(d + off + 16, 4);
-    if (v == 6 && 40 <= len - off)
-        return addr_hash(d + off + 8, 16) ^ addr_hash(d + off + 24, 16);
+    if (v == 4 && 20 <= len - off) {
+        uint32_t a, b;
+        memcpy(&a, d + off + 12, 4);
+        memcpy(&b, d + off + 16, 4);
+        uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+        return mix64(lo << 32 | hi);
+    }
+    if (v == 6 && 40 <= len - off) {
+        uint64_t a = fold6(d + off + 8), b = fold6(d + off + 24);
+        uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+        return mix64(lo * UINT64_C(0xff51afd7ed558ccd) ^ hi);
+    }
     return 0;
 }
 
@@ -615,7 +754,7 @@ shard_hash(const struct rs_packet *p)
  * hash % n still share one, unless they hash to worker 0's class.
  */
 static void
-shard_init(struct rs_parallel *p)
+shard_init(struct rs_parallel *p, double wr)
 {
     unsigned n = p->n;
     p->nbucket = n * BUCKETS_PER;
@@ -623,7 +762,6 @@ shard_init(struct rs_parallel *p)
         p->owner[b] = (uint8_t)(b % n);
     if (n == 1)
         return;
-    double wr = READER_WEIGHT;
     unsigned r = (unsigned)(p->nbucket * wr / (wr + (double)(n - 1)) + 0.5);
     if (r < 1)
         r = 1;
@@ -674,78 +812,86 @@ rec_cmp(const void *va, const void *vb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Takes worker w's finished output; `wait` blocks until it has some. */
+static void
+collect_worker(struct rs_parallel *p, struct worker *w, int wait)
+{
+    if (w->done)
+        return;
+    /* The local engine's records of the frames since the last call. */
+    if (w->local && w->cur && w->cur->n)
+        publish(w, p->local, 0);
+    pthread_mutex_lock(&w->out_mu);
+    while (wait && !w->local && !w->out_head)
+        pthread_cond_wait(&w->out_cv, &w->out_mu);
+    struct outbuf *o = w->out_head;
+    w->out_head = w->out_tail = NULL;
+    pthread_mutex_unlock(&w->out_mu);
+    while (o) {
+        struct outbuf *next = o->next;
+        if (p->npend + o->n > p->cappend) {
+            size_t nc = (p->npend + o->n) * 2 + 64;
+            struct outrec **r = realloc(p->pend, nc * sizeof(struct outrec *));
+            if (r)
+                p->pend = r;
+            uint64_t *rk = r ? realloc(p->pend_k, nc * sizeof(uint64_t)) : NULL;
+            if (rk) {
+                p->pend_k = rk;
+                p->cappend = nc;
+            }
+        }
+        /* The records stay in their buffer, which goes when the last is delivered. */
+        o->undelivered = 0;
+        for (size_t j = 0; j < o->n && p->npend < p->cappend; j++) {
+            o->r[j].blob = o->bytes + o->r[j].off; /* the arena moves no more */
+            p->pend_k[p->npend] = o->r[j].k;
+            p->pend[p->npend++] = &o->r[j];
+            o->undelivered++;
+        }
+        w->progress = o->progress;
+        if (o->last)
+            w->done = 1;
+        if (o->undelivered == 0) {
+            outbuf_put(w, o);
+        } else {
+            o->next = w->held;
+            w->held = o;
+        }
+        o = next;
+    }
+    if (w->local && !w->done)
+        w->progress = p->local;
+}
+
 /* Takes the workers' finished output; `wait` blocks until each has some. */
 static void
 collect(struct rs_parallel *p, int wait)
 {
-    for (unsigned i = 0; i < p->n; i++) {
-        struct worker *w = &p->w[i];
-        if (w->done)
-            continue;
-        /* The local engine's records of the frames since the last call. */
-        if (w->local && w->cur && w->cur->n)
-            publish(w, p->local_k, 0);
-        pthread_mutex_lock(&w->out_mu);
-        while (wait && !w->local && !w->out_head)
-            pthread_cond_wait(&w->out_cv, &w->out_mu);
-        struct outbuf *o = w->out_head;
-        w->out_head = w->out_tail = NULL;
-        pthread_mutex_unlock(&w->out_mu);
-        while (o) {
-            struct outbuf *next = o->next;
-            if (p->npend + o->n > p->cappend) {
-                size_t nc = (p->npend + o->n) * 2 + 64;
-                struct outrec **r = realloc(p->pend, nc * sizeof(struct outrec *));
-                if (r)
-                    p->pend = r;
-                uint64_t *rk = r ? realloc(p->pend_k, nc * sizeof(uint64_t)) : NULL;
-                if (rk) {
-                    p->pend_k = rk;
-                    p->cappend = nc;
-                }
-            }
-            /* The records stay in their buffer, which goes when the last is delivered. */
-            o->undelivered = 0;
-            for (size_t j = 0; j < o->n && p->npend < p->cappend; j++) {
-                o->r[j].blob = o->bytes + o->r[j].off; /* the arena moves no more */
-                p->pend_k[p->npend] = o->r[j].k;
-                p->pend[p->npend++] = &o->r[j];
-                o->undelivered++;
-            }
-            w->progress = o->progress;
-            if (o->last)
-                w->done = 1;
-            if (o->undelivered == 0) {
-                outbuf_put(w, o);
-            } else {
-                o->next = w->held;
-                w->held = o;
-            }
-            o = next;
-        }
-        if (w->local && !w->done)
-            w->progress = p->local_k;
-    }
+    for (unsigned i = 0; i < p->n; i++)
+        collect_worker(p, &p->w[i], wait);
 }
 
 /* Delivers, in order, every pending record no worker can still precede. */
 static void
 deliver(struct rs_parallel *p, int all)
 {
-    uint64_t safe = UINT64_MAX;
+    struct frontier safe = {UINT64_MAX, UINT32_MAX, INT64_MAX};
     if (!all) {
         for (unsigned i = 0; i < p->n; i++)
-            if (p->w[i].progress < safe)
+            if (!p->w[i].done && frontier_less(&p->w[i].progress, &safe))
                 safe = p->w[i].progress;
     }
-    if (p->npend == 0 || (!all && safe == p->delivered_to))
+    if (p->npend == 0 || (!all && !frontier_less(&p->delivered_to, &safe) &&
+                          !frontier_less(&safe, &p->delivered_to)))
         return;
     p->delivered_to = safe;
     /* Only the deliverable records are sorted (each record once): the
      * others move behind them and wait for the workers' progress. */
     size_t m = 0;
     for (size_t i = 0; i < p->npend; i++) {
-        if (p->pend_k[i] <= safe) {
+        if (all || p->pend_k[i] < safe.k ||
+            (p->pend_k[i] == safe.k &&
+             before_frontier(p->pend[i]->k, p->pend[i]->phase, p->pend[i]->ts, &safe))) {
             struct outrec *t = p->pend[m];
             uint64_t tk = p->pend_k[m];
             p->pend[m] = p->pend[i];
@@ -811,7 +957,7 @@ static void
 flush_all(struct rs_parallel *p)
 {
     for (unsigned i = 1; i < p->n; i++)
-        flush_worker(&p->w[i], p->k);
+        flush_worker(&p->w[i], p->clk.k);
     collect(p, 0);
     deliver(p, 0);
 }
@@ -822,15 +968,15 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
     struct batch *b = w->fill;
     size_t need = type == E_PKT ? pkt->caplen : 0;
     if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
-        flush_worker(w, p->k - 1); /* the entry of frame k goes in the next one */
+        flush_worker(w, p->clk.k - 1); /* the entry of frame k goes in the next one */
         b = w->fill;
         collect(p, 0);
         deliver(p, 0);
     }
     struct entry *x = &b->e[b->n++];
     x->type = (uint8_t)type;
-    x->k = p->k;
-    x->gnow = p->gnow;
+    x->k = p->clk.k;
+    x->gnow = p->clk.gnow;
     if (type == E_PKT) {
         x->ts = pkt->ts;
         x->caplen = (uint32_t)need;
@@ -849,12 +995,9 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
 void
 rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
 {
-    if (p->finished)
+    if (p->finished || p->pull) /* pull mode: the threads read the input themselves */
         return;
-    p->k++;
-    rs_time_ns prev = p->gnow;
-    if (pkt->ts > p->gnow)
-        p->gnow = pkt->ts;
+    int ticked = clock_frame(&p->clk, pkt->ts);
     /* A frame bigger than a batch (never from libpcap: caplen <= 262144). */
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
@@ -862,28 +1005,25 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
     struct worker *own = &p->w[p->owner[shard_hash(&cut) % p->nbucket]];
     struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
-    int64_t tick = p->gnow >= 0 ? p->gnow / RS_FLOW_TICK_NS : 0;
-    int ticked = tick != p->last_tick || prev > p->gnow;
-    p->last_tick = tick;
     /* The calling thread's own engine first, so that its progress is k
      * before any delivery below. */
     if (own == w0 || ticked) {
-        w0->cur_k = p->k;
+        w0->cur_k = p->clk.k;
         w0->phase = 0;
-        rs_engine_advance(w0->eng, p->gnow);
+        rs_engine_advance(w0->eng, p->clk.gnow);
         if (own == w0) {
             w0->phase = 1;
             rs_engine_packet(w0->eng, &cut);
         }
     }
-    p->local_k = p->k;
+    p->local = frontier_after(p->clk.k);
     if (ticked)
         for (unsigned i = 1; i < p->n; i++)
             if (&p->w[i] != own)
                 add_entry(p, &p->w[i], E_TICK, NULL);
     if (own != w0)
         add_entry(p, own, E_PKT, &cut);
-    if (p->k % SYNC_EVERY == 0)
+    if (p->clk.k % SYNC_EVERY == 0)
         flush_all(p);
 }
 
@@ -905,10 +1045,193 @@ feed_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
     rs_parallel_packet(p, pkt);
 }
 
+/* ---- pull mode: every thread reads the input itself ---- */
+
+/*
+ * One frame of the input in pull mode, in worker w's thread. Every thread
+ * reads every frame, so each keeps the global clock itself (the same k and
+ * ticks as the push mode's entries give): the lookahead for w's own engine,
+ * then the frame if it shards to w, else only the clock.
+ */
+static inline void
+pull_frame(struct rs_parallel *p, struct worker *w, struct pclock *clk, struct rs_capture *cap,
+           const struct rs_packet *pkt)
+{
+    _Static_assert(RS_ENGINE_LOOKAHEAD < SHARD_MEMO, "the memo spans the lookahead");
+    /* The frame RS_ENGINE_LOOKAHEAD ahead: its owner, remembered for when
+     * it comes (by where its bytes are: with a filter, the frame that
+     * comes then may be another), and its lookups if it is w's. */
+    struct rs_packet nx;
+    int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
+    if (far) {
+        if (nx.caplen > BATCH_DATA)
+            nx.caplen = (uint32_t)BATCH_DATA;
+        struct shard_memo *m = &w->memo[(clk->k + 1 + RS_ENGINE_LOOKAHEAD) % SHARD_MEMO];
+        m->data = nx.data;
+        m->caplen = nx.caplen;
+        m->len = nx.len;
+        m->owner = p->owner[shard_hash(&nx) % p->nbucket];
+        far = m->owner == w->index;
+    }
+    rs_engine_lookahead_frame(w->eng, far ? &nx : NULL);
+    int ticked = clock_frame(clk, pkt->ts);
+    struct rs_packet cut = *pkt; /* as rs_parallel_packet cuts it */
+    if (cut.caplen > BATCH_DATA)
+        cut.caplen = (uint32_t)BATCH_DATA;
+    const struct shard_memo *m = &w->memo[clk->k % SHARD_MEMO];
+    unsigned own = m->data == cut.data && m->caplen == cut.caplen && m->len == cut.len
+                       ? m->owner
+                       : p->owner[shard_hash(&cut) % p->nbucket];
+    int mine = own == w->index;
+    if (mine || ticked) {
+        w->cur_k = clk->k;
+        w->phase = 0;
+        rs_engine_advance(w->eng, clk->gnow);
+        if (mine) {
+            w->phase = 1;
+            rs_engine_packet(w->eng, &cut);
+        }
+    }
+}
+
+/* A worker thread waits while it is more than PULL_LAG frames ahead of the
+ * calling thread, whose pending records would otherwise pile up. */
+static void
+pull_wait(struct rs_parallel *p, uint64_t k)
+{
+    if (k <= PULL_LAG || k - PULL_LAG <= atomic_load(&p->main_k))
+        return;
+    pthread_mutex_lock(&p->lag_mu);
+    atomic_fetch_add(&p->lag_waiters, 1);
+    while (k - PULL_LAG > atomic_load(&p->main_k))
+        pthread_cond_wait(&p->lag_cv, &p->lag_mu);
+    atomic_fetch_sub(&p->lag_waiters, 1);
+    pthread_mutex_unlock(&p->lag_mu);
+}
+
+/* The calling thread's k, for pull_wait (main_k before lag_waiters, as the
+ * waiter does the opposite: one of the two sees the other's store). */
+static void
+pull_publish_k(struct rs_parallel *p, uint64_t k)
+{
+    atomic_store(&p->main_k, k);
+    if (atomic_load(&p->lag_waiters)) {
+        pthread_mutex_lock(&p->lag_mu);
+        pthread_cond_broadcast(&p->lag_cv);
+        pthread_mutex_unlock(&p->lag_mu);
+    }
+}
+
+/* A worker thread's whole run in pull mode. */
+static void
+worker_pull(struct worker *w)
+{
+    struct rs_parallel *p = w->par;
+    struct pclock clk = {0, 0, INT64_MIN};
+    struct rs_packet pkt;
+    while (clk.k < atomic_load_explicit(&p->end_k, memory_order_relaxed) &&
+           rs_capture_next(w->cap, &pkt) == RS_CAPTURE_PACKET) {
+        pull_frame(p, w, &clk, w->cap, &pkt);
+        if (clk.k % SYNC_EVERY == 0) {
+            publish(w, frontier_after(clk.k), 0);
+            pull_wait(p, clk.k);
+        }
+    }
+    worker_flush(w, clk.k + 1, clk.gnow);
+}
+
+/* Every SYNC_EVERY frames of the calling thread in pull mode: deliver what
+ * can be, and wait for a worker thread that fell more than PULL_LAG behind. */
+static void
+pull_sync(struct rs_parallel *p)
+{
+    pull_publish_k(p, p->clk.k);
+    collect(p, 0);
+    deliver(p, 0);
+    for (unsigned i = 1; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        while (!w->done && w->progress.k + PULL_LAG <= p->clk.k) {
+            collect_worker(p, w, 1);
+            deliver(p, 0);
+        }
+    }
+}
+
+static void
+pull_main_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
+{
+    struct rs_parallel *p = self;
+    pull_frame(p, &p->w[0], &p->clk, cap, pkt);
+    p->local = frontier_after(p->clk.k);
+    if (p->clk.k % SYNC_EVERY == 0)
+        pull_sync(p);
+}
+
+/*
+ * Pull mode, if every worker thread can read the input itself: more than
+ * one worker, nothing fed yet, `cap` at its start (at most `first` taken)
+ * and its files can be opened again. Each thread then reads, shards and
+ * runs its own buckets with no frame copied and no queue; only records
+ * cross threads.
+ */
+static int
+pull_start(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet *first)
+{
+    struct rs_capture_stats cs;
+    if (p->n < 2 || p->clk.k != 0 || p->finished || p->pull ||
+        rs_capture_stats(cap, &cs, NULL) != 0 || cs.returned != (first ? 1u : 0u))
+        return 0;
+    /* Every thread reads and shards alike now: the calling thread's engine
+     * gets PULL_WEIGHT as many buckets as a thread's (it also merges and
+     * writes), and the engines, still empty, are made for their new share. */
+    struct rs_engine *eng[RS_PARALLEL_MAX_THREADS];
+    uint8_t owner[sizeof p->owner];
+    memcpy(owner, p->owner, sizeof owner);
+    shard_init(p, PULL_WEIGHT);
+    unsigned made = 0;
+    for (; made < p->n; made++)
+        if (!(eng[made] = worker_engine(p, made, NULL)))
+            break;
+    if (made < p->n) {
+        while (made > 0)
+            rs_engine_free(eng[--made]);
+        memcpy(p->owner, owner, sizeof owner);
+        return 0;
+    }
+    for (unsigned i = 1; i < p->n; i++) {
+        struct rs_error e;
+        p->w[i].cap = rs_capture_follow(cap, &e);
+        if (!p->w[i].cap) {
+            for (unsigned j = 1; j < i; j++) {
+                rs_capture_close(p->w[j].cap);
+                p->w[j].cap = NULL;
+            }
+            for (unsigned j = 0; j < p->n; j++)
+                rs_engine_free(eng[j]);
+            memcpy(p->owner, owner, sizeof owner);
+            return 0;
+        }
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        rs_engine_free(p->w[i].eng);
+        p->w[i].eng = eng[i];
+    }
+    p->pull = 1;
+    for (unsigned i = 1; i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        w->fill->pull = 1;
+        ring_push(&w->in, w->fill);
+        w->fill = NULL;
+    }
+    return 1;
+}
+
 uint64_t
 rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet *first,
                  void (*tick)(void *ctx), void *ctx)
 {
+    if (pull_start(p, cap, first))
+        return rs_feed_loop(cap, first, pull_main_frame, p, tick, ctx);
     return rs_feed_loop(cap, first, feed_frame, p, tick, ctx);
 }
 
@@ -918,25 +1241,24 @@ rs_parallel_finish(struct rs_parallel *p)
     if (p->finished)
         return;
     p->finished = 1;
-    for (unsigned i = 1; i < p->n; i++) {
+    if (p->pull) {
+        /* The threads read up to the calling thread's last frame (they stop
+         * there if it stopped early) and wait for it no more. */
+        atomic_store(&p->end_k, p->clk.k);
+        pull_publish_k(p, UINT64_MAX);
+    }
+    for (unsigned i = 1; i < p->n && !p->pull; i++) {
         struct worker *w = &p->w[i];
         struct batch *b = w->fill;
         b->finish = 1;
-        b->fin_now = p->gnow;
-        b->k_hi = p->k + 1;
+        b->fin_now = p->clk.gnow;
+        b->k_hi = p->clk.k + 1;
         ring_push(&w->in, b);
         w->fill = NULL;
     }
     /* The local engine ends while the workers do. */
     struct worker *w0 = &p->w[0];
-    w0->cur_k = p->k + 1;
-    w0->phase = 0;
-    rs_engine_advance(w0->eng, p->gnow);
-    w0->phase = 2;
-    rs_engine_finish(w0->eng);
-    rs_engine_stats(w0->eng, &w0->st);
-    p->local_k = p->k + 1;
-    publish(w0, p->k + 1, 1);
+    worker_flush(w0, p->clk.k + 1, p->clk.gnow);
     for (;;) {
         int all = 1;
         for (unsigned i = 0; i < p->n; i++)
@@ -989,7 +1311,7 @@ int
 rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt, rs_parallel_bytes_fn out,
                        void *user)
 {
-    if (!p || !fmt || !out || p->k != 0 || p->finished)
+    if (!p || !fmt || !out || p->clk.k != 0 || p->finished)
         return RS_ERR_USAGE;
     p->fmt = fmt;
     p->bytes_fn = out;
@@ -1034,11 +1356,14 @@ rs_parallel_free(struct rs_parallel *p)
         outbuf_free(w->cur);
         if (w->batch_data)
             rs_huge_free(w->batch_data, NBATCH * BATCH_DATA);
+        rs_capture_close(w->cap);
         ring_destroy(&w->in);
         ring_destroy(&w->free);
         pthread_mutex_destroy(&w->out_mu);
         pthread_cond_destroy(&w->out_cv);
     }
+    pthread_mutex_destroy(&p->lag_mu);
+    pthread_cond_destroy(&p->lag_cv);
     free(p->w);
     free(p->pend);
     free(p->pend_k);
@@ -1054,7 +1379,9 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
                      RS_PARALLEL_MAX_THREADS);
         return NULL;
     }
-    struct rs_parallel *p = calloc(1, sizeof *p);
+    struct rs_parallel *p = aligned_alloc(64, (sizeof *p + 63) & ~(size_t)63);
+    if (p)
+        memset(p, 0, sizeof *p);
     if (!p) {
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
@@ -1069,9 +1396,15 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     p->n = nthreads;
     p->fn = fn;
     p->user = user;
-    p->last_tick = INT64_MIN;
-    size_t max = cfg->max_sessions ? cfg->max_sessions : RS_DEFAULT_MAX_SESSIONS;
-    shard_init(p);
+    p->clk.last_tick = INT64_MIN;
+    p->local = frontier_after(0);
+    atomic_init(&p->main_k, 0);
+    atomic_init(&p->end_k, UINT64_MAX);
+    atomic_init(&p->lag_waiters, 0);
+    pthread_mutex_init(&p->lag_mu, NULL);
+    pthread_cond_init(&p->lag_cv, NULL);
+    p->cfg = *cfg;
+    shard_init(p, READER_WEIGHT);
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
         w->par = p;
@@ -1083,19 +1416,8 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     }
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];
-        struct rs_engine_config c = *cfg;
-        /* The session cap is shared as the buckets are. */
-        unsigned nb = 0;
-        for (unsigned b = 0; b < p->nbucket; b++)
-            nb += p->owner[b] == i;
-        c.max_sessions = (max * nb + p->nbucket - 1) / p->nbucket;
-        if (c.max_sessions == 0)
-            c.max_sessions = 1;
-        /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
-        if (c.hash_seed)
-            c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
-        w->eng = rs_engine_new(&c, on_worker_record, w, err);
-        w->cur = outbuf_new();
+        w->eng = worker_engine(p, i, err);
+        w->cur = outbuf_new(1);
         if (!w->eng || !w->cur)
             goto nomem;
         if (i == 0) {

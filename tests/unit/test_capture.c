@@ -30,6 +30,8 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <rstscope/capture.h>
 #include <rstscope/craft.h>
 #include <rstscope/engine.h>
@@ -445,6 +447,185 @@ test_merge_time_order(void **state)
     free(a.p);
     free(b.p);
     free(c3.p);
+}
+
+/* ---- a second reader: rs_capture_reopen and rs_capture_follow ---- */
+
+struct frame_log {
+    struct rs_capture *c;
+    size_t n;
+    rs_time_ns *ts;
+    uint64_t *num;
+    uint32_t *caplen, *sum;
+    int end;
+    int slow; /* pause now and then, so that the other reader gets ahead */
+};
+
+/* Reads c to its end, noting each frame's time, number, length and a sum of its bytes. */
+static void *
+log_frames(void *arg)
+{
+    struct frame_log *l = arg;
+    struct rs_packet p;
+    int st;
+    while ((st = rs_capture_next(l->c, &p)) == RS_CAPTURE_PACKET) {
+        uint32_t s = 0;
+        for (uint32_t i = 0; i < p.caplen; i++)
+            s = s * 31 + p.data[i];
+        l->ts[l->n] = p.ts;
+        l->num[l->n] = p.number;
+        l->caplen[l->n] = p.caplen;
+        l->sum[l->n] = s;
+        l->n++;
+        if (l->slow && l->n % 500 == 0)
+            usleep(2000);
+    }
+    l->end = st;
+    return NULL;
+}
+
+static void
+log_init(struct frame_log *l, struct rs_capture *c, size_t max)
+{
+    memset(l, 0, sizeof *l);
+    l->c = c;
+    l->ts = calloc(max, sizeof *l->ts);
+    l->num = calloc(max, sizeof *l->num);
+    l->caplen = calloc(max, sizeof *l->caplen);
+    l->sum = calloc(max, sizeof *l->sum);
+    assert_true(l->ts && l->num && l->caplen && l->sum);
+}
+
+static void
+log_same(const struct frame_log *a, const struct frame_log *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->end, b->end);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->ts[i], b->ts[i]);
+        assert_int_equal(a->num[i], b->num[i]);
+        assert_int_equal(a->caplen[i], b->caplen[i]);
+        assert_int_equal(a->sum[i], b->sum[i]);
+    }
+}
+
+static void
+log_free(struct frame_log *l)
+{
+    free(l->ts);
+    free(l->num);
+    free(l->caplen);
+    free(l->sum);
+}
+
+/*
+ * A follower, read in another thread at the same time as its capture, gets
+ * every frame the capture gets, byte for byte, over a file of many blocks
+ * (the shared ring of 8 blocks wraps many times, records straddle block
+ * ends) and up to the damage at its end; so does a reopened capture, of a
+ * classic or a pcapng file. Both refuse what cannot be read twice.
+ */
+static void
+test_reopen_and_follow(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    /* ~12 MiB: 24 blocks of 512 KiB, frames of 60..1514 bytes. */
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    enum { N = 15000 };
+    uint8_t f[1514];
+    for (int i = 0; i < N; i++) {
+        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
+        for (uint32_t j = 0; j < len; j++)
+            f[j] = (uint8_t)((uint32_t)i + j * 13);
+        pcap_record(&b, 0, 1000 + (uint32_t)i / 100, (uint32_t)i % 100 * 10000, len, len, f, len);
+    }
+    b.n -= 100; /* the last record cut short: damage */
+    const char *path = save("follow.pcap", &b);
+    for (int mode = 0; mode < 2; mode++) {
+        struct rs_capture *c = open1(path, NULL, &err);
+        assert_non_null(c);
+        struct rs_packet first;
+        assert_int_equal(rs_capture_next(c, &first), RS_CAPTURE_PACKET);
+        struct rs_capture *f2 = mode ? rs_capture_follow(c, &err) : rs_capture_reopen(c, &err);
+        assert_non_null(f2);
+        struct frame_log a, fb;
+        log_init(&a, c, N);
+        log_init(&fb, f2, N);
+        /* the frame already taken, then the rest in this thread */
+        a.ts[0] = first.ts;
+        a.num[0] = first.number;
+        a.caplen[0] = first.caplen;
+        uint32_t s0 = 0;
+        for (uint32_t i = 0; i < first.caplen; i++)
+            s0 = s0 * 31 + first.data[i];
+        a.sum[0] = s0;
+        a.n = 1;
+        fb.slow = 1; /* the capture must wait for its follower, not overwrite its blocks */
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, log_frames, &fb), 0);
+        log_frames(&a);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        assert_int_equal(a.n, N - 1);
+        log_same(&a, &fb);
+        assert_int_equal(rs_capture_damage(f2, NULL, 0), 1);
+        assert_string_equal(note(f2, 0), note(c, 0));
+        rs_capture_close(f2); /* the follower first */
+        rs_capture_close(c);
+        log_free(&a);
+        log_free(&fb);
+    }
+    free(b.p);
+
+    /* A follower closed unread does not hold its capture back. */
+    struct rs_capture *c = open1(path, NULL, &err);
+    assert_non_null(c);
+    struct rs_capture *f2 = rs_capture_follow(c, &err);
+    assert_non_null(f2);
+    rs_capture_close(f2);
+    struct rs_packet p;
+    size_t n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    assert_int_equal(n, N - 1);
+    /* Too late for a follower: two frames read. */
+    assert_null(rs_capture_follow(c, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    rs_capture_close(c);
+
+    /* pcapng: reopened (its reader is not shared). */
+    struct buf g = {0};
+    ng_shb(&g, 0);
+    ng_idb(&g, 0, 1, 65535, -1, 0);
+    for (int i = 0; i < 50; i++)
+        ng_epb(&g, 0, 0, (uint64_t)i * 1000, frame_a, sizeof frame_a, sizeof frame_a);
+    c = open1(save("follow.pcapng", &g), NULL, &err);
+    assert_non_null(c);
+    f2 = rs_capture_follow(c, &err);
+    assert_non_null(f2);
+    struct frame_log x, y;
+    log_init(&x, c, 64);
+    log_init(&y, f2, 64);
+    log_frames(&x);
+    log_frames(&y);
+    assert_int_equal(x.n, 50);
+    log_same(&x, &y);
+    log_free(&x);
+    log_free(&y);
+    rs_capture_close(f2);
+    rs_capture_close(c);
+    free(g.p);
+
+    /* A stream cannot be read twice. */
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    c = rs_capture_open_stream(fp, "s", NULL, &err);
+    assert_non_null(c);
+    assert_null(rs_capture_reopen(c, &err));
+    assert_int_equal(err.code, RS_ERR_USAGE);
+    assert_null(rs_capture_follow(c, &err));
+    rs_capture_close(c);
 }
 
 static void
@@ -1695,6 +1876,7 @@ main(void)
         cmocka_unit_test(test_engine_feed),
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
+        cmocka_unit_test(test_reopen_and_follow),
         cmocka_unit_test(test_open_stream_fmemopen),
         cmocka_unit_test(test_stop_and_names),
         cmocka_unit_test(test_live_loopback),

@@ -647,6 +647,100 @@ test_prefetch_hint_bounds(void **state)
     rs_engine_free(e);
 }
 
+/*
+ * The end-of-capture flush handed over while it is made: 6,000 sessions
+ * still open at the last frame (several output buffers and flush steps in
+ * every engine, start times shared by up to four sessions across shards).
+ * Whatever the number of threads, fed frame by frame (the workers' copies)
+ * or read by each thread from the file (rs_parallel_feed), the records are
+ * one engine's, in one order, and that order is the flush's: start time
+ * first.
+ */
+static void
+test_flush_streamed(void **state)
+{
+    (void)state;
+    struct cap c = {0};
+    uint8_t buf[RS_CRAFT_MAX_FRAME];
+    static const uint8_t data[64] = {7};
+    rs_time_ns t0 = INT64_C(1767225600) * RS_NS_PER_SEC;
+    for (int i = 0; i < 6000; i++) {
+        struct rs_craft_udp u;
+        memset(&u, 0, sizeof u);
+        char cli[32], srv[32];
+        snprintf(cli, sizeof cli, "10.%d.%d.%d", i % 3, i / 250 % 250, i % 250 + 1);
+        snprintf(srv, sizeof srv, "198.51.100.%d", i % 50 + 1);
+        struct rs_craft_flow fl;
+        assert_int_equal(rs_craft_flow_init(&fl, cli, 1, srv, 5000, t0), 0);
+        u.ip = fl.ip;
+        u.sport = (uint16_t)(20000 + i % 1000);
+        u.dport = 5000;
+        u.payload = data;
+        u.payload_len = sizeof data;
+        size_t n = rs_craft_udp(&u, buf, sizeof buf);
+        assert_true(n > 0);
+        struct rs_packet p = {t0 + (rs_time_ns)(i / 4) * 1000, (uint32_t)n, (uint32_t)n, 1, 0, buf};
+        add(&c, &p);
+    }
+    char path[] = "/tmp/rstscope-test-flush-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_pcap(&c, path);
+    struct recs one;
+    struct rs_engine_stats s1;
+    run(&c, 0, &one, &s1);
+    assert_int_equal(one.n, 6000);
+    struct rs_record *sorted = malloc(one.n * sizeof *sorted);
+    assert_non_null(sorted);
+    memcpy(sorted, one.r, one.n * sizeof *sorted);
+    qsort(sorted, one.n, sizeof *sorted, cmp_rec);
+    struct recs first = {0};
+    for (unsigned t = 1; t <= 3; t++) {
+        for (int fed = 0; fed < 2; fed++) {
+            struct recs m = {0};
+            if (!fed) {
+                struct rs_engine_stats st;
+                run(&c, t, &m, &st);
+            } else {
+                struct rs_engine_config cfg;
+                config(&cfg);
+                struct rs_error err;
+                const char *paths[1] = {path};
+                struct rs_capture *cap = rs_capture_open(paths, 1, NULL, &err);
+                assert_non_null(cap);
+                struct rs_parallel *p = rs_parallel_new(&cfg, t, on_rec, &m, &err);
+                assert_non_null(p);
+                assert_int_equal(rs_parallel_feed(p, cap, NULL, NULL, NULL), c.n);
+                rs_parallel_finish(p);
+                rs_parallel_free(p);
+                rs_capture_close(cap);
+            }
+            assert_int_equal(m.n, one.n);
+            for (size_t i = 1; i < m.n; i++)
+                assert_true(m.r[i - 1].ts <= m.r[i].ts);
+            if (!first.n) {
+                first.n = m.n;
+                first.r = malloc(m.n * sizeof *m.r);
+                assert_non_null(first.r);
+                memcpy(first.r, m.r, m.n * sizeof *m.r);
+            } else {
+                for (size_t i = 0; i < m.n; i++)
+                    assert_memory_equal(&m.r[i], &first.r[i], sizeof m.r[i]);
+            }
+            qsort(m.r, m.n, sizeof *m.r, cmp_rec);
+            for (size_t i = 0; i < m.n; i++)
+                assert_memory_equal(&m.r[i], &sorted[i], sizeof sorted[i]);
+            free(m.r);
+        }
+    }
+    free(first.r);
+    free(sorted);
+    free(one.r);
+    unlink(path);
+    free_cap(&c);
+}
+
 int
 main(void)
 {
@@ -657,6 +751,7 @@ main(void)
         cmocka_unit_test(test_bad_thread_counts_and_early_free),
         cmocka_unit_test(test_prefetch_hint_bounds),
         cmocka_unit_test(test_formatted_in_workers),
+        cmocka_unit_test(test_flush_streamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
