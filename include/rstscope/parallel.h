@@ -19,9 +19,17 @@
  * delivers, its engine owns fewer buckets than a worker thread (weight
  * 0.45 to 1: 40 of 128 buckets with 2 threads; measured with the records
  * formatted in the workers, rs_parallel_set_format). pkt->data may be
- * reused as soon as rs_parallel_packet returns. rs_parallel_feed is the
- * read loop with the lookahead (engine.h) for the calling thread's own
- * engine; the workers look ahead in their batches.
+ * reused as soon as rs_parallel_packet returns.
+ *
+ * rs_parallel_feed, given a capture of files (rs_capture_follow can follow
+ * it), works otherwise (pull mode): every thread reads the input itself,
+ * keeps the packet clock of every frame and runs only the frames of its
+ * own buckets, all threads with the same weight; a classic pcap file is
+ * read from the file once, by the calling thread, and the others parse the
+ * same blocks (capture.h). No frame is copied and no batch handed over:
+ * only records cross threads. Otherwise (stdin, a live capture) it is the
+ * rs_parallel_packet loop, with the lookahead (engine.h) for the calling
+ * thread's own engine; the workers look ahead in their batches.
  *
  * Time: every worker follows the global packet clock, not only its own
  * packets: when the capture's time crosses a timer-wheel tick, each worker
@@ -68,7 +76,8 @@ struct rs_parallel;
 struct rs_parallel *rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads,
                                     rs_record_fn fn, void *user, struct rs_error *err);
 
-/* Feeds one frame (copied); may deliver records of sessions that ended. */
+/* Feeds one frame (copied); may deliver records of sessions that ended.
+ * Ignored after rs_parallel_feed has taken the pull mode. */
 void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
 
 /*
@@ -77,7 +86,13 @@ void rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt);
  * engine: `first` (NULL if none) is a frame the caller already took from
  * cap with rs_capture_next, then the rest. `tick` (may be NULL) is called
  * after each frame (a progress bar). Does not call rs_parallel_finish.
- * Returns the frames fed.
+ * Returns the frames fed. When nothing has been fed yet, cap has returned
+ * at most `first` and its files can be followed (rs_capture_follow), it
+ * takes the pull mode (above): cap must then stay open until
+ * rs_parallel_finish, which stops the threads' readers, has returned; if
+ * the caller stopped reading early (rs_capture_stop), the threads stop
+ * there too (a thread that had read further, at most 64k frames, keeps
+ * those frames).
  */
 struct rs_capture;
 uint64_t rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap,

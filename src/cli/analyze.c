@@ -49,8 +49,8 @@ static const char analyze_usage[] =
     "  --explain           table: add each session's explanation and hint\n"
     "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"
     "                      full, the oldest session is ended early and counted\n"
-    "  --threads=N         analyse on N threads (default 1), the reading thread\n"
-    "                      one of them; sessions are sharded by address pair,\n"
+    "  --threads=N         analyse on N threads (default 1); sessions are sharded\n"
+    "                      by address pair, every thread reads a file itself,\n"
     "                      records keep one order\n"
     "  -o, --output=FILE   write records to FILE instead of stdout\n" RS_CLI_IPFIX_HELP
     "  --progress          show a progress bar on stderr (default: when stderr is a\n"

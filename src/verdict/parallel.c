@@ -3,7 +3,22 @@
  * symmetric hash of the outermost IP address pair (see parallel.h for the
  * contract).
  *
- * Design:
+ * Design, pull mode (rs_parallel_feed with a capture of files, the CLI's
+ * case since session 6):
+ *  - Every thread reads the input itself (rs_capture_follow: a classic
+ *    pcap's blocks are read once, by the calling thread, and parsed by
+ *    each), counts every frame (k), keeps the global clock and runs the
+ *    frames of its own buckets; all engines have the same weight. Nothing
+ *    crosses threads but records, and, every SYNC_EVERY frames, how far
+ *    each has got (main_k, the records' frontier). A thread that runs
+ *    PULL_LAG frames ahead of the calling thread waits (its records would
+ *    pile up there); the calling thread waits for one that falls as far
+ *    behind.
+ *  - The hot fields of the calling thread and what the threads read at
+ *    every frame are on separate lines (a shared line cost both threads a
+ *    miss per frame).
+ * Design, push mode (rs_parallel_packet, and rs_parallel_feed on stdin or
+ * a live capture):
  *  - Worker 0 is the calling thread's own engine: rs_parallel_packet
  *    advances it and feeds it the frames of its buckets directly (no copy,
  *    no queue). Workers 1..n-1 are threads. The shard is a bucket (64
@@ -36,9 +51,10 @@
  *    produce, prefetching the packed bytes a few records ahead; every
  *    SYNC_EVERY frames it pushes all batches out so that no worker's
  *    progress lags.
- *  - Output buffers are recycled; past 1 MiB (the final flush: tens of
- *    thousands of records) they grow in huge-page mappings, since a first
- *    touch of a 4 KiB page costs microseconds on a virtual machine.
+ *  - Output buffers are one huge page each, never grown, and recycled;
+ *    the end-of-capture flush (tens of thousands of records) is handed
+ *    over in steps while the engines make it (worker_flush, struct
+ *    frontier), so the reader merges and writes it as it comes.
  */
 #include <pthread.h>
 #include <stdatomic.h>
