@@ -142,6 +142,20 @@ struct rs_capture *rs_capture_open_live(const char *iface, const struct rs_captu
 int rs_capture_next(struct rs_capture *c, struct rs_packet *pkt);
 
 /*
+ * Up to `max` next frames at once into pkts[0..n), as n calls of
+ * rs_capture_next would give them, for read loops that look ahead
+ * (rs_engine_feed). Without `may_read`, only frames already whole in
+ * memory (a classic pcap file read in blocks, the only input): 0 when
+ * there are none, and the frames of earlier calls stay valid. With
+ * `may_read`, when there are none it reads on, as rs_capture_next does
+ * (1 frame, or 0 at the end or on a live capture's timeout), which ends
+ * the validity of every frame returned before. Frames' data is valid until
+ * the next rs_capture_next, or rs_capture_next_batch with may_read.
+ */
+size_t rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max,
+                             int may_read);
+
+/*
  * Lookahead for prefetching (rs_engine_prefetch), not for analysis: the
  * frame `ahead` (1 or 2) positions after the last one returned, when it can
  * be seen without reading (a single classic pcap file on the fast path,

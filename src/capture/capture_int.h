@@ -103,6 +103,10 @@ int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */
 int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
 
+/* rs_mm_next_whole up to `max` times: the records whole in the block
+ * window, parsed in one loop; never reads. Returns how many (number not set). */
+size_t rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max);
+
 /* rs_mm_next's common case alone: 1 with *pkt filled when the next record
  * is well-formed and whole in the block window, else 0 with nothing done
  * (rs_mm_next then handles it: a refill, the end, damage). */

@@ -495,9 +495,9 @@ rs_mm_follow(struct rs_mm *f, struct rs_mm *p)
     return 0;
 }
 
-/* The next record and its timestamp from header h (whole in the window). */
+/* The frame of the record whose header is h (whole in the window). */
 static inline void
-take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct rs_packet *pkt)
+record_frame(const struct rs_mm *m, const uint8_t *h, uint32_t caplen, struct rs_packet *pkt)
 {
     int sw = m->swapped;
     uint32_t usec = rd32(h, sw), ufrac = rd32(h + 4, sw);
@@ -510,6 +510,13 @@ take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct r
     pkt->len = rd32(h + 12, sw);
     pkt->linktype = m->linktype;
     pkt->data = h + 16;
+}
+
+/* The next record and its timestamp from header h (whole in the window). */
+static inline void
+take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct rs_packet *pkt)
+{
+    record_frame(m, h, caplen, pkt);
     m->lo += 16 + (size_t)skip;
     if (m->la_depth)
         m->la_depth--; /* the lookahead frame is one closer */
@@ -531,6 +538,30 @@ rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt)
         }
     }
     return 0;
+}
+
+size_t
+rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
+{
+    if (m->map)
+        return 0;
+    const uint8_t *w = m->win;
+    size_t lo = m->lo, hi = m->hi, n = 0;
+    const int sw = m->swapped;
+    const uint32_t snap = m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
+    while (n < max && hi - lo >= 16) {
+        const uint8_t *h = w + lo;
+        uint32_t caplen = rd32(h + 8, sw);
+        if (caplen > snap || caplen > hi - lo - 16)
+            break; /* for rs_mm_next: a refill, the end, damage */
+        record_frame(m, h, caplen, &pkts[n++]);
+        lo += 16 + (size_t)caplen;
+        __builtin_prefetch(w + lo);
+        __builtin_prefetch(w + lo + 64);
+    }
+    m->lo = lo;
+    m->la_depth = 0; /* the lookahead cursor starts again */
+    return n;
 }
 
 int

@@ -375,6 +375,43 @@ sift_down(struct rs_capture *c, size_t i)
     }
 }
 
+size_t
+rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, int may_read)
+{
+    if (max == 0 || c->stop)
+        return 0;
+    /* One classic pcap on the fast path: the records whole in its block,
+     * as rs_capture_next_offline's fast path takes them one by one (the
+     * filter, if any, applied to each). */
+    if (!c->live && c->nheap == 1 && c->have_last) {
+        struct rs_input *in = &c->in[c->heap[0]];
+        if (in->mapped) {
+            size_t n = 0;
+            while (n < max) {
+                size_t got = rs_mm_next_batch(&in->mm, pkts + n, max - n);
+                if (got == 0)
+                    break;
+                size_t kept = n;
+                for (size_t i = n; i < n + got; i++) {
+                    pkts[i].number = ++in->records;
+                    if (!c->filter || rs_capture_filter_pass(c, &pkts[i]))
+                        pkts[kept++] = pkts[i];
+                }
+                n = kept;
+                if (!c->filter)
+                    break;
+            }
+            in->packets += n;
+            c->returned += n;
+            if (n)
+                return n;
+        }
+    }
+    if (!may_read)
+        return 0;
+    return rs_capture_next(c, pkts) == RS_CAPTURE_PACKET;
+}
+
 int
 rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
 {

@@ -676,9 +676,12 @@ rs_engine_lookahead(struct rs_engine *e, struct rs_capture *cap)
 }
 
 static void
-feed_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
+feed_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct rs_packet *far,
+           unsigned far_own)
 {
-    rs_engine_lookahead(self, cap);
+    (void)own;
+    (void)far_own;
+    rs_engine_lookahead_frame(self, far);
     rs_engine_packet(self, pkt);
 }
 
@@ -686,7 +689,7 @@ uint64_t
 rs_engine_feed(struct rs_engine *e, struct rs_capture *cap, const struct rs_packet *first,
                void (*tick)(void *ctx), void *ctx)
 {
-    return rs_feed_loop(cap, first, feed_frame, e, tick, ctx);
+    return rs_feed_loop(cap, first, NULL, feed_frame, e, tick, ctx);
 }
 
 /*

@@ -4,6 +4,8 @@
 #ifndef RS_VERDICT_ENGINE_INT_H
 #define RS_VERDICT_ENGINE_INT_H
 
+#include <string.h>
+
 #include <rstscope/capture.h>
 #include <rstscope/engine.h>
 
@@ -26,29 +28,66 @@ int rs_engine_finish_step(struct rs_engine *e, size_t max);
 
 /*
  * The read loop of rs_engine_feed and rs_parallel_feed: `first` (or the
- * capture's next frame when NULL) and every frame after it, each handed to
- * `frame` with the capture (for its lookahead), then `tick` if not NULL.
- * Returns the frames fed. Always inlined, so that each caller's `frame` is
- * a direct call (left to itself, LTO made one copy calling through the
+ * capture's next frame when NULL) and every frame after it, each handed
+ * to `frame` with the frame RS_ENGINE_LOOKAHEAD positions ahead (`far`,
+ * NULL when not in memory yet), then `tick` if not NULL. Frames come in
+ * batches (rs_capture_next_batch): the lookahead is an index into them,
+ * and `owner` (may be NULL: 0), which says which shard a frame is for, runs
+ * once per frame as it arrives and is handed over with it (own, far_own).
+ * Returns the frames fed. Always inlined, so that each caller's callbacks
+ * are direct calls (left to itself, LTO made one copy calling through the
  * pointer).
  */
+#define RS_FEED_BATCH 64
+
 __attribute__((always_inline)) static inline uint64_t
 rs_feed_loop(struct rs_capture *cap, const struct rs_packet *first,
-             void (*frame)(void *self, struct rs_capture *cap, const struct rs_packet *pkt),
+             unsigned (*owner)(void *self, const struct rs_packet *pkt),
+             void (*frame)(void *self, const struct rs_packet *pkt, unsigned own,
+                           const struct rs_packet *far, unsigned far_own),
              void *self, void (*tick)(void *ctx), void *ctx)
 {
+    enum { LA = RS_ENGINE_LOOKAHEAD, CAP = RS_ENGINE_LOOKAHEAD + RS_FEED_BATCH };
+    struct rs_packet f[CAP];
+    unsigned own[CAP];
+    size_t have = 0, at = 0;
+    int starved = 0; /* nothing more whole in memory: drain, then read */
     uint64_t n = 0;
-    struct rs_packet pkt;
-    if (first)
-        pkt = *first;
-    else if (rs_capture_next(cap, &pkt) != RS_CAPTURE_PACKET)
-        return 0;
-    do {
-        frame(self, cap, &pkt);
+    if (first) {
+        f[0] = *first;
+        own[0] = owner ? owner(self, &f[0]) : 0;
+        have = 1;
+    }
+    for (;;) {
+        if (at == have) {
+            /* Empty: read on (what earlier batches returned may go). */
+            at = 0;
+            have = rs_capture_next_batch(cap, f, CAP, 1);
+            if (have == 0)
+                break;
+            for (size_t i = 0; i < have; i++)
+                own[i] = owner ? owner(self, &f[i]) : 0;
+            starved = 0;
+        } else if (have - at <= LA && !starved) {
+            /* The lookahead is about to run out: more from memory, behind
+             * the frames still to come (theirs stay valid). */
+            memmove(f, f + at, (have - at) * sizeof *f);
+            memmove(own, own + at, (have - at) * sizeof *own);
+            have -= at;
+            at = 0;
+            size_t got = rs_capture_next_batch(cap, f + have, CAP - have, 0);
+            for (size_t i = have; i < have + got; i++)
+                own[i] = owner ? owner(self, &f[i]) : 0;
+            have += got;
+            starved = got == 0;
+        }
+        size_t a = at + LA;
+        frame(self, &f[at], own[at], a < have ? &f[a] : NULL, a < have ? own[a] : 0);
         if (tick)
             tick(ctx);
         n++;
-    } while (rs_capture_next(cap, &pkt) == RS_CAPTURE_PACKET);
+        at++;
+    }
     return n;
 }
 

@@ -95,6 +95,14 @@ struct entry {
     size_t off;
 };
 
+/* The global packet clock every worker follows: frames so far (k), the
+ * latest time, and the timer-wheel tick of that time. */
+struct pclock {
+    uint64_t k;
+    rs_time_ns gnow;
+    int64_t last_tick;
+};
+
 /* Cache-line aligned (as are the two sides of struct worker): the reader
  * writes one batch's counts at every entry while the worker reads another
  * one's; sharing a line made both stall on every entry. */
@@ -208,12 +216,7 @@ struct worker {
     uint64_t cur_k;
     uint32_t phase;
     rs_time_ns flush_ts; /* phase 2: start time of the last record */
-    /* pull mode: the owners the lookahead found, by frame (pull_frame) */
-    struct shard_memo {
-        const uint8_t *data;
-        uint32_t caplen, len;
-        unsigned owner;
-    } memo[SHARD_MEMO];
+    struct pclock pclk;  /* pull mode: this thread's own copy of the global clock */
     uint64_t seq;
     int oom;
     /* reader-side */
@@ -225,14 +228,6 @@ struct worker {
 };
 
 #define BUCKETS_PER 64u /* shard buckets per worker */
-
-/* The global packet clock every worker follows: frames so far (k), the
- * latest time, and the timer-wheel tick of that time. */
-struct pclock {
-    uint64_t k;
-    rs_time_ns gnow;
-    int64_t last_tick;
-};
 
 /* Counts frame k in: 1 if the clock crossed a timer-wheel tick, which
  * every worker must see (its sessions may time out there). */
@@ -1015,17 +1010,26 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
     }
 }
 
-void
-rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
+/* The worker whose buckets a frame's shard falls in. */
+static inline unsigned
+frame_owner(const struct rs_parallel *p, const struct rs_packet *pkt)
 {
-    if (p->finished || p->pull) /* pull mode: the threads read the input themselves */
-        return;
-    int ticked = clock_frame(&p->clk, pkt->ts);
     /* A frame bigger than a batch (never from libpcap: caplen <= 262144). */
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
         cut.caplen = (uint32_t)BATCH_DATA;
-    struct worker *own = &p->w[p->owner[shard_hash(&cut) % p->nbucket]];
+    return p->owner[shard_hash(&cut) % p->nbucket];
+}
+
+/* rs_parallel_packet for a frame whose owner is known. */
+static void
+push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
+{
+    int ticked = clock_frame(&p->clk, pkt->ts);
+    struct rs_packet cut = *pkt;
+    if (cut.caplen > BATCH_DATA)
+        cut.caplen = (uint32_t)BATCH_DATA;
+    struct worker *own = &p->w[owner];
     struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
     /* The calling thread's own engine first, so that its progress is k
@@ -1050,70 +1054,80 @@ rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
         flush_all(p);
 }
 
-/* One frame of rs_parallel_feed: the lookahead for the calling thread's own
- * engine (the frame RS_ENGINE_LOOKAHEAD ahead, if it shards to it), then
- * the frame. */
-static void
-feed_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
+void
+rs_parallel_packet(struct rs_parallel *p, const struct rs_packet *pkt)
 {
-    struct rs_parallel *p = self;
-    struct rs_packet nx;
-    int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
-    if (far && p->n > 1) {
-        if (nx.caplen > BATCH_DATA)
-            nx.caplen = (uint32_t)BATCH_DATA;
-        far = p->owner[shard_hash(&nx) % p->nbucket] == 0;
-    }
-    rs_engine_lookahead_frame(p->w[0].eng, far ? &nx : NULL);
-    rs_parallel_packet(p, pkt);
+    if (p->finished || p->pull) /* pull mode: the threads read the input themselves */
+        return;
+    push_packet(p, pkt, frame_owner(p, pkt));
+}
+
+/* rs_feed_loop's owner of a frame; self is the worker reading. */
+static unsigned
+feed_owner(void *self, const struct rs_packet *pkt)
+{
+    const struct worker *w = self;
+    return frame_owner(w->par, pkt);
+}
+
+/* One frame of rs_parallel_feed in push mode: the lookahead for the calling
+ * thread's own engine (the frame RS_ENGINE_LOOKAHEAD ahead, if it shards
+ * to it), then the frame. */
+static void
+feed_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct rs_packet *far,
+           unsigned far_own)
+{
+    struct worker *w0 = self;
+    rs_engine_lookahead_frame(w0->eng, far && far_own == 0 ? far : NULL);
+    if (!w0->par->finished)
+        push_packet(w0->par, pkt, own);
 }
 
 /* ---- pull mode: every thread reads the input itself ---- */
 
+static void pull_sync(struct rs_parallel *p);
+static void pull_wait(struct rs_parallel *p, uint64_t k);
+
 /*
- * One frame of the input in pull mode, in worker w's thread. Every thread
- * reads every frame, so each keeps the global clock itself (the same k and
- * ticks as the push mode's entries give): the lookahead for w's own engine,
- * then the frame if it shards to w, else only the clock.
+ * One frame of the input in pull mode, in worker w's thread (self). Every
+ * thread reads every frame, so each keeps the global clock itself (the
+ * same k and ticks as the push mode's entries give): the lookahead for w's
+ * own engine, then the frame if it shards to w, else only the clock; every
+ * SYNC_EVERY frames, the records so far handed over. A thread stops where
+ * the calling thread stopped (end_k).
  */
-static inline void
-pull_frame(struct rs_parallel *p, struct worker *w, struct pclock *clk, struct rs_capture *cap,
-           const struct rs_packet *pkt)
+static void
+pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct rs_packet *far,
+           unsigned far_own)
 {
-    _Static_assert(RS_ENGINE_LOOKAHEAD < SHARD_MEMO, "the memo spans the lookahead");
-    /* The frame RS_ENGINE_LOOKAHEAD ahead: its owner, remembered for when
-     * it comes (by where its bytes are: with a filter, the frame that
-     * comes then may be another), and its lookups if it is w's. */
-    struct rs_packet nx;
-    int far = rs_capture_lookahead(cap, RS_ENGINE_LOOKAHEAD, &nx);
-    if (far) {
-        if (nx.caplen > BATCH_DATA)
-            nx.caplen = (uint32_t)BATCH_DATA;
-        struct shard_memo *m = &w->memo[(clk->k + 1 + RS_ENGINE_LOOKAHEAD) % SHARD_MEMO];
-        m->data = nx.data;
-        m->caplen = nx.caplen;
-        m->len = nx.len;
-        m->owner = p->owner[shard_hash(&nx) % p->nbucket];
-        far = m->owner == w->index;
+    struct worker *w = self;
+    struct rs_parallel *p = w->par;
+    struct pclock *clk = w->local ? &p->clk : &w->pclk;
+    if (!w->local && clk->k >= atomic_load_explicit(&p->end_k, memory_order_relaxed)) {
+        rs_capture_stop(w->cap); /* the frames already taken are skipped */
+        return;
     }
-    rs_engine_lookahead_frame(w->eng, far ? &nx : NULL);
+    rs_engine_lookahead_frame(w->eng, far && far_own == w->index ? far : NULL);
     int ticked = clock_frame(clk, pkt->ts);
-    struct rs_packet cut = *pkt; /* as rs_parallel_packet cuts it */
-    if (cut.caplen > BATCH_DATA)
-        cut.caplen = (uint32_t)BATCH_DATA;
-    const struct shard_memo *m = &w->memo[clk->k % SHARD_MEMO];
-    unsigned own = m->data == cut.data && m->caplen == cut.caplen && m->len == cut.len
-                       ? m->owner
-                       : p->owner[shard_hash(&cut) % p->nbucket];
-    int mine = own == w->index;
-    if (mine || ticked) {
+    if (own == w->index || ticked) {
         w->cur_k = clk->k;
         w->phase = 0;
         rs_engine_advance(w->eng, clk->gnow);
-        if (mine) {
+        if (own == w->index) {
+            struct rs_packet cut = *pkt; /* as rs_parallel_packet cuts it */
+            if (cut.caplen > BATCH_DATA)
+                cut.caplen = (uint32_t)BATCH_DATA;
             w->phase = 1;
             rs_engine_packet(w->eng, &cut);
         }
+    }
+    if (w->local) {
+        p->local = frontier_after(clk->k);
+        if (clk->k % SYNC_EVERY == 0)
+            pull_sync(p);
+    } else if (clk->k % SYNC_EVERY == 0) {
+        publish(w, frontier_after(clk->k), 0);
+        pull_wait(p, clk->k);
     }
 }
 
@@ -1149,18 +1163,9 @@ pull_publish_k(struct rs_parallel *p, uint64_t k)
 static void
 worker_pull(struct worker *w)
 {
-    struct rs_parallel *p = w->par;
-    struct pclock clk = {0, 0, INT64_MIN};
-    struct rs_packet pkt;
-    while (clk.k < atomic_load_explicit(&p->end_k, memory_order_relaxed) &&
-           rs_capture_next(w->cap, &pkt) == RS_CAPTURE_PACKET) {
-        pull_frame(p, w, &clk, w->cap, &pkt);
-        if (clk.k % SYNC_EVERY == 0) {
-            publish(w, frontier_after(clk.k), 0);
-            pull_wait(p, clk.k);
-        }
-    }
-    worker_flush(w, clk.k + 1, clk.gnow);
+    w->pclk = (struct pclock){0, 0, INT64_MIN};
+    rs_feed_loop(w->cap, NULL, feed_owner, pull_frame, w, NULL, NULL);
+    worker_flush(w, w->pclk.k + 1, w->pclk.gnow);
 }
 
 /* Every SYNC_EVERY frames of the calling thread in pull mode: deliver what
@@ -1178,16 +1183,6 @@ pull_sync(struct rs_parallel *p)
             deliver(p, 0);
         }
     }
-}
-
-static void
-pull_main_frame(void *self, struct rs_capture *cap, const struct rs_packet *pkt)
-{
-    struct rs_parallel *p = self;
-    pull_frame(p, &p->w[0], &p->clk, cap, pkt);
-    p->local = frontier_after(p->clk.k);
-    if (p->clk.k % SYNC_EVERY == 0)
-        pull_sync(p);
 }
 
 /*
@@ -1254,8 +1249,8 @@ rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_
                  void (*tick)(void *ctx), void *ctx)
 {
     if (pull_start(p, cap, first))
-        return rs_feed_loop(cap, first, pull_main_frame, p, tick, ctx);
-    return rs_feed_loop(cap, first, feed_frame, p, tick, ctx);
+        return rs_feed_loop(cap, first, feed_owner, pull_frame, &p->w[0], tick, ctx);
+    return rs_feed_loop(cap, first, feed_owner, feed_frame, &p->w[0], tick, ctx);
 }
 
 void

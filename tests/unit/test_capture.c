@@ -628,6 +628,106 @@ test_reopen_and_follow(void **state)
     rs_capture_close(c);
 }
 
+/*
+ * rs_capture_next_batch gives the frames rs_capture_next gives, in order,
+ * with the same numbers, times and bytes: over a file of many blocks
+ * (records cut by a block's end come through the reading path), with a
+ * filter that drops every other frame, and up to damage. Frames of a batch
+ * taken without may_read stay valid while later batches are taken; a
+ * batch without may_read never reads (0 at a block's end).
+ */
+static void
+test_next_batch(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    enum { N = 6000 };
+    uint8_t f[1514];
+    memcpy(f, frame_a, sizeof frame_a);
+    for (int i = 0; i < N; i++) {
+        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
+        for (uint32_t j = sizeof frame_a; j < len; j++)
+            f[j] = (uint8_t)((uint32_t)i + j);
+        f[12] = i % 2 ? 0x08 : 0x86; /* every other frame IPv4 (0x0800) */
+        f[13] = i % 2 ? 0x00 : 0xdd;
+        pcap_record(&b, 0, 1000 + (uint32_t)i, (uint32_t)i, len, len, f, len);
+    }
+    b.n -= 7; /* damage at the end */
+    const char *path = save("batch.pcap", &b);
+    size_t blocks = b.n / (512 << 10); /* the reader's blocks, whole */
+    free(b.p);
+    for (int filtered = 0; filtered < 2; filtered++) {
+        struct rs_capture_opts o = {0};
+        o.filter = filtered ? "ip" : NULL;
+        struct rs_capture *c = open1(path, &o, &err);
+        assert_non_null(c);
+        struct frame_log one;
+        log_init(&one, c, N);
+        log_frames(&one);
+        rs_capture_close(c);
+
+        c = open1(path, &o, &err);
+        assert_non_null(c);
+        struct rs_packet pk[40 + 64];
+        size_t got = 0, batches = 0, refused = 0;
+        size_t have = 0;
+        for (;;) {
+            /* Keep up to 40 frames from earlier batches and check them
+             * once more after the next batch without may_read. */
+            if (have >= 40) {
+                for (size_t i = 0; i < have; i++) {
+                    size_t at = got - have + i;
+                    uint32_t s = 0;
+                    for (uint32_t j = 0; j < pk[i].caplen; j++)
+                        s = s * 31 + pk[i].data[j];
+                    assert_int_equal(s, one.sum[at]);
+                }
+                have = 0;
+            }
+            size_t n = rs_capture_next_batch(c, pk + have, 64, 0);
+            if (n == 0) {
+                refused++;
+                /* Check what is held, then read on (the held frames may go). */
+                for (size_t i = 0; i < have; i++) {
+                    uint32_t s = 0;
+                    for (uint32_t j = 0; j < pk[i].caplen; j++)
+                        s = s * 31 + pk[i].data[j];
+                    assert_int_equal(s, one.sum[got - have + i]);
+                }
+                have = 0;
+                n = rs_capture_next_batch(c, pk, 64, 1);
+                if (n == 0)
+                    break;
+                assert_int_equal(n, 1);
+            } else {
+                batches++;
+            }
+            for (size_t i = have; i < have + n; i++) {
+                size_t at = got + i - have;
+                assert_true(at < one.n);
+                assert_int_equal(pk[i].ts, one.ts[at]);
+                assert_int_equal(pk[i].number, one.num[at]);
+                assert_int_equal(pk[i].caplen, one.caplen[at]);
+            }
+            got += n;
+            have += n;
+        }
+        assert_int_equal(got, one.n);
+        assert_int_equal(got, filtered ? N / 2 - 1 : N - 1); /* the last frame, IPv4, is cut */
+        assert_true(batches > 10);                           /* most frames came in batches */
+        assert_true(refused >= blocks);                      /* at least once per block */
+        assert_true(blocks >= 8);
+        assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+        struct rs_capture_stats st;
+        assert_int_equal(rs_capture_stats(c, &st, &err), 0);
+        assert_int_equal(st.returned, got);
+        rs_capture_close(c);
+        log_free(&one);
+    }
+}
+
 static void
 test_truncated_mid_record(void **state)
 {
@@ -1877,6 +1977,7 @@ main(void)
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_reopen_and_follow),
+        cmocka_unit_test(test_next_batch),
         cmocka_unit_test(test_open_stream_fmemopen),
         cmocka_unit_test(test_stop_and_names),
         cmocka_unit_test(test_live_loopback),
