@@ -17,6 +17,12 @@
  *  - The hot fields of the calling thread and what the threads read at
  *    every frame are on separate lines (a shared line cost both threads a
  *    miss per frame).
+ *  - Every PACE_EVERY frames the calling thread says where it is (main_k);
+ *    a thread more than PACK_BEHIND frames behind it (which the shared
+ *    blocks allow only when that thread is the slower one) packs its
+ *    records instead of formatting them, and the calling thread formats
+ *    them as it writes: the one part of the work that can move to
+ *    whichever thread is ahead.
  * Design, push mode (rs_parallel_packet, and rs_parallel_feed on stdin or
  * a live capture):
  *  - Worker 0 is the calling thread's own engine: rs_parallel_packet
@@ -72,6 +78,7 @@
 #include "flow/flow.h"
 #include "util/hugemem.h"
 #include "verdict/engine_int.h"
+#include "verdict/parallel_int.h"
 
 #define BATCH_PKTS 512u
 #define BATCH_DATA ((size_t)256 << 10)
@@ -81,8 +88,10 @@
 #define READER_WEIGHT 0.45
 #define PULL_WEIGHT 1.0 /* pull mode: every thread reads and shards alike */
 #define DELIVER_AHEAD 4
-#define SHARD_MEMO 16u   /* > RS_ENGINE_LOOKAHEAD */
-#define FLUSH_STEP 1024u /* sessions ended between two hand-overs of the final flush */
+#define SHARD_MEMO 16u    /* > RS_ENGINE_LOOKAHEAD */
+#define FLUSH_STEP 1024u  /* sessions ended between two hand-overs of the final flush */
+#define PACE_EVERY 1024u  /* pull mode: how often the threads compare where they are */
+#define PACK_BEHIND 3072u /* ... and how far behind a thread leaves its formatting */
 #define PULL_LAG ((uint64_t)8 * SYNC_EVERY) /* how far a pull-mode thread may run ahead */
 
 enum { E_PKT, E_TICK };
@@ -171,6 +180,7 @@ struct outrec {
     struct rs_addr client, server;
     uint16_t client_port, server_port;
     uint8_t proto;
+    uint8_t packed;      /* packed although records are formatted: the reader formats it */
     uint32_t off, len;   /* the packed (or formatted) record in the buffer's arena */
     const uint8_t *blob; /* set by the reader once the buffer is published */
     struct outbuf *buf;  /* the buffer holding it */
@@ -217,6 +227,7 @@ struct worker {
     uint32_t phase;
     rs_time_ns flush_ts; /* phase 2: start time of the last record */
     struct pclock pclk;  /* pull mode: this thread's own copy of the global clock */
+    int pack;            /* pull mode: behind the calling thread, leave formatting to it */
     uint64_t seq;
     int oom;
     /* reader-side */
@@ -256,7 +267,8 @@ struct rs_parallel {
     rs_parallel_format_fn fmt; /* rs_parallel_set_format: records as bytes */
     rs_parallel_bytes_fn bytes_fn;
     void *fmt_user;
-    int pull; /* pull mode (rs_parallel_feed with a capture that can be read twice) */
+    int pull;        /* pull mode (rs_parallel_feed with a capture that can be read twice) */
+    int pack_always; /* rs_parallel_pack_always */
     /* Each on a line of its own: the threads read end_k at every frame, and
      * sharing a line with what the calling thread writes at every frame (its
      * clock) cost both a cache miss per frame. */
@@ -272,6 +284,7 @@ struct rs_parallel {
     struct frontier local;        /* where the calling thread's own engine stands */
     struct frontier delivered_to; /* deliver() had nothing more to do below this */
     int finished;
+    char *scratch;        /* RS_PARALLEL_FORMAT_MAX: records the calling thread formats */
     struct outrec **pend; /* records taken from the workers, not yet delivered */
     uint64_t *pend_k;     /* their k, dense: deliver() scans these, not the records */
     size_t npend, cappend;
@@ -495,7 +508,8 @@ on_worker_record(const struct rs_record *rec, void *user)
         return;
     }
     struct rs_parallel *p = w->par;
-    size_t room = p->fmt ? RS_PARALLEL_FORMAT_MAX : PACK_MAX;
+    int format = p->fmt && !w->pack;
+    size_t room = format ? RS_PARALLEL_FORMAT_MAX : PACK_MAX;
     if (o->n == o->cap || room > o->bcap - o->used) {
         /* Full: hand it over (every record before this one is in it or
          * earlier) and go on in the next. */
@@ -516,7 +530,7 @@ on_worker_record(const struct rs_record *rec, void *user)
     if (w->phase == 2)
         w->flush_ts = rec->ts;
     size_t len;
-    if (p->fmt) {
+    if (format) {
         /* Formatted here, in the thread that ran the session. */
         len = p->fmt(rec, w->index, (char *)o->bytes + o->used, room, p->fmt_user);
         if (len == 0 || len > room)
@@ -536,6 +550,7 @@ on_worker_record(const struct rs_record *rec, void *user)
     x->client_port = rec->client_port;
     x->server_port = rec->server_port;
     x->proto = rec->proto;
+    x->packed = p->fmt && !format;
     x->off = (uint32_t)o->used;
     x->blob = NULL;
     x->buf = o;
@@ -928,7 +943,15 @@ deliver(struct rs_parallel *p, int all)
             for (uint32_t o = 0; o < a->len; o += 64)
                 __builtin_prefetch(a->blob + o);
         }
-        if (p->bytes_fn) {
+        if (p->bytes_fn && r->packed) {
+            /* Left by a thread that was behind: formatted here, with the
+             * calling thread's own state (worker 0's). */
+            struct rs_record rec;
+            unpack_record(r->blob, &rec);
+            size_t len = p->fmt(&rec, 0, p->scratch, RS_PARALLEL_FORMAT_MAX, p->fmt_user);
+            if (len && len <= RS_PARALLEL_FORMAT_MAX)
+                p->bytes_fn(p->scratch, len, p->fmt_user);
+        } else if (p->bytes_fn) {
             p->bytes_fn((const char *)r->blob, r->len, p->fmt_user);
         } else if (p->fn) {
             struct rs_record rec;
@@ -1121,11 +1144,22 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
             rs_engine_packet(w->eng, &cut);
         }
     }
+    if (clk->k % PACE_EVERY != 0)
+        return;
     if (w->local) {
         p->local = frontier_after(clk->k);
         if (clk->k % SYNC_EVERY == 0)
             pull_sync(p);
-    } else if (clk->k % SYNC_EVERY == 0) {
+        else
+            atomic_store_explicit(&p->main_k, clk->k, memory_order_relaxed);
+        return;
+    }
+    /* Far behind the calling thread (which the shared blocks allow only
+     * when this thread is the slower one), its records go packed and the
+     * calling thread formats them: the one part of the work that can move. */
+    uint64_t mk = atomic_load_explicit(&p->main_k, memory_order_relaxed);
+    w->pack = p->fmt && (p->pack_always || (mk != UINT64_MAX && mk > clk->k + PACK_BEHIND));
+    if (clk->k % SYNC_EVERY == 0) {
         publish(w, frontier_after(clk->k), 0);
         pull_wait(p, clk->k);
     }
@@ -1164,6 +1198,7 @@ static void
 worker_pull(struct worker *w)
 {
     w->pclk = (struct pclock){0, 0, INT64_MIN};
+    w->pack = w->par->fmt && w->par->pack_always;
     rs_feed_loop(w->cap, NULL, feed_owner, pull_frame, w, NULL, NULL);
     worker_flush(w, w->pclk.k + 1, w->pclk.gnow);
 }
@@ -1331,10 +1366,19 @@ rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt, rs_para
 {
     if (!p || !fmt || !out || p->clk.k != 0 || p->finished)
         return RS_ERR_USAGE;
+    p->scratch = malloc(RS_PARALLEL_FORMAT_MAX);
+    if (!p->scratch)
+        return RS_ERR_NOMEM;
     p->fmt = fmt;
     p->bytes_fn = out;
     p->fmt_user = user;
     return 0;
+}
+
+void
+rs_parallel_pack_always(struct rs_parallel *p)
+{
+    p->pack_always = 1;
 }
 
 void
@@ -1383,6 +1427,7 @@ rs_parallel_free(struct rs_parallel *p)
     pthread_mutex_destroy(&p->lag_mu);
     pthread_cond_destroy(&p->lag_cv);
     free(p->w);
+    free(p->scratch);
     free(p->pend);
     free(p->pend_k);
     free(p);

@@ -28,6 +28,8 @@
 #include <rstscope/output.h>
 #include <rstscope/parallel.h>
 
+#include "verdict/parallel_int.h"
+
 /* ---- a capture in memory ---- */
 
 struct frame {
@@ -741,6 +743,76 @@ test_flush_streamed(void **state)
     free_cap(&c);
 }
 
+/*
+ * Pull mode with the records formatted in the threads: the bytes are those
+ * of the records formatted one by one in the calling thread, whether each
+ * thread formats its own or leaves them all packed for the calling thread
+ * (what a thread far behind does), with 2-4 threads.
+ */
+static void
+test_formatted_pulled(void **state)
+{
+    (void)state;
+    short_timers = 1;
+    struct cap c = {0};
+    build(&c);
+    char path[] = "/tmp/rstscope-test-fmtpull-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_pcap(&c, path);
+    const char *paths[1] = {path};
+    for (unsigned t = 2; t <= 4; t++) {
+        struct rs_engine_config cfg;
+        config(&cfg);
+        struct rs_error err;
+        struct fmt_run ref = {0};
+        ref.direct = rs_writer_open_mem(RS_FMT_JSONL, NULL, &err);
+        assert_non_null(ref.direct);
+        struct rs_capture *cap = rs_capture_open(paths, 1, NULL, &err);
+        assert_non_null(cap);
+        struct rs_parallel *p = rs_parallel_new(&cfg, t, rec_then_fmt, &ref, &err);
+        assert_non_null(p);
+        assert_int_equal(rs_parallel_feed(p, cap, NULL, NULL, NULL), c.n);
+        rs_parallel_finish(p);
+        rs_parallel_free(p);
+        rs_capture_close(cap);
+        assert_true(ref.len > 250 * 300);
+        for (int packed = 0; packed < 2; packed++) {
+            struct fmt_run a = {0};
+            pthread_mutex_init(&a.mu, NULL);
+            for (unsigned i = 0; i < t; i++) {
+                a.mw[i] = rs_writer_open_mem(RS_FMT_JSONL, NULL, &err);
+                assert_non_null(a.mw[i]);
+            }
+            cap = rs_capture_open(paths, 1, NULL, &err);
+            assert_non_null(cap);
+            p = rs_parallel_new(&cfg, t, NULL, NULL, &err);
+            assert_non_null(p);
+            assert_int_equal(rs_parallel_set_format(p, fmt_cb, bytes_cb, &a), 0);
+            if (packed)
+                rs_parallel_pack_always(p);
+            assert_int_equal(rs_parallel_feed(p, cap, NULL, NULL, NULL), c.n);
+            rs_parallel_finish(p);
+            rs_parallel_free(p);
+            rs_capture_close(cap);
+            assert_int_equal(a.len, ref.len);
+            assert_memory_equal(a.buf, ref.buf, a.len);
+            /* Packed: only the calling thread formatted (worker 0's state). */
+            assert_int_equal(a.used_mask, packed ? 1u : (1u << t) - 1);
+            for (unsigned i = 0; i < t; i++)
+                rs_writer_close(a.mw[i], 0, NULL);
+            pthread_mutex_destroy(&a.mu);
+            free(a.buf);
+        }
+        rs_writer_close(ref.direct, 0, NULL);
+        free(ref.buf);
+    }
+    unlink(path);
+    free_cap(&c);
+    short_timers = 0;
+}
+
 int
 main(void)
 {
@@ -752,6 +824,7 @@ main(void)
         cmocka_unit_test(test_prefetch_hint_bounds),
         cmocka_unit_test(test_formatted_in_workers),
         cmocka_unit_test(test_flush_streamed),
+        cmocka_unit_test(test_formatted_pulled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
