@@ -78,10 +78,10 @@ struct rs_mm {
     uint32_t snaplen; /* as libpcap adjusts it */
     uint32_t linktype;
     /* blocks shared with other threads' readers (rs_mm_follow) */
-    uint64_t gen;              /* blocks this reader has filled or taken */
-    struct rs_mm_ring *ring;   /* NULL: the block is this reader's own */
-    unsigned follower;         /* index among the ring's followers, when one */
-    int follows;               /* takes its blocks from the ring, reads nothing */
+    uint64_t gen;            /* blocks this reader has filled or taken */
+    struct rs_mm_ring *ring; /* NULL: the block is this reader's own */
+    unsigned follower;       /* index among the ring's followers, when one */
+    int follows;             /* takes its blocks from the ring, reads nothing */
     /* lookahead cursor (rs_mm_lookahead): the frame at file offset la_abs
      * is la_depth frames ahead (1 = the next one rs_mm_next returns) */
     uint64_t la_abs;
@@ -189,7 +189,7 @@ struct rs_capture {
     int started;
     int have_last;
     size_t last;
-    char *filter; /* NULL: none */
+    char *filter;                /* NULL: none */
     struct rs_capture_opts opts; /* as opened (filter: the copy above), for rs_capture_reopen */
     int by_path;                 /* every input was opened by its path (rs_capture_open) */
     uint64_t returned;           /* frames rs_capture_next returned */
