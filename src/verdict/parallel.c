@@ -205,7 +205,7 @@ struct ring {
     size_t head, n;
 };
 
-struct worker {
+struct worker { /* NOLINT(clang-analyzer-optin.performance.Padding): lines apart on purpose */
     struct rs_parallel *par;
     unsigned index;
     int local; /* worker 0: its engine runs in the calling thread */
@@ -255,7 +255,7 @@ clock_frame(struct pclock *c, rs_time_ns ts)
     return ticked;
 }
 
-struct rs_parallel {
+struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines apart on purpose */
     /* Read by every thread, written only before the threads start. */
     unsigned n;
     struct rs_engine_config cfg;
@@ -568,7 +568,7 @@ worker_engine(struct rs_parallel *p, unsigned i, struct rs_error *err)
     unsigned nb = 0;
     for (unsigned b = 0; b < p->nbucket; b++)
         nb += p->owner[b] == i;
-    c.max_sessions = (max * nb + p->nbucket - 1) / p->nbucket;
+    c.max_sessions = p->nbucket ? (max * nb + p->nbucket - 1) / p->nbucket : max;
     if (c.max_sessions == 0)
         c.max_sessions = 1;
     /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
@@ -806,7 +806,7 @@ shard_init(struct rs_parallel *p, double wr)
     for (unsigned j = 0; j < BUCKETS_PER; j++) {
         if (j * r % BUCKETS_PER < r)
             continue;
-        p->owner[j * n] = (uint8_t)next;
+        p->owner[(size_t)j * n] = (uint8_t)next;
         next = next + 1 < n ? next + 1 : 1;
     }
 }
@@ -1067,10 +1067,11 @@ push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
         }
     }
     p->local = frontier_after(p->clk.k);
-    if (ticked)
+    if (ticked) {
         for (unsigned i = 1; i < p->n; i++)
             if (&p->w[i] != own)
                 add_entry(p, &p->w[i], E_TICK, NULL);
+    }
     if (own != w0)
         add_entry(p, own, E_PKT, &cut);
     if (p->clk.k % SYNC_EVERY == 0)
