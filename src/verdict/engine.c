@@ -115,11 +115,12 @@ rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err)
         for (i = 0; i < sizeof names / sizeof names[0]; i++)
             if (strlen(names[i].name) == nlen && strncmp(names[i].name, p, nlen) == 0)
                 break;
-        if (i == sizeof names / sizeof names[0])
+        if (i == sizeof names / sizeof names[0]) {
             return rs_error_set(err, RS_ERR_USAGE,
                                 "--timeouts: unknown timer '%.*s' (known: tcp, tcp-init, "
                                 "tcp-handshake, tcp-half-closed, tcp-time-wait, udp, icmp, other)",
                                 (int)nlen, p);
+        }
         char buf[64];
         size_t vlen = (size_t)(end - eq - 1);
         if (vlen == 0 || vlen >= sizeof buf)
@@ -129,10 +130,11 @@ rs_timeouts_parse(struct rs_timeouts *t, const char *spec, struct rs_error *err)
         buf[vlen] = '\0';
         char *ep;
         double v = strtod(buf, &ep);
-        if (*ep || !(v >= 0) || v > 1e9)
+        if (*ep || !(v >= 0) || v > 1e9) {
             return rs_error_set(err, RS_ERR_USAGE,
                                 "--timeouts: '%s' is not a number of seconds for '%.*s'", buf,
                                 (int)nlen, p);
+        }
         *(rs_time_ns *)((char *)t + names[i].off) = SEC(v);
         p = *end ? end + 1 : end;
     }
