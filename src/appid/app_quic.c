@@ -112,10 +112,10 @@ gquic_public(const struct rs_appid_in *in, struct rs_appid_out *out)
 
 /* ---- the client Initial's ClientHello (RFC 9001 §4-5) ---- */
 
-#define QUIC_PKT_MAX 2048     /* one Initial copied for decryption (§14.1: 1200+) */
-#define QUIC_CRYPTO_MAX 4096  /* ClientHello bytes kept, by CRYPTO offset */
-#define QUIC_COALESCED_MAX 4  /* packets looked at in one datagram (§12.2) */
-#define QUIC_FRAMES_MAX 256   /* non-PADDING frames looked at in one packet */
+#define QUIC_PKT_MAX 2048    /* one Initial copied for decryption (§14.1: 1200+) */
+#define QUIC_CRYPTO_MAX 4096 /* ClientHello bytes kept, by CRYPTO offset */
+#define QUIC_COALESCED_MAX 4 /* packets looked at in one datagram (§12.2) */
+#define QUIC_FRAMES_MAX 256  /* non-PADDING frames looked at in one packet */
 #define QUIC_ACK_RANGES_MAX 64
 
 /* CRYPTO stream bytes [0, QUIC_CRYPTO_MAX) and which of them were seen. */
@@ -178,17 +178,17 @@ initial_frames(const uint8_t *p, size_t n, struct crypto_buf *cb)
         if (type == 0x01) { /* PING */
             continue;
         } else if (type == 0x02 || type == 0x03) { /* ACK (§19.3) */
-            varint(&c);                   /* largest acknowledged */
-            varint(&c);                   /* ACK delay */
-            uint64_t ranges = varint(&c); /* ACK range count */
-            varint(&c);                   /* first ACK range */
+            varint(&c);                            /* largest acknowledged */
+            varint(&c);                            /* ACK delay */
+            uint64_t ranges = varint(&c);          /* ACK range count */
+            varint(&c);                            /* first ACK range */
             if (ranges > QUIC_ACK_RANGES_MAX)
                 return;
             for (uint64_t r = 0; r < 2 * ranges; r++)
                 varint(&c);
             if (type == 0x03)
                 for (int e = 0; e < 3; e++)
-                    varint(&c); /* ECN counts */
+                    varint(&c);    /* ECN counts */
         } else if (type == 0x06) { /* CRYPTO (§19.6) */
             uint64_t off = varint(&c), len = varint(&c);
             if (c.err || len > rs_cur_left(&c))
@@ -332,6 +332,7 @@ initial_hello(const uint8_t *d, size_t n, uint32_t version, struct rs_appid_out 
 {
     struct crypto_buf cb;
     memset(cb.have, 0, sizeof cb.have);
+    cb.data[0] = 0;               /* read only when crypto_prefix says it was written */
     if (version == 0x51303530u) { /* Q050 */
         open_initials(d, n, version, &cb, out);
         return 1;

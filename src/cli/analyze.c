@@ -129,7 +129,7 @@ format_in_workers(struct run *run, struct rs_parallel *par, size_t threads, int 
 {
     if (format == RS_FMT_TABLE || run->ipfix->target)
         return -1;
-    run->mw = calloc(threads, sizeof *run->mw);
+    run->mw = calloc(threads, sizeof(struct rs_writer *));
     if (!run->mw)
         return -1;
     for (run->nmw = 0; run->nmw < threads; run->nmw++) {

@@ -280,8 +280,8 @@ rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
 }
 
 /* The per-packet lines of flow.h's layout, as rs_flow_prefetch_flow loads them. */
-_Static_assert(offsetof(struct rs_flow, tcp) == 4 * RS_LINE, "flow header is four lines");
-_Static_assert(offsetof(struct rs_tcp_end, hist_last_syn) <= 2 * RS_LINE,
+_Static_assert(offsetof(struct rs_flow, tcp) == 4 * (size_t)RS_LINE, "flow header is four lines");
+_Static_assert(offsetof(struct rs_tcp_end, hist_last_syn) <= 2 * (size_t)RS_LINE,
                "a TCP end's per-packet fields fit two lines");
 _Static_assert(offsetof(struct rs_diag, s) == RS_LINE, "diagnosis header is one line");
 _Static_assert(sizeof(struct rs_diag_side) == RS_LINE, "a diagnosis side is one line");

@@ -111,7 +111,7 @@ format_v6(const uint8_t *b, char *buf)
     unsigned w[8];
     int best = -1, best_len = 0, cur = -1, cur_len = 0;
     for (int i = 0; i < 8; i++) {
-        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        w[i] = (unsigned)b[2 * (size_t)i] << 8 | b[2 * (size_t)i + 1];
         if (w[i] == 0) {
             if (cur < 0)
                 cur = i, cur_len = 0;

@@ -172,8 +172,9 @@ test_hmac_hkdf(void **state)
     rs_hkdf_extract(salt, sizeof salt, ikm, sizeof ikm, prk);
     assert_hex(prk, 32, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
     assert_int_equal(rs_hkdf_expand(prk, info, sizeof info, okm, sizeof okm), 0);
-    assert_hex(okm, 42,
-               "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    assert_hex(
+        okm, 42,
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
     assert_int_equal(rs_hkdf_expand_label(prk, "x", okm, 256), -1);
 }
 
@@ -274,9 +275,9 @@ test_dissector_sni(void **state)
     struct rs_appid_info info;
     memset(&info, 0, sizeof info);
     enum rs_app m = RS_APP_NONE;
-    assert_int_equal(rs_appid_dissect(RS_APP_NONE, rfc9001_a2, sizeof rfc9001_a2, 17, 0, ports,
-                                      &info, &m),
-                     RS_APPID_MATCH);
+    assert_int_equal(
+        rs_appid_dissect(RS_APP_NONE, rfc9001_a2, sizeof rfc9001_a2, 17, 0, ports, &info, &m),
+        RS_APPID_MATCH);
     assert_int_equal(m, RS_APP_QUIC);
     assert_string_equal(rs_appid_info_sni(&info), "example.com");
     assert_string_equal(info.alpn, "alpn"); /* the RFC sample offers "alpn" */
@@ -363,14 +364,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256),
-        cmocka_unit_test(test_hmac_hkdf),
-        cmocka_unit_test(test_aes128),
-        cmocka_unit_test(test_gcm_ctr),
-        cmocka_unit_test(test_rfc9001_keys),
-        cmocka_unit_test(test_rfc9001_client_initial),
-        cmocka_unit_test(test_dissector_sni),
-        cmocka_unit_test(test_split_hello_scan),
+        cmocka_unit_test(test_sha256),           cmocka_unit_test(test_hmac_hkdf),
+        cmocka_unit_test(test_aes128),           cmocka_unit_test(test_gcm_ctr),
+        cmocka_unit_test(test_rfc9001_keys),     cmocka_unit_test(test_rfc9001_client_initial),
+        cmocka_unit_test(test_dissector_sni),    cmocka_unit_test(test_split_hello_scan),
         cmocka_unit_test(test_truncation_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
