@@ -394,12 +394,16 @@ rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, 
                 size_t kept = n;
                 for (size_t i = n; i < n + got; i++) {
                     pkts[i].number = ++in->records;
-                    if (!c->filter || rs_capture_filter_pass(c, &pkts[i]))
+                    if (!c->filter)
+                        continue;
+                    if (rs_capture_filter_pass(c, &pkts[i]))
                         pkts[kept++] = pkts[i];
                 }
-                n = kept;
-                if (!c->filter)
+                if (!c->filter) {
+                    n += got;
                     break;
+                }
+                n = kept; /* more after the ones the filter dropped */
             }
             in->packets += n;
             c->returned += n;

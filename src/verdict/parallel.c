@@ -9,8 +9,8 @@
  *    pcap's blocks are read once, by the calling thread, and parsed by
  *    each), counts every frame (k), keeps the global clock and runs the
  *    frames of its own buckets; all engines have the same weight. Nothing
- *    crosses threads but records, and, every SYNC_EVERY frames, how far
- *    each has got (main_k, the records' frontier). A thread that runs
+ *    crosses threads but records with their frontier (every SYNC_EVERY
+ *    frames) and the calling thread's k (main_k, every PACE_EVERY). A thread that runs
  *    PULL_LAG frames ahead of the calling thread waits (its records would
  *    pile up there); the calling thread waits for one that falls as far
  *    behind.
@@ -88,7 +88,6 @@
 #define READER_WEIGHT 0.45
 #define PULL_WEIGHT 1.0 /* pull mode: every thread reads and shards alike */
 #define DELIVER_AHEAD 4
-#define SHARD_MEMO 16u    /* > RS_ENGINE_LOOKAHEAD */
 #define FLUSH_STEP 1024u  /* sessions ended between two hand-overs of the final flush */
 #define PACE_EVERY 1024u  /* pull mode: how often the threads compare where they are */
 #define PACK_BEHIND 3072u /* ... and how far behind a thread leaves its formatting */
@@ -274,8 +273,7 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
      * clock) cost both a cache miss per frame. */
     _Alignas(
         64) _Atomic uint64_t end_k; /* the threads stop reading here (UINT64_MAX: at their end) */
-    _Alignas(
-        64) _Atomic uint64_t main_k; /* the calling thread's k, published every SYNC_EVERY frames */
+    _Alignas(64) _Atomic uint64_t main_k; /* the calling thread's k, every PACE_EVERY frames */
     _Atomic int lag_waiters;
     pthread_mutex_t lag_mu;
     pthread_cond_t lag_cv;
@@ -1367,8 +1365,7 @@ rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt, rs_para
 {
     if (!p || !fmt || !out || p->clk.k != 0 || p->finished)
         return RS_ERR_USAGE;
-    p->scratch = malloc(RS_PARALLEL_FORMAT_MAX);
-    if (!p->scratch)
+    if (!p->scratch && !(p->scratch = malloc(RS_PARALLEL_FORMAT_MAX)))
         return RS_ERR_NOMEM;
     p->fmt = fmt;
     p->bytes_fn = out;
@@ -1443,13 +1440,13 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
                      RS_PARALLEL_MAX_THREADS);
         return NULL;
     }
+    /* 64-byte aligned: its per-thread parts are on lines of their own. */
     struct rs_parallel *p = aligned_alloc(64, (sizeof *p + 63) & ~(size_t)63);
-    if (p)
-        memset(p, 0, sizeof *p);
     if (!p) {
         rs_error_set(err, RS_ERR_NOMEM, "out of memory");
         return NULL;
     }
+    memset(p, 0, sizeof *p);
     p->w = aligned_alloc(64, nthreads * sizeof *p->w); /* a multiple of 64 */
     if (!p->w) {
         free(p);
