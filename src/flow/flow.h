@@ -52,7 +52,7 @@ enum rs_tcp_state {
  * line of diagnosis header and one line per diagnosis side. Arrays and
  * fields used only on rare events (gaps, retransmissions, RSTs) and when
  * the record is built come after, where no packet loads them.
- * rs_flow_prefetch_flow (table.c) loads exactly these lines.
+ * rs_flow_prefetch_flow (table.c) loads these lines, and the history's first.
  */
 #define RS_LINE 64
 
