@@ -81,7 +81,24 @@ rs_output_secs(char *buf, rs_time_ns ns)
         mag = (uint64_t)ns;
     }
     uint64_t us = mag / 1000 + (mag % 1000 >= 500 ? 1 : 0);
-    n += rs_output_u64(buf + n, us / 1000000);
+    /* The whole seconds of a record's times are mostly those of the record
+     * before (start and end of short sessions, in time order): their digits
+     * are kept per thread, and copied (10 bytes) instead of worked out
+     * again, about 90 instructions a time. */
+    static _Thread_local struct {
+        uint64_t secs;
+        size_t n;
+        char d[RS_NUM_MAX];
+    } memo = {UINT64_MAX, 0, {0}};
+    uint64_t secs = us / 1000000;
+    if (secs != memo.secs) {
+        memo.n = rs_output_u64(memo.d, secs);
+        memo.secs = secs;
+    }
+    memcpy(buf + n, memo.d, 16); /* fixed size: one move; RS_NUM_MAX > 16 */
+    if (memo.n > 16)
+        memcpy(buf + n + 16, memo.d + 16, memo.n - 16);
+    n += memo.n;
     uint32_t frac = (uint32_t)(us % 1000000);
     put_digits(buf + n + 7, frac + 1000000u); /* the leading 1 lands on the '.' */
     buf[n] = '.';

@@ -473,6 +473,27 @@ test_number_text(void **state)
     assert_string_equal(buf, "-9223372036.854776");
     rs_output_secs(buf, INT64_MAX);
     assert_string_equal(buf, "9223372036.854776");
+    /* Times one after another, as records come: the same whole seconds
+     * (positive and negative), a second more, fewer digits, then back;
+     * each against printf. The seconds' digits are remembered between
+     * calls, so a stale memory would show here. */
+    static const rs_time_ns seq[] = {
+        INT64_C(1767225600000707000), INT64_C(1767225600999999000), -INT64_C(1767225600000001000),
+        INT64_C(1767225601000000000), INT64_C(5000), INT64_C(1767225601123456000),
+        INT64_C(17672256010000000),   INT64_C(1767225601000000000), -INT64_C(5000),
+        INT64_C(1767225600999999499), INT64_C(1767225600999999500),
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        rs_time_ns t = seq[i];
+        uint64_t mag = t < 0 ? (uint64_t)(-(t + 1)) + 1 : (uint64_t)t;
+        uint64_t us = (mag + 500) / 1000;
+        char want[RS_NUM_MAX];
+        int wn = snprintf(want, sizeof want, "%s%llu.%06llu", t < 0 ? "-" : "",
+                          (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
+        memset(buf, 'x', sizeof buf);
+        assert_int_equal(rs_output_secs(buf, t), (size_t)wn);
+        assert_string_equal(buf, want);
+    }
     uint64_t r = UINT64_C(0x9e3779b97f4a7c15);
     for (int i = 0; i < 1000000; i++) { /* every magnitude, against printf */
         r ^= r << 13;
