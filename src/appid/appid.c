@@ -386,7 +386,6 @@ rs_appid_stats(const struct rs_appid *a, struct rs_appid_stats *out)
 
 /* ---- the look ---- */
 
-
 /*
  * Shows `in` to the candidates in `*cand` (port-hinted ones first). Returns
  * the index of the first MATCH, or -1. NO answers clear their bit; marks are

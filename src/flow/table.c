@@ -65,7 +65,7 @@ struct rs_flow_table {
     size_t count, cap;            /* live flows, configured maximum */
     struct rs_flow_link *buckets; /* first flow of each chain */
     uint32_t bucket_mask;
-    uint64_t seed, seed2; /* seed2: a second word drawn from seed (rs_flow_hash) */
+    uint64_t seed, seed2;  /* seed2: a second word drawn from seed (rs_flow_hash) */
     uint32_t chead, ctail; /* creation order */
     uint32_t wheel[RS_WHEEL_SLOTS];
     int64_t cur_tick;   /* last tick processed, INT64_MIN before the first */

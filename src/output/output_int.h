@@ -90,7 +90,9 @@ size_t rs_output_secs(char *buf, rs_time_ns ns);
 
 /* Length of the NUL-terminated string in a fixed record array, never reading
  * past the array even if a producer forgot the terminator. */
-#define RS_STRLEN(arr) strnlen((arr), sizeof(arr))
+/* Most of a record's strings are empty (no RST, no SNI, no rule): those
+ * are told by their first byte, without a call. */
+#define RS_STRLEN(arr) ((arr)[0] ? strnlen((arr), sizeof(arr)) : 0)
 
 /* ---- escaping ----------------------------------------------------------- */
 

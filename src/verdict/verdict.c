@@ -23,15 +23,22 @@ rs_verdict_uid(uint64_t seed, uint64_t id, char out[20])
     uint64_t y = (x ^ (x >> 31)) * UINT64_C(0xbf58476d1ce4e5b9);
     y ^= y >> 29;
     out[0] = 'C';
-    int n = 1;
+    /* Nine base-62 digits of the first word, least significant first, then
+     * eight of the second; two digits per 64-bit division (62^2 = 3844). */
+    uint64_t v = x * UINT64_C(0x94d049bb133111eb) + id;
+    char *o = out + 1;
     for (int i = 0; i < 2; i++) {
-        uint64_t v = i ? y : x * UINT64_C(0x94d049bb133111eb) + id;
-        for (int k = 0; k < 9 && n < 18; k++) {
-            out[n++] = b62[v % 62];
-            v /= 62;
+        for (int k = 0; k < 4; k++) {
+            unsigned p = (unsigned)(v % 3844);
+            v /= 3844;
+            *o++ = b62[p % 62];
+            *o++ = b62[p / 62];
         }
+        if (i == 0)
+            *o++ = b62[v % 62];
+        v = y;
     }
-    out[n] = '\0';
+    *o = '\0';
 }
 
 static const char *

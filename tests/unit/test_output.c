@@ -478,10 +478,17 @@ test_number_text(void **state)
      * each against printf. The seconds' digits are remembered between
      * calls, so a stale memory would show here. */
     static const rs_time_ns seq[] = {
-        INT64_C(1767225600000707000), INT64_C(1767225600999999000), -INT64_C(1767225600000001000),
-        INT64_C(1767225601000000000), INT64_C(5000), INT64_C(1767225601123456000),
-        INT64_C(17672256010000000),   INT64_C(1767225601000000000), -INT64_C(5000),
-        INT64_C(1767225600999999499), INT64_C(1767225600999999500),
+        INT64_C(1767225600000707000),
+        INT64_C(1767225600999999000),
+        -INT64_C(1767225600000001000),
+        INT64_C(1767225601000000000),
+        INT64_C(5000),
+        INT64_C(1767225601123456000),
+        INT64_C(17672256010000000),
+        INT64_C(1767225601000000000),
+        -INT64_C(5000),
+        INT64_C(1767225600999999499),
+        INT64_C(1767225600999999500),
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         rs_time_ns t = seq[i];

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "unit/session_harness.h"
+#include "verdict/verdict.h"
 
 static void
 t_init_cfg(struct t *t, uint16_t cport, uint16_t sport, int verify)
@@ -362,10 +363,56 @@ test_udp_dns_timer(void **state)
     assert_string_equal(t.rec[1].history, "D");
 }
 
+/* The uid as it was first written (one base-62 digit per division): the
+ * faster form must give the same text for the same seed and session. */
+static void
+uid_reference(uint64_t seed, uint64_t id, char out[20])
+{
+    static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint64_t x = id * UINT64_C(0x9e3779b97f4a7c15) ^ seed;
+    uint64_t y = (x ^ (x >> 31)) * UINT64_C(0xbf58476d1ce4e5b9);
+    y ^= y >> 29;
+    out[0] = 'C';
+    int n = 1;
+    for (int i = 0; i < 2; i++) {
+        uint64_t v = i ? y : x * UINT64_C(0x94d049bb133111eb) + id;
+        for (int k = 0; k < 9 && n < 18; k++) {
+            out[n++] = b62[v % 62];
+            v /= 62;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* Zeek-style uids: 'C' and 17 base-62 digits, the same as the reference
+ * for every seed and session number tried, distinct for distinct sessions. */
+static void
+test_uid_text(void **state)
+{
+    (void)state;
+    uint64_t seed = UINT64_C(0x243f6a8885a308d3);
+    char got[20], want[20], prev[20] = "";
+    for (uint64_t i = 0; i < 200000; i++) {
+        uint64_t id = i < 100000 ? i : i * UINT64_C(0x9e3779b97f4a7c15); /* small and huge */
+        if (i % 1000 == 0)
+            seed = seed * UINT64_C(6364136223846793005) + 1442695040888963407u;
+        memset(got, 'x', sizeof got);
+        rs_verdict_uid(seed, id, got);
+        uid_reference(seed, id, want);
+        assert_string_equal(got, want);
+        assert_int_equal(strlen(got), 18);
+        assert_int_equal(
+            strspn(got + 1, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), 17);
+        assert_string_not_equal(got, prev);
+        memcpy(prev, got, sizeof prev);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uid_text),
         cmocka_unit_test(test_sf),
         cmocka_unit_test(test_s0_and_attempt_timer),
         cmocka_unit_test(test_rej),
