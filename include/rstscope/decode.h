@@ -179,6 +179,17 @@ void rs_decoder_free(struct rs_decoder *d);
 enum rs_decode_status rs_decode(struct rs_decoder *d, const struct rs_packet *pkt,
                                 struct rs_decoded *out);
 
+/*
+ * The common frame alone, the way rs_decode decodes it: Ethernet with at
+ * most one 802.1Q tag, IPv4 without options, not a fragment, TCP or UDP
+ * that is not a tunnel, checksums not verified. Fills *l and *vlan and
+ * returns 1; returns 0 having decided nothing for any other frame (then
+ * rs_decode). Changes nothing in the decoder, so it may run on a frame
+ * ahead of the one being decoded (the engine's lookahead does).
+ */
+int rs_decode_fast(const struct rs_decoder *d, const struct rs_packet *pkt, struct rs_layer *l,
+                   uint16_t *vlan);
+
 /* Per-status counters since creation (index by enum rs_decode_status). */
 const uint64_t *rs_decoder_counters(const struct rs_decoder *d);
 

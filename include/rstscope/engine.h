@@ -94,11 +94,13 @@ void rs_engine_prefetch(struct rs_engine *e, const struct rs_packet *pkt, unsign
 /*
  * The lookahead for a loop that reads `cap` and feeds every frame to this
  * engine: call it right before each rs_engine_packet. It looks
- * RS_ENGINE_LOOKAHEAD frames ahead (rs_capture_lookahead), hashes that
- * frame's session and starts loading its bucket, and starts loading the
- * session of the frame half as far ahead, hashed earlier; a DRAM miss costs
- * hundreds of ns, so the misses of several frames overlap. A hint only:
- * without it, or when the capture cannot look ahead, results are the same.
+ * RS_ENGINE_LOOKAHEAD frames ahead (rs_capture_lookahead), decodes that
+ * frame when it is the common one (rs_decode_fast; rs_engine_packet then
+ * uses that decode instead of decoding the frame again), hashes its
+ * session and starts loading its bucket, and starts loading the session of
+ * the frame half as far ahead, hashed earlier; a DRAM miss costs hundreds
+ * of ns, so the misses of several frames overlap. A hint only: without it,
+ * or when the capture cannot look ahead, results are the same.
  */
 #define RS_ENGINE_LOOKAHEAD 8
 struct rs_capture;

@@ -46,17 +46,30 @@ struct rs_engine {
     uint64_t next_id;
     uint64_t cur_pkt_no;
     struct rs_engine_stats st;
-    /* rs_engine_lookahead: hashes of the frames ahead, by frame count */
+    /* rs_engine_lookahead: the frames ahead, by frame count, in a ring of
+     * twice the distance so that the frame being fed keeps its slot while
+     * the one RS_ENGINE_LOOKAHEAD ahead takes another. */
     uint64_t la_n;
     struct la_tuple {
         struct rs_addr src, dst;
         uint16_t sport, dport;
         uint8_t proto, valid;
+        uint8_t decoded; /* `layer` is the frame decoded (rs_decode_fast) */
         uint32_t hash;
-    } la[RS_ENGINE_LOOKAHEAD];
-    struct la_tuple la_cur; /* the frame being fed: its outermost tuple and hash */
-    struct rs_decoded d;    /* scratch, reused for every frame */
+        uint16_t vlan;
+        /* which frame it is: the decode is used only for this very one */
+        const uint8_t *data;
+        uint64_t number;
+        rs_time_ns ts;
+        uint32_t caplen;
+        struct rs_layer layer;
+    } la[2 * RS_ENGINE_LOOKAHEAD];
+    const struct la_tuple *la_cur; /* the frame being fed, NULL without lookahead */
+    struct rs_decoded d;           /* scratch, reused for every frame */
 };
+
+#define LA_RING (2 * RS_ENGINE_LOOKAHEAD)
+_Static_assert((LA_RING & (LA_RING - 1)) == 0, "the lookahead ring is a power of two");
 
 #define SEC(x) ((rs_time_ns)((x)*1e9))
 
@@ -417,8 +430,8 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         return 0;
 
     /* The lookahead hashed this frame's outermost TCP/UDP tuple already. */
-    const struct la_tuple *c = &e->la_cur;
-    uint32_t h = c->valid && c->proto == proto && c->sport == sport && c->dport == dport &&
+    const struct la_tuple *c = e->la_cur;
+    uint32_t h = c && c->valid && c->proto == proto && c->sport == sport && c->dport == dport &&
                          memcmp(&c->src, &l->src, sizeof c->src) == 0 &&
                          memcmp(&c->dst, &l->dst, sizeof c->dst) == 0
                      ? c->hash
@@ -653,18 +666,34 @@ rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *nx)
 {
     const unsigned far = RS_ENGINE_LOOKAHEAD, near = RS_ENGINE_LOOKAHEAD / 2;
     uint64_t n = ++e->la_n; /* the frame about to be fed */
-    /* The far frame: hash it, load its bucket; its slot was frame n's, whose
-     * tuple and hash rs_engine_packet reuses for its outermost session. */
-    unsigned fs = (unsigned)((n + far) % RS_ENGINE_LOOKAHEAD);
-    struct la_tuple *x = &e->la[fs];
-    e->la_cur = *x;
-    x->valid = nx && peek_tuple(nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
+    e->la_cur = &e->la[n % LA_RING];
+    /* The far frame: decode it when it is the common frame (the decode the
+     * engine then uses instead of decoding it again), hash its outermost
+     * tuple, load its bucket. */
+    struct la_tuple *x = &e->la[(n + far) % LA_RING];
+    x->valid = x->decoded = 0;
+    if (nx) {
+        if (rs_decode_fast(e->dec, nx, &x->layer, &x->vlan)) {
+            x->decoded = x->valid = 1;
+            x->data = nx->data;
+            x->number = nx->number;
+            x->ts = nx->ts;
+            x->caplen = nx->caplen;
+            x->src = x->layer.src;
+            x->dst = x->layer.dst;
+            x->sport = x->layer.sport;
+            x->dport = x->layer.dport;
+            x->proto = x->layer.proto;
+        } else {
+            x->valid = (uint8_t)peek_tuple(nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
+        }
+    }
     if (x->valid) {
         x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
         rs_flow_prefetch_bucket(e->ft, x->hash);
     }
     /* The near frame: its bucket should be in by now; load its session. */
-    const struct la_tuple *y = &e->la[(n + near) % RS_ENGINE_LOOKAHEAD];
+    const struct la_tuple *y = &e->la[(n + near) % LA_RING];
     if (y->valid)
         rs_flow_prefetch_flow(e->ft, y->hash);
 }
@@ -732,12 +761,30 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
     e->st.last_ts = e->now;
     rs_flow_advance(e->ft, e->now, on_due, e);
 
-    enum rs_decode_status st = rs_decode(e->dec, pkt, &e->d);
-    if (st == RS_DEC_BAD_IP_CHECKSUM && e->d.n_layers == 0)
-        return;
+    /* The lookahead decoded this frame already when it is the common one.
+     * Only if it is this very frame: its bytes where they were, its number,
+     * time and length (a frame cut on the way, or copied, or a lookahead
+     * left over from a capture stopped early, is decoded here). */
+    const struct la_tuple *c = e->la_cur;
+    const struct rs_layer *layers = e->d.layer;
+    unsigned n_layers;
+    if (c && c->decoded && c->data == pkt->data && c->number == pkt->number && c->ts == pkt->ts &&
+        c->caplen == pkt->caplen) {
+        layers = &c->layer; /* used where it is: no copy */
+        n_layers = 1;
+        e->d.vlan = c->vlan;
+        e->d.inner_vlan = 0;
+    } else {
+        enum rs_decode_status st = rs_decode(e->dec, pkt, &e->d);
+        n_layers = e->d.n_layers;
+        if (st == RS_DEC_BAD_IP_CHECKSUM && n_layers == 0) {
+            e->la_cur = NULL;
+            return;
+        }
+    }
     uint64_t parent = 0;
-    for (unsigned i = 0; i < e->d.n_layers; i++) {
-        const struct rs_layer *l = &e->d.layer[i];
+    for (unsigned i = 0; i < n_layers; i++) {
+        const struct rs_layer *l = &layers[i];
         if (l->csum & RS_CSUM_IP_BAD)
             break; /* Zeek drops a packet whose IP header checksum is wrong */
         /* A fragment still held, or a layer whose transport header is cut,
@@ -751,6 +798,7 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
             continue;
         parent = process_layer(e, pkt, l, parent);
     }
+    e->la_cur = NULL; /* a hint for this frame only */
 }
 
 /* Ends up to `max` open sessions, oldest first; 1 if some remain. */

@@ -13,8 +13,13 @@
  * rs_engine_lookahead for an engine that is fed only some of a capture's
  * frames: call it once per frame of the capture (fed to this engine or
  * not), before that frame; `far` is the frame RS_ENGINE_LOOKAHEAD positions
- * ahead if this engine will be fed it, else NULL. Loads that frame's hash
- * bucket now and its session half as far ahead. A hint only.
+ * ahead if this engine will be fed it, else NULL. Decodes that frame if it
+ * is the common one (rs_decode_fast), loads its hash bucket now and its
+ * session half as far ahead. A hint only: the decode is used only for the
+ * very frame it was made from (same bytes at the same address, number,
+ * time and length), so the bytes of `far` must not change in place until
+ * it is fed (they do not in rs_feed_loop, which holds its frames) or be
+ * fed as another frame with the same number, time and length.
  */
 void rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *far);
 

@@ -28,6 +28,7 @@
 #include <rstscope/output.h>
 #include <rstscope/parallel.h>
 
+#include "verdict/engine_int.h"
 #include "verdict/parallel_int.h"
 
 /* ---- a capture in memory ---- */
@@ -601,6 +602,72 @@ test_bad_thread_counts_and_early_free(void **state)
 
 /* rs_engine_prefetch reads headers only within caplen: every prefix of
  * frames of each link type it knows, and random bytes (run under ASan). */
+/*
+ * The lookahead is a hint: whatever frame it is shown as the one
+ * RS_ENGINE_LOOKAHEAD ahead (the right one, which it decodes for the
+ * engine to use; the one before or after it; a copy of the right one
+ * elsewhere in memory; a frame cut shorter; none), the records are those of
+ * the engine fed without it. A decode used for a frame it was not made
+ * from would show here.
+ */
+static void
+test_lookahead_hint_only(void **state)
+{
+    (void)state;
+    struct cap c = {0};
+    build(&c);
+    struct rs_engine_config cfg;
+    config(&cfg);
+    struct rs_error err;
+    struct recs plain = {0};
+    struct rs_engine *e = rs_engine_new(&cfg, on_rec, &plain, &err);
+    assert_non_null(e);
+    for (size_t i = 0; i < c.n; i++)
+        rs_engine_packet(e, &c.f[i].p);
+    rs_engine_finish(e);
+    rs_engine_free(e);
+    assert_true(plain.n > 250);
+    for (int mode = 0; mode < 6; mode++) {
+        struct recs hinted = {0};
+        e = rs_engine_new(&cfg, on_rec, &hinted, &err);
+        assert_non_null(e);
+        size_t used = 0;
+        for (size_t i = 0; i < c.n; i++) {
+            size_t a = i + RS_ENGINE_LOOKAHEAD;
+            struct rs_packet far;
+            const struct rs_packet *hint = NULL;
+            uint8_t copy[2048];
+            if (mode == 1 && a - 1 < c.n)
+                hint = &c.f[a - 1].p; /* one frame early */
+            else if (mode == 2 && a + 1 < c.n)
+                hint = &c.f[a + 1].p; /* one frame late */
+            else if (a < c.n && mode != 5) {
+                far = c.f[a].p;
+                hint = &far;
+                if (mode == 3 && far.caplen <= sizeof copy) {
+                    memcpy(copy, far.data, far.caplen); /* the same bytes elsewhere */
+                    far.data = copy;
+                } else if (mode == 4 && far.caplen > 54) {
+                    far.caplen = 54; /* cut to its headers */
+                    far.len = 54;
+                }
+            }
+            used += hint != NULL;
+            rs_engine_lookahead_frame(e, hint);
+            rs_engine_packet(e, &c.f[i].p);
+        }
+        rs_engine_finish(e);
+        rs_engine_free(e);
+        assert_true(mode == 5 || used > c.n / 2);
+        assert_int_equal(hinted.n, plain.n);
+        for (size_t i = 0; i < plain.n; i++)
+            assert_memory_equal(&hinted.r[i], &plain.r[i], sizeof plain.r[i]);
+        free(hinted.r);
+    }
+    free(plain.r);
+    free_cap(&c);
+}
+
 static void
 test_prefetch_hint_bounds(void **state)
 {
@@ -821,6 +888,7 @@ main(void)
         cmocka_unit_test(test_timeouts_in_every_shard),
         cmocka_unit_test(test_feed_matches_packet_loop),
         cmocka_unit_test(test_bad_thread_counts_and_early_free),
+        cmocka_unit_test(test_lookahead_hint_only),
         cmocka_unit_test(test_prefetch_hint_bounds),
         cmocka_unit_test(test_formatted_in_workers),
         cmocka_unit_test(test_flush_streamed),
