@@ -121,6 +121,26 @@ if command -v taskset >/dev/null && [ "$micro_only" = 0 ]; then
             PIN=$c
         fi
     done
+    # What two CPUs give two jobs that share nothing: one single-thread
+    # analysis per CPU, both at once. The wall of the pair against one run
+    # alone on the fastest CPU bounds what --threads 2 can gain here (a
+    # vCPU may be a share of a core, and two busy ones share the memory).
+    set -- $cpus
+    if [ $# -ge 2 ]; then
+        echo
+        echo "== two independent one-thread runs at once (cpu $1 and cpu $2), $DATA/bench-1m.pcap =="
+        pw=""
+        for r in $(seq "$RUNS"); do
+            s=$(date +%s.%N)
+            taskset -c "$1" "$BUILD/rstscope" analyze --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap" &
+            taskset -c "$2" "$BUILD/rstscope" analyze --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"
+            wait
+            pw="$pw $(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN {printf "%.3f", e - s}')"
+        done
+        pmed=$(echo $pw | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        echo "pair wall s:$pw (median $pmed); one run alone on the fastest CPU: $best CPU s"
+        awk -v p="$pmed" -v b="$best" 'BEGIN {printf "the machine ceiling for two threads: %.2fx (2 x %.2f / %.2f)\n", 2 * b / p, b, p}'
+    fi
     if [ "$pin" = 1 ] && [ -n "$PIN" ]; then
         echo "single-thread runs of every tool pinned to cpu $PIN; --threads 2 runs on all"
     else
