@@ -51,7 +51,7 @@ struct rs_engine {
      * the one RS_ENGINE_LOOKAHEAD ahead takes another. */
     uint64_t la_n;
     struct la_tuple {
-        struct rs_addr src, dst;
+        struct rs_addr src, dst; /* the tuple, when not decoded (peek_tuple) */
         uint16_t sport, dport;
         uint8_t proto, valid;
         uint8_t decoded; /* `layer` is the frame decoded (rs_decode_fast) */
@@ -431,11 +431,14 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
 
     /* The lookahead hashed this frame's outermost TCP/UDP tuple already. */
     const struct la_tuple *c = e->la_cur;
-    uint32_t h = c && c->valid && c->proto == proto && c->sport == sport && c->dport == dport &&
-                         memcmp(&c->src, &l->src, sizeof c->src) == 0 &&
-                         memcmp(&c->dst, &l->dst, sizeof c->dst) == 0
-                     ? c->hash
-                     : rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
+    uint32_t h;
+    if (c && c->decoded ? l == &c->layer /* the lookahead's own decode (its outermost layer) */
+                        : c && c->valid && c->proto == proto && c->sport == sport &&
+                              c->dport == dport && memcmp(&c->src, &l->src, sizeof c->src) == 0 &&
+                              memcmp(&c->dst, &l->dst, sizeof c->dst) == 0)
+        h = c->hash;
+    else
+        h = rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
     int side = RS_ORIG;
     uint32_t idx = rs_flow_find(e->ft, h, &l->src, sport, &l->dst, dport, proto, &side);
     struct rs_flow *f = NULL;
@@ -679,18 +682,16 @@ rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *nx)
             x->number = nx->number;
             x->ts = nx->ts;
             x->caplen = nx->caplen;
-            x->src = x->layer.src;
-            x->dst = x->layer.dst;
-            x->sport = x->layer.sport;
-            x->dport = x->layer.dport;
-            x->proto = x->layer.proto;
+            x->hash = rs_flow_hash(e->ft, &x->layer.src, x->layer.sport, &x->layer.dst,
+                                   x->layer.dport, x->layer.proto);
+            rs_flow_prefetch_bucket(e->ft, x->hash);
         } else {
             x->valid = (uint8_t)peek_tuple(nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
+            if (x->valid) {
+                x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
+                rs_flow_prefetch_bucket(e->ft, x->hash);
+            }
         }
-    }
-    if (x->valid) {
-        x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
-        rs_flow_prefetch_bucket(e->ft, x->hash);
     }
     /* The near frame: its bucket should be in by now; load its session. */
     const struct la_tuple *y = &e->la[(n + near) % LA_RING];
