@@ -147,7 +147,7 @@ rs_decode_fast(const struct rs_decoder *d, const struct rs_packet *pkt, struct r
     l->tunnel = RS_TUN_NONE;
     /* Without checksum verification the transport decoder touches nothing
      * but the layer: the decoder is only read (its configuration). */
-    struct rs_dec_ctx x = {(struct rs_decoder *)(uintptr_t)d, NULL, pkt->ts, 0};
+    struct rs_dec_ctx x = {(struct rs_decoder *)d, NULL, pkt->ts, 0};
     size_t present = total < ipcap ? total : ipcap;
     if (rs_dec_l4(&x, l, ip + 20, present - 20, NULL) != RS_DEC_OK)
         return 0;

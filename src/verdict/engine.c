@@ -68,7 +68,7 @@ struct rs_engine {
     struct rs_decoded d;           /* scratch, reused for every frame */
 };
 
-#define LA_RING (2 * RS_ENGINE_LOOKAHEAD)
+#define LA_RING ((uint64_t)2 * RS_ENGINE_LOOKAHEAD)
 _Static_assert((LA_RING & (LA_RING - 1)) == 0, "the lookahead ring is a power of two");
 
 #define SEC(x) ((rs_time_ns)((x)*1e9))
