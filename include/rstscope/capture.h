@@ -107,6 +107,10 @@ struct rs_capture *rs_capture_reopen(const struct rs_capture *c, struct rs_error
  */
 struct rs_capture *rs_capture_follow(struct rs_capture *c, struct rs_error *err);
 
+/* 1 if every input of the follower `f` parses the blocks its capture reads
+ * (so f reads nothing from the files itself), 0 if it reads some itself. */
+int rs_capture_shares_blocks(const struct rs_capture *f);
+
 /*
  * Opens one capture from an already open stream, e.g. fmemopen() in a fuzzer.
  * The capture owns `fp` from then on (also on failure) and fcloses it, unless

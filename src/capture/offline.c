@@ -294,6 +294,17 @@ rs_capture_follow(struct rs_capture *c, struct rs_error *err)
     return f;
 }
 
+int
+rs_capture_shares_blocks(const struct rs_capture *f)
+{
+    if (!f || f->nin == 0)
+        return 0;
+    for (size_t i = 0; i < f->nin; i++)
+        if (!f->in[i].mapped || !f->in[i].mm.follows)
+            return 0;
+    return 1;
+}
+
 struct rs_capture *
 rs_capture_open_stream(FILE *fp, const char *name, const struct rs_capture_opts *opts,
                        struct rs_error *err)

@@ -550,6 +550,9 @@ test_reopen_and_follow(void **state)
         assert_int_equal(rs_capture_next(c, &first), RS_CAPTURE_PACKET);
         struct rs_capture *f2 = mode ? rs_capture_follow(c, &err) : rs_capture_reopen(c, &err);
         assert_non_null(f2);
+        /* A follower of a classic pcap parses c's blocks; a reopened one reads. */
+        assert_int_equal(rs_capture_shares_blocks(f2), mode);
+        assert_int_equal(rs_capture_shares_blocks(c), 0);
         struct frame_log a, fb;
         log_init(&a, c, N);
         log_init(&fb, f2, N);
@@ -604,6 +607,7 @@ test_reopen_and_follow(void **state)
     assert_non_null(c);
     f2 = rs_capture_follow(c, &err);
     assert_non_null(f2);
+    assert_int_equal(rs_capture_shares_blocks(f2), 0);
     struct frame_log x, y;
     log_init(&x, c, 64);
     log_init(&y, f2, 64);
