@@ -28,7 +28,8 @@
  * calling thread, and the others parse the same blocks (capture.h). The
  * calling thread, which also reads for all and merges and writes every
  * record, owns half a share of the buckets (weight 0.5: 43 of 128 with 2
- * threads). No frame is copied and no batch handed over:
+ * threads); when every thread reads the files itself (pcapng,
+ * rs_capture_shares_blocks says 0) the shares are equal. No frame is copied and no batch handed over:
  * only records cross threads. Otherwise (stdin, a live capture) it is the
  * rs_parallel_packet loop, with the lookahead (engine.h) for the calling
  * thread's own engine; the workers look ahead in their batches.
