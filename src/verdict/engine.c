@@ -51,12 +51,10 @@ struct rs_engine {
      * the one RS_ENGINE_LOOKAHEAD ahead takes another. */
     uint64_t la_n;
     struct la_tuple {
-        struct rs_addr src, dst; /* the tuple, when not decoded (peek_tuple) */
-        uint16_t sport, dport;
-        uint8_t proto, valid;
-        uint8_t decoded; /* `layer` is the frame decoded (rs_decode_fast) */
-        uint32_t hash;
+        uint8_t valid;   /* layer's tuple (src, dst, ports, proto) and hash are set */
+        uint8_t decoded; /* and layer is the whole frame decoded (rs_decode_fast) */
         uint16_t vlan;
+        uint32_t hash;
         /* which frame it is: the decode is used only for this very one */
         const uint8_t *data;
         uint64_t number;
@@ -432,10 +430,11 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     /* The lookahead hashed this frame's outermost TCP/UDP tuple already. */
     const struct la_tuple *c = e->la_cur;
     uint32_t h;
-    if (c && c->decoded ? l == &c->layer /* the lookahead's own decode (its outermost layer) */
-                        : c && c->valid && c->proto == proto && c->sport == sport &&
-                              c->dport == dport && memcmp(&c->src, &l->src, sizeof c->src) == 0 &&
-                              memcmp(&c->dst, &l->dst, sizeof c->dst) == 0)
+    const struct rs_layer *ct = c ? &c->layer : NULL;
+    if (c && c->decoded ? l == ct /* the lookahead's own decode (its outermost layer) */
+                        : c && c->valid && ct->proto == proto && ct->sport == sport &&
+                              ct->dport == dport && memcmp(&ct->src, &l->src, sizeof l->src) == 0 &&
+                              memcmp(&ct->dst, &l->dst, sizeof l->dst) == 0)
         h = c->hash;
     else
         h = rs_flow_hash(e->ft, &l->src, sport, &l->dst, dport, proto);
@@ -674,24 +673,19 @@ rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *nx)
      * engine then uses instead of decoding it again), hash its outermost
      * tuple, load its bucket. */
     struct la_tuple *x = &e->la[(n + far) % LA_RING];
-    x->valid = x->decoded = 0;
-    if (nx) {
-        if (rs_decode_fast(e->dec, nx, &x->layer, &x->vlan)) {
-            x->decoded = x->valid = 1;
-            x->data = nx->data;
-            x->number = nx->number;
-            x->ts = nx->ts;
-            x->caplen = nx->caplen;
-            x->hash = rs_flow_hash(e->ft, &x->layer.src, x->layer.sport, &x->layer.dst,
-                                   x->layer.dport, x->layer.proto);
-            rs_flow_prefetch_bucket(e->ft, x->hash);
-        } else {
-            x->valid = (uint8_t)peek_tuple(nx, &x->src, &x->dst, &x->sport, &x->dport, &x->proto);
-            if (x->valid) {
-                x->hash = rs_flow_hash(e->ft, &x->src, x->sport, &x->dst, x->dport, x->proto);
-                rs_flow_prefetch_bucket(e->ft, x->hash);
-            }
-        }
+    struct rs_layer *t = &x->layer;
+    x->decoded = nx && rs_decode_fast(e->dec, nx, t, &x->vlan);
+    x->valid =
+        x->decoded || (nx && peek_tuple(nx, &t->src, &t->dst, &t->sport, &t->dport, &t->proto));
+    if (x->decoded) {
+        x->data = nx->data;
+        x->number = nx->number;
+        x->ts = nx->ts;
+        x->caplen = nx->caplen;
+    }
+    if (x->valid) {
+        x->hash = rs_flow_hash(e->ft, &t->src, t->sport, &t->dst, t->dport, t->proto);
+        rs_flow_prefetch_bucket(e->ft, x->hash);
     }
     /* The near frame: its bucket should be in by now; load its session. */
     const struct la_tuple *y = &e->la[(n + near) % LA_RING];

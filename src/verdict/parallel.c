@@ -8,9 +8,11 @@
  *  - Every thread reads the input itself (rs_capture_follow: a classic
  *    pcap's blocks are read once, by the calling thread, and parsed by
  *    each), counts every frame (k), keeps the global clock and runs the
- *    frames of its own buckets; all engines have the same weight. Nothing
- *    crosses threads but records with their frontier (every SYNC_EVERY
- *    frames) and the calling thread's k (main_k, every PACE_EVERY). A thread that runs
+ *    frames of its own buckets: the calling thread, which reads the shared
+ *    blocks for all, half a share of them (PULL_WEIGHT), equal shares when
+ *    each thread reads the files itself. Nothing crosses threads but
+ *    records with their frontier (every SYNC_EVERY frames) and the calling
+ *    thread's k (main_k, every PACE_EVERY). A thread that runs
  *    PULL_LAG frames ahead of the calling thread waits (its records would
  *    pile up there); the calling thread waits for one that falls as far
  *    behind.
@@ -1225,6 +1227,16 @@ pull_sync(struct rs_parallel *p)
     }
 }
 
+/* Closes the readers pull_start made for the worker threads (NULL-safe). */
+static void
+drop_followers(struct rs_parallel *p)
+{
+    for (unsigned j = 1; j < p->n; j++) {
+        rs_capture_close(p->w[j].cap);
+        p->w[j].cap = NULL;
+    }
+}
+
 /*
  * Pull mode, if every worker thread can read the input itself: more than
  * one worker, nothing fed yet, `cap` at its start (at most `first` taken)
@@ -1243,10 +1255,7 @@ pull_start(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet
         struct rs_error e;
         p->w[i].cap = rs_capture_follow(cap, &e);
         if (!p->w[i].cap) {
-            for (unsigned j = 1; j < i; j++) {
-                rs_capture_close(p->w[j].cap);
-                p->w[j].cap = NULL;
-            }
+            drop_followers(p);
             return 0;
         }
     }
@@ -1271,10 +1280,7 @@ pull_start(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet
         while (made > 0)
             rs_engine_free(eng[--made]);
         memcpy(p->owner, owner, sizeof owner);
-        for (unsigned j = 1; j < p->n; j++) {
-            rs_capture_close(p->w[j].cap);
-            p->w[j].cap = NULL;
-        }
+        drop_followers(p);
         return 0;
     }
     for (unsigned i = 0; i < p->n; i++) {
