@@ -7,7 +7,9 @@
  *   rs_engine_free(e);
  *
  * Records are delivered through the callback as sessions end (timer run out
- * on packet time, FIN/RST close delays, reuse, eviction) and at finish. The
+ * on packet time, FIN/RST close delays, reuse, eviction) and at finish;
+ * sessions that end together (the timers a frame's time runs out, the
+ * finish) come in the order they were created (record start_index). The
  * record pointer is valid only during the callback. The engine owns all flow
  * state; memory is bounded by cfg.max_sessions (oldest-idle evicted first,
  * counted, and the evicted session still gets its record).

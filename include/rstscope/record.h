@@ -37,8 +37,20 @@ const char *rs_confidence_name(enum rs_confidence c); /* "", "low", "medium", "h
 /* Writes "ttl_mismatch,early_arrival" style text; returns its length. */
 size_t rs_rst_flags_format(uint32_t flags, char *buf, size_t len);
 
+#define RS_ID_PER_FRAME 10u /* a frame begins at most one session per layer (RS_MAX_LAYERS) */
+
 struct rs_record {
-    uint64_t id;         /* 1-based, in session creation order */
+    /* The session's first frame: its 1-based position among all the frames
+     * analyzed (over every input file; with rs_parallel, in the whole
+     * input, whatever the number of threads). Records of sessions that end
+     * together (the timers a frame's time runs out, the end of the capture)
+     * come in this order. Not printed by the writers. */
+    uint64_t start_index;
+    /* Unique, increasing in creation order: RS_ID_PER_FRAME x start_index +
+     * the session's rank among those its first frame began (0; a session
+     * inside a tunnel that frame also began, 1; ...). So the same whatever
+     * the number of threads, as is the uid made from it. */
+    uint64_t id;
     char uid[20];        /* Zeek-style connection uid ("C" + base62) */
     rs_time_ns ts;       /* first packet */
     rs_time_ns end_ts;   /* last packet */

@@ -48,10 +48,10 @@ static const char analyze_usage[] =
     "                      failed (resets, and sessions that never got going)\n"
     "  --explain           table: add each session's explanation and hint\n"
     "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"
-    "                      full, the oldest session is ended early and counted\n"
+    "                      full, the oldest session is ended early and counted\n" RS_CLI_SEED_HELP
     "  --threads=N         analyse on N threads (default 1); sessions are sharded\n"
-    "                      by address pair, every thread reads a file itself,\n"
-    "                      records keep one order\n"
+    "                      by address pair; the records and their order are one\n"
+    "                      thread's (see rstscope(1) for the few exceptions)\n"
     "  -o, --output=FILE   write records to FILE instead of stdout\n" RS_CLI_IPFIX_HELP
     "  --progress          show a progress bar on stderr (default: when stderr is a\n"
     "                      terminal and the input is 64 MiB or more)\n"

@@ -48,6 +48,16 @@ rs_cli_input_opt(struct rs_cli_input *in, int c, const char *arg)
     case RS_CLI_OPT_POLICY:
         in->policy_path = arg;
         return 0;
+    case RS_CLI_OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 0);
+        if (errno || *end || v == 0 || arg[0] == '-' || arg[0] == '\0')
+            return rs_cli_usage_error("--seed wants a number from 1 to 18446744073709551615 "
+                                      "(decimal, or 0x hexadecimal)");
+        in->seed = v;
+        return 0;
+    }
     case RS_CLI_OPT_MAXSESS:
         return rs_cli_parse_count(arg, "max-sessions", 100000000, &in->max_sessions);
     default:
@@ -64,6 +74,7 @@ rs_cli_input_config(struct rs_cli_input *in, enum rs_profile default_profile,
     cfg->decode.verify_checksums = in->verify_checksums;
     if (in->max_sessions)
         cfg->max_sessions = in->max_sessions;
+    cfg->hash_seed = in->seed;
     if (in->timeouts && rs_timeouts_parse(&cfg->timeouts, in->timeouts, &err) != 0)
         return rs_cli_usage_error("%s", err.msg);
     memset(copts, 0, sizeof *copts);

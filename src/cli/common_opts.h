@@ -1,6 +1,7 @@
 /*
  * common_opts.h - the input options every analysing command takes (SPEC §1):
- * --profile, --timeouts, --checksums, --filter, --max-sessions, --policy. One parser,
+ * --profile, --timeouts, --checksums, --filter, --max-sessions, --policy,
+ * --seed. One parser,
  * so the commands accept the same spellings and print the same messages.
  *
  *   static const struct option longopts[] = { RS_CLI_INPUT_LONGOPTS, ... };
@@ -21,6 +22,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <rstscope/capture.h>
 #include <rstscope/engine.h>
@@ -34,6 +36,7 @@ enum {
     RS_CLI_OPT_FILTER,
     RS_CLI_OPT_MAXSESS,
     RS_CLI_OPT_POLICY,
+    RS_CLI_OPT_SEED,
 };
 
 /* clang-format off */
@@ -43,7 +46,8 @@ enum {
     {"checksums", required_argument, NULL, RS_CLI_OPT_CHECKSUMS}, \
     {"filter", required_argument, NULL, RS_CLI_OPT_FILTER},     \
     {"max-sessions", required_argument, NULL, RS_CLI_OPT_MAXSESS}, \
-    {"policy", required_argument, NULL, RS_CLI_OPT_POLICY}
+    {"policy", required_argument, NULL, RS_CLI_OPT_POLICY},     \
+    {"seed", required_argument, NULL, RS_CLI_OPT_SEED}
 /* clang-format on */
 
 /* The same options' help lines, for a command's usage text. */
@@ -58,7 +62,11 @@ enum {
     "  --max-sessions=N    cap on sessions held at once (default 250000); when\n"                  \
     "                      full, the oldest session is ended early and counted\n"                  \
     "  --policy=FILE       emulate a firewall's rules (see 'rstscope analyze --help',\n"           \
-    "                      docs/panos.md); denied sessions end policy-deny\n"
+    "                      docs/panos.md); denied sessions end policy-deny\n" RS_CLI_SEED_HELP
+
+#define RS_CLI_SEED_HELP                                                                           \
+    "  --seed=N            the same uids in every run (N from 1 to 2^64-1; default\n"              \
+    "                      a random seed, so uids differ from run to run, as Zeek's)\n"
 
 struct rs_cli_input {
     int profile; /* enum rs_profile, or -1 when not given */
@@ -68,6 +76,7 @@ struct rs_cli_input {
     size_t max_sessions;      /* 0: the engine's default */
     const char *policy_path;  /* NULL: no policy */
     struct rs_policy *policy; /* loaded by rs_cli_input_config, freed by rs_cli_input_free */
+    uint64_t seed;            /* 0: random */
 };
 
 void rs_cli_input_init(struct rs_cli_input *in);

@@ -43,8 +43,15 @@ struct rs_engine {
     struct rs_diag_pool *dpool; /* rare-event facts of the diagnosis */
     struct rs_appid *appid;     /* App-ID registry and its side stores */
     rs_time_ns now;
-    uint64_t next_id;
-    uint64_t cur_pkt_no;
+    uint64_t index; /* the frame being fed: its position (rs_engine_set_index) */
+    unsigned born;  /* sessions that frame began so far */
+    /* Sessions whose timers ran out in this advance, ended together in
+     * creation order (the order rs_parallel merges them in). */
+    struct due_ent {
+        uint64_t id; /* creation order */
+        uint32_t idx;
+    } * due;
+    size_t ndue, capdue;
     struct rs_engine_stats st;
     /* rs_engine_lookahead: the frames ahead, by frame count, in a ring of
      * twice the distance so that the frame being fed keeps its slot while
@@ -65,6 +72,8 @@ struct rs_engine {
     const struct la_tuple *la_cur; /* the frame being fed, NULL without lookahead */
     struct rs_decoded d;           /* scratch, reused for every frame */
 };
+
+_Static_assert(RS_MAX_LAYERS < RS_ID_PER_FRAME, "a frame's sessions have ids of their own");
 
 #define LA_RING ((uint64_t)2 * RS_ENGINE_LOOKAHEAD)
 _Static_assert((LA_RING & (LA_RING - 1)) == 0, "the lookahead ring is a power of two");
@@ -164,8 +173,8 @@ rs_engine_config_default(struct rs_engine_config *cfg, enum rs_profile p)
     cfg->appid_min_bytes = 2000;
 }
 
-static uint64_t
-random_seed(void)
+uint64_t
+rs_engine_random_seed(void)
 {
     uint64_t s = 0;
     FILE *f = fopen("/dev/urandom", "rb");
@@ -191,7 +200,7 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user, s
     if (!e->cfg.max_sessions)
         e->cfg.max_sessions = RS_DEFAULT_MAX_SESSIONS;
     if (!e->cfg.hash_seed)
-        e->cfg.hash_seed = random_seed();
+        e->cfg.hash_seed = rs_engine_random_seed();
     if (!e->cfg.appid_min_pkts)
         e->cfg.appid_min_pkts = 4;
     if (!e->cfg.appid_min_bytes)
@@ -248,6 +257,7 @@ rs_engine_free(struct rs_engine *e)
     free(e->hosts);
     rs_diag_pool_free(e->dpool);
     rs_appid_free(e->appid);
+    free(e->due);
     free(e);
 }
 
@@ -331,6 +341,9 @@ compute_due(struct rs_engine *e, struct rs_flow *f)
     }
 }
 
+/* A session whose timer ran out: taken off the wheel now, ended by
+ * end_due with the others of this advance (or here, should the list
+ * not grow: then in wheel order). */
 static int
 on_due(void *ctx, uint32_t idx)
 {
@@ -338,8 +351,52 @@ on_due(void *ctx, uint32_t idx)
     struct rs_flow *f = rs_flow_at(e->ft, idx);
     if (f->due > e->now)
         return 0;
-    emit(e, idx, 1);
+    if (e->ndue == e->capdue) {
+        size_t nc = e->capdue ? e->capdue * 2 : 256;
+        struct due_ent *d = realloc(e->due, nc * sizeof *d);
+        if (!d) {
+            emit(e, idx, 1);
+            return 1;
+        }
+        e->due = d;
+        e->capdue = nc;
+    }
+    e->due[e->ndue++] = (struct due_ent){f->id, idx};
     return 1;
+}
+
+static int
+due_cmp(const void *va, const void *vb)
+{
+    const struct due_ent *a = va, *b = vb;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/*
+ * Ends the sessions whose timers ran out in this advance in the order they
+ * were created (that of their first frames, start_index), not in the
+ * wheel's, which depends on when each timer was last moved: rs_parallel
+ * merges its threads' records by start_index, so that the order does not
+ * depend on the number of threads.
+ */
+static void
+end_due(struct rs_engine *e)
+{
+    size_t n = e->ndue;
+    if (n > 1)
+        qsort(e->due, n, sizeof *e->due, due_cmp);
+    for (size_t i = 0; i < n; i++)
+        emit(e, e->due[i].idx, 1);
+    e->ndue = 0;
+}
+
+/* Timers up to e->now. */
+static inline void
+advance_timers(struct rs_engine *e)
+{
+    rs_flow_advance(e->ft, e->now, on_due, e);
+    if (e->ndue)
+        end_due(e);
 }
 
 static void
@@ -494,8 +551,9 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
             side = RS_ORIG;
         }
         f->proto = proto;
-        f->id = ++e->next_id;
+        f->id = e->index * RS_ID_PER_FRAME + e->born++;
         f->first_pkt_no = pkt->number;
+        f->first_index = e->index;
         f->first_ts = f->last_ts = e->now;
         f->is_active = 1;
         f->parent_id = parent_id;
@@ -733,17 +791,26 @@ clamp_ts(rs_time_ns t)
 }
 
 void
+rs_engine_set_index(struct rs_engine *e, uint64_t k)
+{
+    e->index = k - 1;
+    e->born = 0;
+}
+
+void
 rs_engine_advance(struct rs_engine *e, rs_time_ns now)
 {
     now = clamp_ts(now);
     if (now > e->now)
         e->now = now;
-    rs_flow_advance(e->ft, e->now, on_due, e);
+    advance_timers(e);
 }
 
 void
 rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
 {
+    e->index++;
+    e->born = 0;
     e->st.packets++;
     e->st.bytes += pkt->len;
     rs_time_ns ts = clamp_ts(pkt->ts);
@@ -754,7 +821,7 @@ rs_engine_packet(struct rs_engine *e, const struct rs_packet *pkt)
     if (e->now < e->st.first_ts)
         e->st.first_ts = e->now;
     e->st.last_ts = e->now;
-    rs_flow_advance(e->ft, e->now, on_due, e);
+    advance_timers(e);
 
     /* The lookahead decoded this frame already when it is the common one.
      * Only if it is this very frame: its bytes where they were, its number,

@@ -23,10 +23,22 @@
  */
 void rs_engine_lookahead_frame(struct rs_engine *e, const struct rs_packet *far);
 
+/* A seed for cfg.hash_seed 0 (what rs_engine_new picks then): /dev/urandom
+ * and the clock. */
+uint64_t rs_engine_random_seed(void);
+
+/*
+ * The next frame fed is the k-th (1-based) of the input: the sessions it
+ * begins get start_index k, and frames fed after it count on from k. For
+ * an engine fed only some of the frames (one thread's share), so that
+ * start_index is the frame's position in the whole input.
+ */
+void rs_engine_set_index(struct rs_engine *e, uint64_t k);
+
 /*
  * rs_engine_finish in steps: ends up to `max` of the open sessions, oldest
  * first (the order rs_engine_finish ends them in, so their records come
- * with non-decreasing start times); 1 while some remain open. Between
+ * in creation order: non-decreasing start_index); 1 while some remain open. Between
  * steps the engine must not be fed.
  */
 int rs_engine_finish_step(struct rs_engine *e, size_t max);

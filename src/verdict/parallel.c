@@ -137,39 +137,39 @@ struct batch {
  * Where a worker's output stands: every record it will still produce sorts
  * at or after (k, phase, ts), rec_cmp's first three keys, so every record
  * before that has been handed over. While frames go by, that is (k + 1,
- * 0, -inf) once frame k is done; in the end-of-capture flush, whose
- * sessions end oldest first (non-decreasing start times), it is (k, 2,
- * the start time of the last record so far), which lets the reader
+ * 0, 0) once frame k is done; in the end-of-capture flush, whose
+ * sessions end oldest first (non-decreasing start_index), it is (k, 2,
+ * the start_index of the last record so far), which lets the reader
  * deliver the flush while the engines are still at it.
  */
 struct frontier {
     uint64_t k;
     uint32_t phase;
-    rs_time_ns ts;
+    uint64_t start; /* start_index */
 };
 
 /* Every record up to frame k handed over. */
 static inline struct frontier
 frontier_after(uint64_t k)
 {
-    return (struct frontier){k + 1, 0, INT64_MIN};
+    return (struct frontier){k + 1, 0, 0};
 }
 
-/* (k, phase, ts) sorts before f. */
+/* (k, phase, start) sorts before f. */
 static inline int
-before_frontier(uint64_t k, uint32_t phase, rs_time_ns ts, const struct frontier *f)
+before_frontier(uint64_t k, uint32_t phase, uint64_t start, const struct frontier *f)
 {
     if (k != f->k)
         return k < f->k;
     if (phase != f->phase)
         return phase < f->phase;
-    return ts < f->ts;
+    return start < f->start;
 }
 
 static inline int
 frontier_less(const struct frontier *a, const struct frontier *b)
 {
-    return before_frontier(a->k, a->phase, a->ts, b);
+    return before_frontier(a->k, a->phase, a->start, b);
 }
 
 /*
@@ -183,10 +183,7 @@ struct outrec {
     uint32_t phase;
     uint32_t worker;
     uint64_t seq;
-    rs_time_ns ts, end_ts;
-    struct rs_addr client, server;
-    uint16_t client_port, server_port;
-    uint8_t proto;
+    uint64_t start;      /* the record's start_index */
     uint8_t packed;      /* packed although records are formatted: the reader formats it */
     uint32_t off, len;   /* the packed (or formatted) record in the buffer's arena */
     const uint8_t *blob; /* set by the reader once the buffer is published */
@@ -232,9 +229,9 @@ struct worker { /* NOLINT(clang-analyzer-optin.performance.Padding): lines apart
     _Alignas(64) struct outbuf *cur; /* being filled */
     uint64_t cur_k;
     uint32_t phase;
-    rs_time_ns flush_ts; /* phase 2: start time of the last record */
-    struct pclock pclk;  /* pull mode: this thread's own copy of the global clock */
-    int pack;            /* pull mode: behind the calling thread, leave formatting to it */
+    uint64_t flush_start; /* phase 2: start_index of the last record */
+    struct pclock pclk;   /* pull mode: this thread's own copy of the global clock */
+    int pack;             /* pull mode: behind the calling thread, leave formatting to it */
     uint64_t seq;
     int oom;
     /* reader-side */
@@ -524,7 +521,7 @@ on_worker_record(const struct rs_record *rec, void *user)
             return;
         }
         publish(w,
-                w->phase == 2 ? (struct frontier){w->cur_k, 2, w->flush_ts}
+                w->phase == 2 ? (struct frontier){w->cur_k, 2, w->flush_start}
                               : frontier_after(w->cur_k - 1),
                 0);
         o = w->cur;
@@ -534,7 +531,7 @@ on_worker_record(const struct rs_record *rec, void *user)
         }
     }
     if (w->phase == 2)
-        w->flush_ts = rec->ts;
+        w->flush_start = rec->start_index;
     size_t len;
     if (format) {
         /* Formatted here, in the thread that ran the session. */
@@ -549,13 +546,7 @@ on_worker_record(const struct rs_record *rec, void *user)
     x->phase = w->phase;
     x->worker = w->index;
     x->seq = w->seq++;
-    x->ts = rec->ts;
-    x->end_ts = rec->end_ts;
-    x->client = rec->client;
-    x->server = rec->server;
-    x->client_port = rec->client_port;
-    x->server_port = rec->server_port;
-    x->proto = rec->proto;
+    x->start = rec->start_index;
     x->packed = p->fmt && !format;
     x->off = (uint32_t)o->used;
     x->blob = NULL;
@@ -577,9 +568,6 @@ worker_engine(struct rs_parallel *p, unsigned i, struct rs_error *err)
     c.max_sessions = p->nbucket ? (max * nb + p->nbucket - 1) / p->nbucket : max;
     if (c.max_sessions == 0)
         c.max_sessions = 1;
-    /* Distinct seeds keep uids distinct across workers (ids restart at 1 in each). */
-    if (c.hash_seed)
-        c.hash_seed ^= (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15);
     return rs_engine_new(&c, on_worker_record, &p->w[i], err);
 }
 
@@ -636,9 +624,9 @@ worker_flush(struct worker *w, uint64_t k_fin, rs_time_ns now)
     w->phase = 0;
     rs_engine_advance(w->eng, now);
     w->phase = 2;
-    w->flush_ts = INT64_MIN;
+    w->flush_start = 0;
     while (rs_engine_finish_step(w->eng, FLUSH_STEP)) {
-        struct frontier f = {k_fin, 2, w->flush_ts};
+        struct frontier f = {k_fin, 2, w->flush_start};
         if (w->local) {
             p->local = f;
             collect(p, 0);
@@ -687,6 +675,7 @@ worker_main(void *arg)
             w->phase = 1;
             struct rs_packet p;
             entry_packet(b, i, &p);
+            rs_engine_set_index(w->eng, x->k);
             rs_engine_packet(w->eng, &p);
         }
         uint64_t k_hi = b->k_hi;
@@ -828,24 +817,11 @@ rec_cmp(const void *va, const void *vb)
         return a->k < b->k ? -1 : 1;
     if (a->phase != b->phase)
         return a->phase < b->phase ? -1 : 1;
-    /* Frame phase: one worker, in its own order. */
-    if (a->phase == 1 && a->worker == b->worker)
-        return a->seq < b->seq ? -1 : a->seq > b->seq;
-    if (a->ts != b->ts)
-        return a->ts < b->ts ? -1 : 1;
-    int c = memcmp(&a->client, &b->client, sizeof a->client);
-    if (!c)
-        c = memcmp(&a->server, &b->server, sizeof a->server);
-    if (c)
-        return c;
-    if (a->client_port != b->client_port)
-        return a->client_port < b->client_port ? -1 : 1;
-    if (a->server_port != b->server_port)
-        return a->server_port < b->server_port ? -1 : 1;
-    if (a->proto != b->proto)
-        return a->proto < b->proto ? -1 : 1;
-    if (a->end_ts != b->end_ts)
-        return a->end_ts < b->end_ts ? -1 : 1;
+    /* Timers and the final flush: in session creation order, as one engine
+     * ends them (sessions begun by one frame are all its owner's, in that
+     * worker's order). The frame's own records: its owner's, in its order. */
+    if (a->phase != 1 && a->start != b->start)
+        return a->start < b->start ? -1 : 1;
     if (a->worker != b->worker)
         return a->worker < b->worker ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -914,7 +890,7 @@ collect(struct rs_parallel *p, int wait)
 static void
 deliver(struct rs_parallel *p, int all)
 {
-    struct frontier safe = {UINT64_MAX, UINT32_MAX, INT64_MAX};
+    struct frontier safe = {UINT64_MAX, UINT32_MAX, UINT64_MAX};
     if (!all) {
         for (unsigned i = 0; i < p->n; i++)
             if (!p->w[i].done && frontier_less(&p->w[i].progress, &safe))
@@ -930,7 +906,7 @@ deliver(struct rs_parallel *p, int all)
     for (size_t i = 0; i < p->npend; i++) {
         if (all || p->pend_k[i] < safe.k ||
             (p->pend_k[i] == safe.k &&
-             before_frontier(p->pend[i]->k, p->pend[i]->phase, p->pend[i]->ts, &safe))) {
+             before_frontier(p->pend[i]->k, p->pend[i]->phase, p->pend[i]->start, &safe))) {
             struct outrec *t = p->pend[m];
             uint64_t tk = p->pend_k[m];
             p->pend[m] = p->pend[i];
@@ -1069,6 +1045,7 @@ push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
         rs_engine_advance(w0->eng, p->clk.gnow);
         if (own == w0) {
             w0->phase = 1;
+            rs_engine_set_index(w0->eng, p->clk.k);
             rs_engine_packet(w0->eng, &cut);
         }
     }
@@ -1148,6 +1125,7 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
             if (cut.caplen > BATCH_DATA)
                 cut.caplen = (uint32_t)BATCH_DATA;
             w->phase = 1;
+            rs_engine_set_index(w->eng, clk->k);
             rs_engine_packet(w->eng, &cut);
         }
     }
@@ -1484,6 +1462,10 @@ rs_parallel_new(const struct rs_engine_config *cfg, unsigned nthreads, rs_record
     pthread_mutex_init(&p->lag_mu, NULL);
     pthread_cond_init(&p->lag_cv, NULL);
     p->cfg = *cfg;
+    /* One seed for every engine: ids are the same whatever the worker (the
+     * frame that began the session), and so are the uids made from them. */
+    if (!p->cfg.hash_seed)
+        p->cfg.hash_seed = rs_engine_random_seed();
     shard_init(p, READER_WEIGHT);
     for (unsigned i = 0; i < nthreads; i++) {
         struct worker *w = &p->w[i];

@@ -67,11 +67,33 @@ grep -q '%' "$d/err" || fail "--progress drew nothing"
 [ "$(wc -l <"$d/out")" -ge 3 ] || fail "max-sessions: records lost"
 grep -q 'ended early by --max-sessions' "$d/err" || fail "max-sessions: eviction not reported"
 
+# --seed: the same seed, the same uids (and everything else) in two runs; the
+# default (a random seed) and another seed, other uids; bad values refused.
+ex="$TOP/examples/loopback-resets.pcap"
+for run in 1 2; do
+    "$RSTSCOPE" analyze --format=zeek --seed=0x2a "$ex" 2>/dev/null | grep -v '^#open\|^#close' >"$d/seed$run" ||
+        fail "seed: exit"
+done
+[ -s "$d/seed1" ] && cmp -s "$d/seed1" "$d/seed2" || fail "--seed=0x2a: two runs differ"
+"$RSTSCOPE" analyze --format=zeek --seed=42 "$ex" 2>/dev/null | grep -v '^#open\|^#close' >"$d/seed3"
+cmp -s "$d/seed1" "$d/seed3" || fail "--seed=42 and --seed=0x2a differ"
+"$RSTSCOPE" analyze --format=zeek --seed=43 "$ex" 2>/dev/null | grep -v '^#open\|^#close' >"$d/seed4"
+"$RSTSCOPE" analyze --format=zeek "$ex" 2>/dev/null | grep -v '^#open\|^#close' >"$d/seed5"
+for other in seed4 seed5; do
+    [ "$(cut -f2 "$d/seed1" | grep -c '^C')" -gt 5 ] || fail "seed: no uids"
+    [ -z "$(comm -12 <(cut -f2 "$d/seed1" | grep '^C' | sort) <(cut -f2 "$d/$other" | grep '^C' | sort))" ] ||
+        fail "$other shares uids with --seed=42"
+    [ "$(cut -f1,3- "$d/seed1")" = "$(cut -f1,3- "$d/$other")" ] || fail "$other: more than the uids changed"
+done
+for bad in 0 -1 abc 18446744073709551616 ''; do
+    "$RSTSCOPE" analyze --seed="$bad" "$ex" >/dev/null 2>"$d/err" && fail "--seed='$bad' accepted"
+    grep -q -- '--seed wants a number' "$d/err" || fail "--seed='$bad': $(cat "$d/err")"
+done
+
 # --checksums=verify on loopback traffic (the kernel leaves TCP checksums to the
 # NIC, so they are wrong in the capture): the panos profile drops those packets
 # before they touch a session; the zeek profile does what Zeek does (the session
 # exists, its history shows 'C').
-ex="$TOP/examples/loopback-resets.pcap"
 "$RSTSCOPE" analyze --format=jsonl --checksums=verify "$ex" >"$d/out" 2>"$d/err" || fail "verify: exit"
 grep -q 'bad_l4_checksum' "$d/err" || fail "verify: no count of bad checksums"
 if grep -q '"history":"[^"]*C' "$d/out"; then fail "panos verify: a dropped packet reached a session"; fi
