@@ -94,6 +94,12 @@ struct rs_field {
      * number of an RS_FT_U64 field. */
     const char *(*str)(const struct rs_record *r, size_t *n);
     uint64_t (*u64)(const struct rs_record *r);
+    /* Where the value is stored as it is printed, for writers that read it
+     * without a call: RS_FA_STR a NUL-padded char array of `size` bytes at
+     * `off` in struct rs_record, RS_FA_U64 / RS_FA_U16 a number there;
+     * RS_FA_NONE: only through the functions above. */
+    enum { RS_FA_NONE, RS_FA_STR, RS_FA_U64, RS_FA_U16 } at;
+    unsigned short off, size;
 };
 extern const struct rs_field rs_fields[];
 extern const size_t rs_n_fields;

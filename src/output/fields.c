@@ -8,6 +8,7 @@
  * through rs_output_u64 rather than printf: at a million records the format
  * string parsing is a measurable share of the jsonl writer's time.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "output_int.h"
@@ -250,44 +251,50 @@ GET_STRARR(action, action)
 GET_STRARR(rule, rule)
 
 /* clang-format off */
-#define F(name, type) {#name, type, get_##name, NULL, NULL}
-#define FS(name, type) {#name, type, get_##name, str_##name, NULL}
-#define FU(name, type) {#name, type, get_##name, NULL, u64_##name}
+#define F(name, type) {#name, type, get_##name, NULL, NULL, RS_FA_NONE, 0, 0}
+#define FS(name, type) {#name, type, get_##name, str_##name, NULL, RS_FA_NONE, 0, 0}
+#define FU(name, type) {#name, type, get_##name, NULL, u64_##name, RS_FA_NONE, 0, 0}
+/* A record string or number read where it is (GET_STRARR, GET_U64 of a member). */
+#define FA(name) {#name, RS_FT_STR, get_##name, str_##name, NULL, RS_FA_STR,                    \
+                  offsetof(struct rs_record, name), sizeof(((struct rs_record *)0)->name)}
+#define FN(name, kind) {#name, RS_FT_U64, get_##name, NULL, u64_##name, kind,                   \
+                        offsetof(struct rs_record, name), sizeof(((struct rs_record *)0)->name)}
 /* clang-format on */
+_Static_assert(sizeof(struct rs_record) <= 65535, "field offsets fit");
 
 const struct rs_field rs_fields[] = {
-    FS(uid, RS_FT_STR),
+    FA(uid),
     F(ts, RS_FT_TIME),
     F(end_ts, RS_FT_TIME),
     F(duration, RS_FT_DURATION),
     FS(proto, RS_FT_STR),
     F(client, RS_FT_ADDR),
-    FU(client_port, RS_FT_U64),
+    FN(client_port, RS_FA_U16),
     F(server, RS_FT_ADDR),
-    FU(server_port, RS_FT_U64),
+    FN(server_port, RS_FA_U16),
     FS(end_reason, RS_FT_STR),
-    FS(app, RS_FT_STR),
-    FS(conn_state, RS_FT_STR),
-    FS(history, RS_FT_STR),
-    FU(client_pkts, RS_FT_U64),
-    FU(client_bytes, RS_FT_U64),
-    FU(server_pkts, RS_FT_U64),
-    FU(server_bytes, RS_FT_U64),
-    FU(client_ip_bytes, RS_FT_U64),
-    FU(server_ip_bytes, RS_FT_U64),
-    FU(missed_bytes, RS_FT_U64),
+    FA(app),
+    FA(conn_state),
+    FA(history),
+    FN(client_pkts, RS_FA_U64),
+    FN(client_bytes, RS_FA_U64),
+    FN(server_pkts, RS_FA_U64),
+    FN(server_bytes, RS_FA_U64),
+    FN(client_ip_bytes, RS_FA_U64),
+    FN(server_ip_bytes, RS_FA_U64),
+    FN(missed_bytes, RS_FA_U64),
     FS(rst_by, RS_FT_STR),
-    FS(rst_cause, RS_FT_STR),
+    FA(rst_cause),
     FS(rst_confidence, RS_FT_STR),
     F(rst_flags, RS_FT_STR),
-    FU(inflight_client_bytes, RS_FT_U64),
-    FU(inflight_server_bytes, RS_FT_U64),
-    FS(explanation, RS_FT_STR),
-    FS(hint, RS_FT_STR),
-    FS(sni, RS_FT_STR),
-    FS(http_host, RS_FT_STR),
-    FS(action, RS_FT_STR),
-    FS(rule, RS_FT_STR),
+    FN(inflight_client_bytes, RS_FA_U64),
+    FN(inflight_server_bytes, RS_FA_U64),
+    FA(explanation),
+    FA(hint),
+    FA(sni),
+    FA(http_host),
+    FA(action),
+    FA(rule),
 };
 
 const size_t rs_n_fields = sizeof rs_fields / sizeof rs_fields[0];

@@ -64,6 +64,10 @@ jsonl_start(struct rs_writer *w)
     st->worst = 3; /* "}\n" and the NUL */
     for (size_t i = 0; i < rs_n_fields; i++) {
         const struct rs_field *f = &rs_fields[i];
+        if (f->at == RS_FA_STR && f->size > RS_FIELD_MAX) {
+            free(st);
+            return RS_ERR_INTERNAL; /* the reservation below counts on it */
+        }
         memset(st->key[i].text, 0, sizeof st->key[i].text);
         int k = snprintf(st->key[i].text, sizeof st->key[i].text, "%s\"%s\":%s", i ? "," : "{",
                          f->name, is_string(f) ? "\"" : "");
@@ -101,6 +105,27 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
         const struct rs_field *f = &rs_fields[i];
         memcpy(o, st->key[i].text, PREFIX_MAX); /* fixed size: a few vector moves */
         o += st->key[i].len;
+        /* Record strings and numbers read where they are, without a call. */
+        const char *at = (const char *)rec + f->off;
+        if (f->at == RS_FA_STR) {
+            size_t sn = at[0] ? strnlen(at, f->size) : 0;
+            size_t k = sn <= 64 ? rs_json_copy_plain(at, sn, o) : SIZE_MAX;
+            o += k != SIZE_MAX ? k : rs_json_escape(at, sn, o, (size_t)(end - o));
+            *o++ = '"';
+            continue;
+        }
+        if (f->at == RS_FA_U64) {
+            uint64_t v;
+            memcpy(&v, at, sizeof v);
+            o += rs_output_u64(o, v);
+            continue;
+        }
+        if (f->at == RS_FA_U16) {
+            uint16_t v;
+            memcpy(&v, at, sizeof v);
+            o += rs_output_u64(o, v);
+            continue;
+        }
         /* The shortcuts: strings escaped from where they are, numbers
          * written in place, no copy through val. */
         if (f->str) {

@@ -439,6 +439,30 @@ test_field_table(void **state)
             assert_string_equal(buf, "192.0.2.10");
         if (strcmp(rs_fields[i].name, "rst_flags") == 0)
             assert_string_equal(buf, "ttl_mismatch,out_of_window");
+        /* Read where it is (what jsonl does): the same text as get. */
+        const struct rs_field *f = &rs_fields[i];
+        const char *at = (const char *)&r + f->off;
+        char direct[RS_FIELD_MAX];
+        if (f->at == RS_FA_STR) {
+            assert_true(f->size > 1 && f->size <= RS_FIELD_MAX);
+            assert_true(f->off + f->size <= sizeof r);
+            snprintf(direct, sizeof direct, "%.*s", (int)strnlen(at, f->size), at);
+            assert_string_equal(direct, buf);
+        } else if (f->at == RS_FA_U64 || f->at == RS_FA_U16) {
+            assert_int_equal(f->size, f->at == RS_FA_U64 ? 8 : 2);
+            uint64_t v = 0;
+            if (f->at == RS_FA_U64) {
+                memcpy(&v, at, 8);
+            } else {
+                uint16_t w;
+                memcpy(&w, at, 2);
+                v = w;
+            }
+            rs_output_u64(direct, v);
+            assert_string_equal(direct, buf);
+        } else {
+            assert_int_equal(f->at, RS_FA_NONE);
+        }
         /* A tiny buffer truncates but stays terminated. */
         char tiny[4];
         n = rs_fields[i].get(&r, tiny, sizeof tiny, NULL);
