@@ -237,8 +237,7 @@ struct rs_flow {
     uint8_t removed_reason; /* enum rs_end_reason decided at removal (timers, reuse) */
     uint8_t evicted;
     uint64_t first_pkt_no;
-    uint64_t first_index; /* its first frame's position among the frames fed (record start_index) */
-    rs_time_ns first_ts;  /* Zeek start_time */
+    rs_time_ns first_ts; /* Zeek start_time */
     uint64_t missed_bytes;
     uint32_t udp_chk_cnt[2], udp_chk_thr[2];
     uint64_t rst_pkt_no;

@@ -64,10 +64,6 @@ jsonl_start(struct rs_writer *w)
     st->worst = 3; /* "}\n" and the NUL */
     for (size_t i = 0; i < rs_n_fields; i++) {
         const struct rs_field *f = &rs_fields[i];
-        if (f->at == RS_FA_STR && f->size > RS_FIELD_MAX) {
-            free(st);
-            return RS_ERR_INTERNAL; /* the reservation below counts on it */
-        }
         memset(st->key[i].text, 0, sizeof st->key[i].text);
         int k = snprintf(st->key[i].text, sizeof st->key[i].text, "%s\"%s\":%s", i ? "," : "{",
                          f->name, is_string(f) ? "\"" : "");
@@ -89,6 +85,18 @@ jsonl_free(struct rs_writer *w)
     w->state = NULL;
 }
 
+/* A string value escaped at o and its closing quote; returns the end. */
+static inline char *
+put_str(char *o, char *end, const char *s, size_t sn)
+{
+    if (sn > RS_FIELD_MAX) /* the reservation's bound; no record string is longer */
+        sn = RS_FIELD_MAX;
+    size_t k = sn <= 64 ? rs_json_copy_plain(s, sn, o) : SIZE_MAX;
+    o += k != SIZE_MAX ? k : rs_json_escape(s, sn, o, (size_t)(end - o));
+    *o++ = '"';
+    return o;
+}
+
 static int
 jsonl_write(struct rs_writer *w, const struct rs_record *rec)
 {
@@ -108,10 +116,7 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
         /* Record strings and numbers read where they are, without a call. */
         const char *at = (const char *)rec + f->off;
         if (f->at == RS_FA_STR) {
-            size_t sn = at[0] ? strnlen(at, f->size) : 0;
-            size_t k = sn <= 64 ? rs_json_copy_plain(at, sn, o) : SIZE_MAX;
-            o += k != SIZE_MAX ? k : rs_json_escape(at, sn, o, (size_t)(end - o));
-            *o++ = '"';
+            o = put_str(o, end, at, at[0] ? strnlen(at, f->size) : 0);
             continue;
         }
         if (f->at == RS_FA_U64) {
@@ -131,11 +136,7 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
         if (f->str) {
             size_t sn;
             const char *s = f->str(rec, &sn);
-            if (sn > RS_FIELD_MAX) /* the reservation's bound; no record string is longer */
-                sn = RS_FIELD_MAX;
-            size_t k = sn <= 64 ? rs_json_copy_plain(s, sn, o) : SIZE_MAX;
-            o += k != SIZE_MAX ? k : rs_json_escape(s, sn, o, (size_t)(end - o));
-            *o++ = '"';
+            o = put_str(o, end, s, sn);
             continue;
         }
         if (f->u64) {

@@ -553,7 +553,6 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         f->proto = proto;
         f->id = e->index * RS_ID_PER_FRAME + e->born++;
         f->first_pkt_no = pkt->number;
-        f->first_index = e->index;
         f->first_ts = f->last_ts = e->now;
         f->is_active = 1;
         f->parent_id = parent_id;

@@ -135,7 +135,7 @@ struct batch {
 
 /*
  * Where a worker's output stands: every record it will still produce sorts
- * at or after (k, phase, ts), rec_cmp's first three keys, so every record
+ * at or after (k, phase, start), rec_cmp's first three keys, so every record
  * before that has been handed over. While frames go by, that is (k + 1,
  * 0, 0) once frame k is done; in the end-of-capture flush, whose
  * sessions end oldest first (non-decreasing start_index), it is (k, 2,

@@ -132,7 +132,7 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
 {
     memset(r, 0, sizeof *r);
     r->id = f->id;
-    r->start_index = f->first_index;
+    r->start_index = f->id / RS_ID_PER_FRAME; /* the id is made from it (engine.c) */
     rs_verdict_uid(ctx->seed, f->id, r->uid);
     r->ts = f->first_ts;
     r->end_ts = f->last_ts;
