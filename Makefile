@@ -159,7 +159,7 @@ check-tsan:
 lint:
 	@bash tests/lint.sh
 
-BENCH_BIN := $(BUILD)/bench/micro $(BUILD)/bench/memlat
+BENCH_BIN := $(BUILD)/bench/micro $(BUILD)/bench/memlat $(BUILD)/bench/memwarm
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)

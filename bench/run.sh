@@ -2,9 +2,10 @@
 # bench/run.sh - rstscope against its peers on the same synthetic captures,
 # in the same run, alternating tools, several runs each (`make bench`).
 #
-#   bash bench/run.sh [--quick] [--micro] [--no-peers] [--pin]
+#   bash bench/run.sh [--quick] [--micro] [--no-peers] [--pin] [--cold]
 #     --quick     one run per tool, 1M capture only
 #     --pin       pin single-thread runs to the fastest CPU (see below)
+#     --cold      no memory warming before each timed run (see below)
 #     --micro     only the per-stage micro benchmark (bench/micro)
 #     --no-peers  rstscope only
 #     --instr     only instruction and simulated cache-miss counts per packet
@@ -24,6 +25,14 @@
 # tools in alternating directions. Every figure is the
 # median over the runs; CPU is user + system time of the process
 # (/usr/bin/time), so a busy machine inflates wall time more than CPU time.
+# Every timed run of every tool comes right after bench/memwarm has touched
+# and freed WARM_MB of memory: this VM hands memory the guest has not used
+# for a couple of seconds back to the host, and a first touch of such a
+# page costs 30x one of memory freed a moment ago (0.3-0.6 against 15 GB/s;
+# 0.14 s of system time for rstscope's 80 MB on the 1M capture), so without
+# it a run's figure depended on what ran before it and how long ago. The
+# "fresh memory" section measures what that costs rstscope (docs/
+# performance.md); --cold leaves it out of every run.
 # The CPUs are timed first (one rstscope thread pinned to each): on this
 # project's VM one vCPU is often 1.5-2x slower than the other (not always
 # the same one). With --pin every single-thread run is pinned (taskset) to
@@ -38,7 +47,8 @@ SLOW_RUNS=${SLOW_RUNS:-1}
 LIN_RUNS=${LIN_RUNS:-6}
 DATA=bench/data
 RS="$BUILD/rstscope"
-quick=0 micro_only=0 peers=1 instr=0 pin=0
+WARM_MB=${WARM_MB:-1024}
+quick=0 micro_only=0 peers=1 instr=0 pin=0 cold=0
 for a in "$@"; do
     case $a in
     --quick) quick=1; RUNS=1 ;;
@@ -46,10 +56,16 @@ for a in "$@"; do
     --no-peers) peers=0 ;;
     --instr) instr=1 ;;
     --pin) pin=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers] [--instr] [--pin]" >&2; exit 1 ;;
+    --cold) cold=1 ;;
+    *) echo "usage: bench/run.sh [--quick] [--micro] [--no-peers] [--instr] [--pin] [--cold]" >&2; exit 1 ;;
     esac
 done
 mkdir -p "$DATA"
+
+# Before each timed run: warm memory for it (see above), unless --cold.
+warm() {
+    [ "$cold" = 1 ] || "$BUILD/bench/memwarm" "$WARM_MB" >/dev/null
+}
 
 gen() { # name packets concurrent
     local f="$DATA/$1" stamp="$DATA/$1.args" args="-n $2 -c $3 -r 25000 -s 1"
@@ -112,6 +128,7 @@ if command -v taskset >/dev/null && [ "$micro_only" = 0 ]; then
     for c in $cpus; do
         t=""
         for r in $(seq "$RUNS"); do
+            warm
             t="$t $( { /usr/bin/time -f '%U %S' taskset -c "$c" "$BUILD/rstscope" analyze \
                 --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"; } 2>&1 | tail -1 |
                 awk '{print $1 + $2}')"
@@ -133,6 +150,7 @@ if command -v taskset >/dev/null && [ "$micro_only" = 0 ]; then
         echo "== two independent one-thread runs at once (cpu $1 and cpu $2), $DATA/bench-1m.pcap =="
         pw=""
         for r in $(seq "$RUNS"); do
+            warm
             s=$(date +%s.%N)
             taskset -c "$1" "$BUILD/rstscope" analyze --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap" &
             taskset -c "$2" "$BUILD/rstscope" analyze --format=jsonl -q -o /dev/null "$DATA/bench-1m.pcap"
@@ -148,6 +166,23 @@ if command -v taskset >/dev/null && [ "$micro_only" = 0 ]; then
     else
         PIN=""
     fi
+fi
+
+# What fresh memory costs: rstscope on the 1M capture after the machine
+# sat idle (memory handed back to the host) and right after memwarm.
+if [ "$micro_only" = 0 ]; then
+    echo
+    echo "== fresh memory: analyze $DATA/bench-1m.pcap, CPU s (user + system) =="
+    for mode in idle warm; do
+        t=""
+        for r in $(seq "$RUNS"); do
+            if [ "$mode" = idle ]; then sleep 6; else "$BUILD/bench/memwarm" "$WARM_MB" >/dev/null; fi
+            t="$t $( { /usr/bin/time -f '%U %S' "$BUILD/rstscope" analyze --format=jsonl -q \
+                -o /dev/null "$DATA/bench-1m.pcap"; } 2>&1 | tail -1 | awk '{printf "%.2f+%.2f", $1, $2}')"
+        done
+        [ "$mode" = idle ] && label="6 s idle" || label="memwarm $WARM_MB MiB"
+        echo "after $label:$t"
+    done
 fi
 
 # ---- peers ----
@@ -219,6 +254,7 @@ for f in "${files[@]}"; do
             cat "$path" >/dev/null
             cmd=${CMD[$t]//FILE/$path}
             [ -n "$PIN" ] && [ "$t" != rstscope-t2 ] && cmd="taskset -c $PIN $cmd"
+            warm
             /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
             out=$(grep '^TIME' "$timef")
             [ -n "$out" ] || { echo "warning: $t failed on $f" >&2; continue; }
@@ -246,6 +282,7 @@ if [ "$quick" = 0 ]; then
             cat "$path" >/dev/null
             cmd="$BUILD/rstscope analyze --format=jsonl -q -o /dev/null $path"
             [ -n "$PIN" ] && cmd="taskset -c $PIN $cmd"
+            warm
             /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
             out=$(grep '^TIME' "$timef") || continue
             echo "$f $(sed -n 's/^-n \([0-9]*\) .*/\1/p' "$path.args") $out" >>"$inter"
