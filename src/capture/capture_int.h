@@ -33,8 +33,10 @@ struct rs_ng {
     int swapped;    /* ... differs from this host's */
     struct rs_ng_iface *ifs;
     uint32_t nifs, capifs;
-    uint8_t *buf; /* current block; packet data points into it */
-    size_t bufcap;
+    uint8_t *win;      /* the window (pcapng.c): win[lo, hi) not consumed yet */
+    size_t lo, hi, cap;
+    int eof;           /* the stream has no more bytes */
+    uint8_t *blk;      /* the block taken last; packet data points into it */
     uint64_t offset;    /* bytes consumed from the stream */
     rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */
     uint32_t first_linktype;
@@ -50,8 +52,14 @@ struct rs_ng {
  */
 int rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4]);
 
-/* 1: packet in *pkt (number not set); 0: clean end; -1: damage, r->err says why. */
+/* 1: packet in *pkt (number not set); 0: clean end; -1: damage, r->err says why.
+ * May read on, which ends the data of the packets returned before. */
 int rs_ng_next(struct rs_ng *r, struct rs_packet *pkt);
+
+/* Up to max packets whose blocks are whole in what was read already (never
+ * reads: their data stays valid together until the next rs_ng_next); stops
+ * at metadata or anything damaged, which rs_ng_next then takes. */
+size_t rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max);
 
 void rs_ng_close(struct rs_ng *r);
 

@@ -393,13 +393,16 @@ rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, 
         return 0;
     /* One classic pcap on the fast path: the records whole in its block,
      * as rs_capture_next_offline's fast path takes them one by one (the
-     * filter, if any, applied to each). */
+     * filter, if any, applied to each); one pcapng: the packet blocks whole
+     * in its window. */
     if (!c->live && c->nheap == 1 && c->have_last) {
         struct rs_input *in = &c->in[c->heap[0]];
-        if (in->mapped) {
+        /* pcapng: the same, from the blocks whole in its window. */
+        if (in->mapped || in->kind == RS_IN_PCAPNG) {
             size_t n = 0;
             while (n < max) {
-                size_t got = rs_mm_next_batch(&in->mm, pkts + n, max - n);
+                size_t got = in->mapped ? rs_mm_next_batch(&in->mm, pkts + n, max - n)
+                                        : rs_ng_next_batch(&in->ng, pkts + n, max - n);
                 if (got == 0)
                     break;
                 size_t kept = n;

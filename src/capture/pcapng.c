@@ -104,56 +104,90 @@ fail(struct rs_ng *r, const char *fmt, ...)
     return -1;
 }
 
-/* 1 read all, 0 clean EOF before the first byte (if allowed), -1 error. */
-static int
-read_exact(struct rs_ng *r, uint8_t *dst, size_t n, int eof_ok, const char *what)
+/*
+ * The window: the stream is read in chunks of NG_CHUNK bytes (one fread
+ * each, not two a block) into win, and blocks are parsed where they lie,
+ * win[lo, hi) being what is not consumed yet. A packet's data points into
+ * the window, valid until the next refill, which moves the unread tail to
+ * the front: rs_ng_next may refill, rs_ng_next_batch never does, so the
+ * packets of a batch stay valid together (the engine's lookahead reads the
+ * frames ahead of the one it feeds).
+ */
+#define NG_CHUNK ((size_t)1 << 20)
+
+/*
+ * Makes at least k bytes available at win + lo, reading on: the bytes
+ * available (fewer only at the end of the stream), or -1 on a read error.
+ */
+static ssize_t
+need(struct rs_ng *r, size_t k)
 {
-    size_t got = fread(dst, 1, n, r->fp);
-    r->offset += got;
-    if (got == n)
-        return 1;
-    if (ferror(r->fp))
-        return fail(r, "read error: %s", strerror(errno));
-    if (got == 0 && eof_ok)
-        return 0;
+    while (r->hi - r->lo < k && !r->eof) {
+        if (r->lo) {
+            memmove(r->win, r->win + r->lo, r->hi - r->lo);
+            r->hi -= r->lo;
+            r->lo = 0;
+        }
+        if (r->cap - r->hi < NG_CHUNK || r->cap < k) {
+            size_t cap = r->cap ? r->cap : 2 * NG_CHUNK;
+            while (cap < k + NG_CHUNK || cap - r->hi < NG_CHUNK)
+                cap *= 2;
+            uint8_t *w = realloc(r->win, cap);
+            if (!w) {
+                fail(r, "out of memory for a %zu-byte block", k);
+                return -1;
+            }
+            r->win = w;
+            r->cap = cap;
+        }
+        size_t got = fread(r->win + r->hi, 1, r->cap - r->hi, r->fp);
+        r->hi += got;
+        if (got == 0) {
+            if (ferror(r->fp)) {
+                fail(r, "read error: %s", strerror(errno));
+                return -1;
+            }
+            r->eof = 1;
+        }
+    }
+    return (ssize_t)(r->hi - r->lo < k ? r->hi - r->lo : k);
+}
+
+/* A short read of `what`: got of n bytes present after the part before it. */
+static int
+cut_short(struct rs_ng *r, const char *what, size_t got, size_t n)
+{
     return fail(r, "truncated pcapng file: %s cut short, %zu of %zu bytes present", what, got, n);
 }
 
-static int
-grow(struct rs_ng *r, size_t n)
-{
-    if (n <= r->bufcap)
-        return 0;
-    size_t cap = r->bufcap ? r->bufcap : 65536;
-    while (cap < n)
-        cap *= 2;
-    uint8_t *b = realloc(r->buf, cap);
-    if (!b)
-        return fail(r, "out of memory for a %zu-byte block", n);
-    r->buf = b;
-    r->bufcap = cap;
-    return 0;
-}
-
 /*
- * Reads one whole block into r->buf. On success *type and *len are set and
- * the body is r->buf[8 .. len-4). The SHB type is a palindrome, so it can be
- * recognised before the byte order is known; its byte-order magic then tells
- * how to read its length. `pre` holds bytes already consumed (the file magic).
+ * Takes one whole block from the window. On success *type and *len are set,
+ * r->blk points at it and the body is r->blk[8 .. len-4). The SHB type is a
+ * palindrome, so it can be recognised before the byte order is known; its
+ * byte-order magic then tells how to read its length. `npre` bytes at the
+ * window's start were consumed before (the file magic, at open); the
+ * messages count the bytes after them, as a read of the rest would.
  */
 static int
-read_block(struct rs_ng *r, uint32_t *type, uint32_t *len, const uint8_t *pre, size_t npre)
+read_block(struct rs_ng *r, uint32_t *type, uint32_t *len, size_t npre)
 {
-    uint8_t hdr[12];
-    if (npre)
-        memcpy(hdr, pre, npre);
-    int st = read_exact(r, hdr + npre, 8 - npre, npre == 0, "block header");
-    if (st <= 0)
-        return st;
+    ssize_t a = need(r, 8);
+    if (a < 0)
+        return -1;
+    if ((size_t)a < 8) {
+        size_t got = (size_t)a - npre;
+        if (got == 0 && npre == 0)
+            return 0;
+        return cut_short(r, "block header", got, 8 - npre);
+    }
+    const uint8_t *hdr = r->win + r->lo;
     uint32_t t = dec32(r->big_endian, hdr);
     if (t == BT_SHB) {
-        if (read_exact(r, hdr + 8, 4, 0, "section header") < 0)
+        if ((a = need(r, 12)) < 0)
             return -1;
+        hdr = r->win + r->lo;
+        if ((size_t)a < 12)
+            return cut_short(r, "section header", (size_t)a - 8, 4);
         uint32_t bom_le = dec32(0, hdr + 8);
         if (bom_le == BYTE_ORDER_MAGIC)
             r->big_endian = 0;
@@ -174,17 +208,20 @@ read_block(struct rs_ng *r, uint32_t *type, uint32_t *len, const uint8_t *pre, s
                     " bytes, above the %u-byte limit",
                     t, l, MAX_BLOCK);
     }
-    if (grow(r, l) < 0)
+    if ((a = need(r, l)) < 0)
         return -1;
-    memcpy(r->buf, hdr, have);
-    if (read_exact(r, r->buf + have, l - have, 0, "block") < 0)
-        return -1;
-    uint32_t trailer = dec32(r->big_endian, r->buf + l - 4);
+    if ((size_t)a < l)
+        return cut_short(r, "block", (size_t)a - have, l - have);
+    uint8_t *blk = r->win + r->lo;
+    uint32_t trailer = dec32(r->big_endian, blk + l - 4);
     if (trailer != l) {
         return fail(
             r, "block of type 0x%08" PRIx32 " has length %" PRIu32 " but its trailer says %" PRIu32,
             t, l, trailer);
     }
+    r->blk = blk;
+    r->lo += l;
+    r->offset += l;
     *type = t;
     *len = l;
     return 1;
@@ -329,7 +366,7 @@ swap_nflog(uint8_t *p, uint32_t caplen, uint32_t len)
 static int
 packet(struct rs_ng *r, uint32_t type, uint32_t blen, struct rs_packet *pkt)
 {
-    struct rs_cur c = rs_cur_make(r->buf + 8, blen - 12);
+    struct rs_cur c = rs_cur_make(r->blk + 8, blen - 12);
     uint32_t ifid, caplen, len;
     uint64_t t = 0;
     if (type == BT_SPB) {
@@ -369,7 +406,7 @@ packet(struct rs_ng *r, uint32_t type, uint32_t blen, struct rs_packet *pkt)
         return fail(r, "packet block says %" PRIu32 " captured bytes but holds only %zu", caplen,
                     rs_cur_left(&c));
     }
-    uint8_t *data = r->buf + 8 + c.off;
+    uint8_t *data = r->blk + 8 + c.off;
     if (r->swapped && ifc->linktype == LINKTYPE_NFLOG)
         swap_nflog(data, caplen, len);
     /* SPBs carry no time stamp; reuse the last one so timers do not jump to 1970. */
@@ -387,10 +424,10 @@ rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
 {
     for (;;) {
         uint32_t type = 0, len = 0;
-        int st = read_block(r, &type, &len, NULL, 0);
+        int st = read_block(r, &type, &len, 0);
         if (st <= 0)
             return st;
-        struct rs_cur c = rs_cur_make(r->buf + 8, len - 12);
+        struct rs_cur c = rs_cur_make(r->blk + 8, len - 12);
         switch (type) {
         case BT_SHB:
             if (parse_shb(r, &c) < 0)
@@ -410,19 +447,55 @@ rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
     }
 }
 
+size_t
+rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max)
+{
+    size_t n = 0;
+    while (n < max && r->hi - r->lo >= 8) {
+        uint8_t *blk = r->win + r->lo;
+        uint32_t t = dec32(r->big_endian, blk);
+        if (t != BT_EPB && t != BT_SPB && t != BT_PB)
+            break; /* metadata: rs_ng_next takes it */
+        uint32_t l = dec32(r->big_endian, blk + 4);
+        /* Anything read_block would refuse, or a block not whole in the
+         * window, is left to rs_ng_next, which says what is wrong. */
+        if (l < 12 || l > MAX_BLOCK || l > r->hi - r->lo || dec32(r->big_endian, blk + l - 4) != l)
+            break;
+        r->blk = blk;
+        if (packet(r, t, l, &pkts[n]) < 0) {
+            r->err[0] = '\0'; /* rs_ng_next reads it again and reports it */
+            break;
+        }
+        r->lo += l;
+        r->offset += l;
+        n++;
+        __builtin_prefetch(r->win + r->lo);
+        __builtin_prefetch(r->win + r->lo + 64);
+    }
+    return n;
+}
+
 int
 rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
 {
     memset(r, 0, sizeof *r);
     r->fp = fp;
-    r->offset = 4;
+    /* The magic, already consumed from fp, starts the window. */
+    r->win = malloc(2 * NG_CHUNK);
+    if (!r->win) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    r->cap = 2 * NG_CHUNK;
+    memcpy(r->win, magic, 4);
+    r->hi = 4;
     uint32_t type = 0, len = 0;
-    if (read_block(r, &type, &len, magic, 4) <= 0) {
+    if (read_block(r, &type, &len, 4) <= 0) {
         if (!r->err[0])
             fail(r, "truncated pcapng file: no section header");
         return -1;
     }
-    struct rs_cur c = rs_cur_make(r->buf + 8, len - 12);
+    struct rs_cur c = rs_cur_make(r->blk + 8, len - 12);
     if (parse_shb(r, &c) < 0)
         return -1;
     /*
@@ -431,12 +504,12 @@ rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
      * first: a packet before any IDB has no interface to belong to.
      */
     while (!r->have_iface) {
-        int st = read_block(r, &type, &len, NULL, 0);
+        int st = read_block(r, &type, &len, 0);
         if (st < 0)
             return -1;
         if (st == 0)
             return 0; /* a section without interfaces: a valid, empty capture */
-        c = rs_cur_make(r->buf + 8, len - 12);
+        c = rs_cur_make(r->blk + 8, len - 12);
         if (type == BT_SHB && parse_shb(r, &c) < 0)
             return -1;
         if (type == BT_IDB && parse_idb(r, &c) < 0)
@@ -451,6 +524,6 @@ void
 rs_ng_close(struct rs_ng *r)
 {
     free(r->ifs);
-    free(r->buf);
+    free(r->win);
     memset(r, 0, sizeof *r);
 }
