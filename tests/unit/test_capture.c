@@ -638,16 +638,23 @@ test_reopen_and_follow(void **state)
  * (records cut by a block's end come through the reading path), with a
  * filter that drops every other frame, and up to damage. Frames of a batch
  * taken without may_read stay valid while later batches are taken; a
- * batch without may_read never reads (0 at a block's end).
+ * batch without may_read never reads (0 at a block's end). The same for a
+ * pcapng file (its reader's window of 1 MiB reads, blocks parsed in place;
+ * an interface block in the middle, which a batch leaves to the reading
+ * path).
  */
 static void
-test_next_batch(void **state)
+check_next_batch(int ng)
 {
-    (void)state;
     struct rs_error err;
     struct buf b = {0};
-    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
-    enum { N = 6000 };
+    enum { N = 12000 };
+    if (ng) {
+        ng_shb(&b, 0);
+        ng_idb(&b, 0, 1, 65535, -1, 0);
+    } else {
+        pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    }
     uint8_t f[1514];
     memcpy(f, frame_a, sizeof frame_a);
     for (int i = 0; i < N; i++) {
@@ -656,11 +663,20 @@ test_next_batch(void **state)
             f[j] = (uint8_t)((uint32_t)i + j);
         f[12] = i % 2 ? 0x08 : 0x86; /* every other frame IPv4 (0x0800) */
         f[13] = i % 2 ? 0x00 : 0xdd;
-        pcap_record(&b, 0, 1000 + (uint32_t)i, (uint32_t)i, len, len, f, len);
+        if (!ng) {
+            pcap_record(&b, 0, 1000 + (uint32_t)i, (uint32_t)i, len, len, f, len);
+            continue;
+        }
+        if (i == N / 2)
+            ng_idb(&b, 0, 1, 65535, -1, 0); /* interface 1, the same kind */
+        ng_epb(&b, 0, i >= N / 2, (uint64_t)(1000 + i) * 1000000 + (uint64_t)i, f, len, len);
     }
     b.n -= 7; /* damage at the end */
-    const char *path = save("batch.pcap", &b);
-    size_t blocks = b.n / (512 << 10); /* the reader's blocks, whole */
+    const char *path = save(ng ? "batch.pcapng" : "batch.pcap", &b);
+    /* Where the reader must read on: the pcap reader's 512 KiB blocks; the
+     * pcapng reader's window (2 MiB, refilled at least 1 MiB at a time),
+     * and the interface block. */
+    size_t blocks = ng ? b.n / (2 << 20) + 1 : b.n / (512 << 10);
     free(b.p);
     for (int filtered = 0; filtered < 2; filtered++) {
         struct rs_capture_opts o = {0};
@@ -720,9 +736,9 @@ test_next_batch(void **state)
         }
         assert_int_equal(got, one.n);
         assert_int_equal(got, filtered ? N / 2 - 1 : N - 1); /* the last frame, IPv4, is cut */
-        assert_true(batches > 10);                           /* most frames came in batches */
+        assert_true(batches > N / 2 / 64);                   /* most frames came in batches */
         assert_true(refused >= blocks);                      /* at least once per block */
-        assert_true(blocks >= 8);
+        assert_true(blocks >= (ng ? 5u : 8u));
         assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
         struct rs_capture_stats st;
         assert_int_equal(rs_capture_stats(c, &st, &err), 0);
@@ -730,6 +746,20 @@ test_next_batch(void **state)
         rs_capture_close(c);
         log_free(&one);
     }
+}
+
+static void
+test_next_batch(void **state)
+{
+    (void)state;
+    check_next_batch(0);
+}
+
+static void
+test_next_batch_pcapng(void **state)
+{
+    (void)state;
+    check_next_batch(1);
 }
 
 static void
@@ -2001,6 +2031,7 @@ main(void)
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_reopen_and_follow),
         cmocka_unit_test(test_next_batch),
+        cmocka_unit_test(test_next_batch_pcapng),
         cmocka_unit_test(test_open_stream_fmemopen),
         cmocka_unit_test(test_stop_and_names),
         cmocka_unit_test(test_live_loopback),
