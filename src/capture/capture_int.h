@@ -33,10 +33,10 @@ struct rs_ng {
     int swapped;    /* ... differs from this host's */
     struct rs_ng_iface *ifs;
     uint32_t nifs, capifs;
-    uint8_t *win;      /* the window (pcapng.c): win[lo, hi) not consumed yet */
+    uint8_t *win; /* the window (pcapng.c): win[lo, hi) not consumed yet */
     size_t lo, hi, cap;
-    int eof;           /* the stream has no more bytes */
-    uint8_t *blk;      /* the block taken last; packet data points into it */
+    int eof;            /* the stream has no more bytes */
+    uint8_t *blk;       /* the block taken last; packet data points into it */
     uint64_t offset;    /* bytes consumed from the stream */
     rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */
     uint32_t first_linktype;
