@@ -36,6 +36,7 @@ struct rs_ng {
     uint8_t *win; /* the window (pcapng.c): win[lo, hi) not consumed yet */
     size_t lo, hi, cap;
     int eof;            /* the stream has no more bytes */
+    int regular;        /* a regular file: read in big chunks (else a block at a time) */
     uint8_t *blk;       /* the block taken last; packet data points into it */
     uint64_t offset;    /* bytes consumed from the stream */
     rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */

@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "capture/capture_int.h"
 #include "util/cursor.h"
@@ -105,8 +106,9 @@ fail(struct rs_ng *r, const char *fmt, ...)
 }
 
 /*
- * The window: the stream is read in chunks of NG_CHUNK bytes (one fread
- * each, not two a block) into win, and blocks are parsed where they lie,
+ * The window: a file is read in chunks of NG_CHUNK bytes or more (one
+ * fread each, not two a block; a pipe only as far as the block at hand
+ * needs) into win, and blocks are parsed where they lie,
  * win[lo, hi) being what is not consumed yet. A packet's data points into
  * the window, valid until the next refill, which moves the unread tail to
  * the front: rs_ng_next may refill, rs_ng_next_batch never does, so the
@@ -140,7 +142,10 @@ need(struct rs_ng *r, size_t k)
             r->win = w;
             r->cap = cap;
         }
-        size_t got = fread(r->win + r->hi, 1, r->cap - r->hi, r->fp);
+        /* A pipe gives what it has as it comes: read no more than needed,
+         * so that a live stream's packets are not held back for a chunk. */
+        size_t want = r->regular ? r->cap - r->hi : k - (r->hi - r->lo);
+        size_t got = fread(r->win + r->hi, 1, want, r->fp);
         r->hi += got;
         if (got == 0) {
             if (ferror(r->fp)) {
@@ -480,6 +485,8 @@ rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
 {
     memset(r, 0, sizeof *r);
     r->fp = fp;
+    struct stat fst;
+    r->regular = fstat(fileno(fp), &fst) == 0 && S_ISREG(fst.st_mode);
     /* The magic, already consumed from fp, starts the window. */
     r->win = malloc(2 * NG_CHUNK);
     if (!r->win) {
