@@ -36,6 +36,7 @@
 
 #include "capture/capture_int.h"
 #include "util/cursor.h"
+#include "util/hugemem.h"
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
@@ -116,6 +117,7 @@ fail(struct rs_ng *r, const char *fmt, ...)
  * frames ahead of the one it feeds).
  */
 #define NG_CHUNK ((size_t)1 << 20)
+#define NG_WINDOW RS_HUGE_PAGE /* the first window: two chunks */
 
 /*
  * Makes at least k bytes available at win + lo, reading on: the bytes
@@ -134,11 +136,19 @@ need(struct rs_ng *r, size_t k)
             size_t cap = r->cap ? r->cap : 2 * NG_CHUNK;
             while (cap < k + NG_CHUNK || cap - r->hi < NG_CHUNK)
                 cap *= 2;
-            uint8_t *w = realloc(r->win, cap);
+            /* Only a block larger than a chunk gets here: the first window
+             * is a huge page of its own (util/hugemem.h), which the
+             * kernel's copy into it walks with one page table entry. */
+            uint8_t *w = malloc(cap);
             if (!w) {
                 fail(r, "out of memory for a %zu-byte block", k);
                 return -1;
             }
+            memcpy(w, r->win, r->hi);
+            if (r->cap == NG_WINDOW)
+                rs_huge_free(r->win, NG_WINDOW);
+            else
+                free(r->win);
             r->win = w;
             r->cap = cap;
         }
@@ -488,12 +498,12 @@ rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
     struct stat fst;
     r->regular = fstat(fileno(fp), &fst) == 0 && S_ISREG(fst.st_mode);
     /* The magic, already consumed from fp, starts the window. */
-    r->win = malloc(2 * NG_CHUNK);
+    r->win = rs_huge_alloc(NG_WINDOW);
     if (!r->win) {
         fail(r, "out of memory");
         return -1;
     }
-    r->cap = 2 * NG_CHUNK;
+    r->cap = NG_WINDOW;
     memcpy(r->win, magic, 4);
     r->hi = 4;
     uint32_t type = 0, len = 0;
@@ -531,6 +541,9 @@ void
 rs_ng_close(struct rs_ng *r)
 {
     free(r->ifs);
-    free(r->win);
+    if (r->cap == NG_WINDOW)
+        rs_huge_free(r->win, NG_WINDOW);
+    else
+        free(r->win);
     memset(r, 0, sizeof *r);
 }
