@@ -397,7 +397,6 @@ rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, 
      * in its window. */
     if (!c->live && c->nheap == 1 && c->have_last) {
         struct rs_input *in = &c->in[c->heap[0]];
-        /* pcapng: the same, from the blocks whole in its window. */
         if (in->mapped || in->kind == RS_IN_PCAPNG) {
             size_t n = 0;
             while (n < max) {
