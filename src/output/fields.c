@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "field_list.h"
 #include "output_int.h"
 
 /* "00".."99": two digits per division halves the work for typical counters. */
@@ -145,26 +146,25 @@ put_secs(char *buf, size_t len, rs_time_ns t)
     return put_str(buf, len, tmp, n);
 }
 
-#define GET_STRARR(fname, member)                                                                  \
+/* One getter (and the writers' shortcut) per field, made from the list in
+ * field_list.h. */
+#define GET_STR(fname)                                                                             \
     static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
     {                                                                                              \
         (void)num;                                                                                 \
-        return put_str(buf, len, r->member, RS_STRLEN(r->member));                                 \
+        return put_str(buf, len, r->fname, RS_STRLEN(r->fname));                                   \
     }                                                                                              \
     static const char *str_##fname(const struct rs_record *r, size_t *n)                           \
     {                                                                                              \
-        *n = RS_STRLEN(r->member);                                                                 \
-        return r->member;                                                                          \
+        *n = RS_STRLEN(r->fname);                                                                  \
+        return r->fname;                                                                           \
     }
 
-#define GET_U64(fname, expr)                                                                       \
+#define GET_TIME(fname, expr, type)                                                                \
     static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
     {                                                                                              \
-        return put_u64(buf, len, (uint64_t)(expr), num);                                           \
-    }                                                                                              \
-    static uint64_t u64_##fname(const struct rs_record *r)                                         \
-    {                                                                                              \
-        return (uint64_t)(expr);                                                                   \
+        (void)num;                                                                                 \
+        return put_secs(buf, len, (expr));                                                         \
     }
 
 #define GET_NAME(fname, expr)                                                                      \
@@ -181,120 +181,48 @@ put_secs(char *buf, size_t len, rs_time_ns t)
         return s;                                                                                  \
     }
 
-static size_t
-get_ts(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return put_secs(buf, len, r->ts);
-}
+#define GET_ADDR(fname)                                                                            \
+    static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
+    {                                                                                              \
+        (void)num;                                                                                 \
+        return rs_addr_format(&r->fname, buf, len);                                                \
+    }
 
-static size_t
-get_end_ts(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return put_secs(buf, len, r->end_ts);
-}
+#define GET_NUM(fname)                                                                             \
+    static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
+    {                                                                                              \
+        return put_u64(buf, len, (uint64_t)r->fname, num);                                         \
+    }                                                                                              \
+    static uint64_t u64_##fname(const struct rs_record *r)                                         \
+    {                                                                                              \
+        return (uint64_t)r->fname;                                                                 \
+    }
 
-static size_t
-get_duration(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return put_secs(buf, len, rs_record_duration(r));
-}
+#define GET_FLAGS(fname)                                                                           \
+    static size_t get_##fname(const struct rs_record *r, char *buf, size_t len, uint64_t *num)     \
+    {                                                                                              \
+        (void)num;                                                                                 \
+        return rs_rst_flags_format(r->fname, buf, len);                                            \
+    }
 
-static size_t
-get_client(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return rs_addr_format(&r->client, buf, len);
-}
+RS_FIELD_LIST(GET_STR, GET_TIME, GET_NAME, GET_ADDR, GET_NUM, GET_FLAGS)
 
-static size_t
-get_server(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return rs_addr_format(&r->server, buf, len);
-}
-
-static size_t
-get_rst_flags(const struct rs_record *r, char *buf, size_t len, uint64_t *num)
-{
-    (void)num;
-    return rs_rst_flags_format(r->rst_flags, buf, len);
-}
-
-GET_STRARR(uid, uid)
-GET_NAME(proto, rs_proto_name(r->proto))
-GET_U64(client_port, r->client_port)
-GET_U64(server_port, r->server_port)
-GET_NAME(end_reason, rs_end_reason_name(r->end_reason))
-GET_STRARR(app, app)
-GET_STRARR(conn_state, conn_state)
-GET_STRARR(history, history)
-GET_U64(client_pkts, r->client_pkts)
-GET_U64(client_bytes, r->client_bytes)
-GET_U64(server_pkts, r->server_pkts)
-GET_U64(server_bytes, r->server_bytes)
-GET_U64(client_ip_bytes, r->client_ip_bytes)
-GET_U64(server_ip_bytes, r->server_ip_bytes)
-GET_U64(missed_bytes, r->missed_bytes)
-GET_NAME(rst_by, rs_rst_by_name(r->rst_by))
-GET_STRARR(rst_cause, rst_cause)
-GET_NAME(rst_confidence, rs_confidence_name(r->rst_confidence))
-GET_U64(inflight_client_bytes, r->inflight_client_bytes)
-GET_U64(inflight_server_bytes, r->inflight_server_bytes)
-GET_STRARR(explanation, explanation)
-GET_STRARR(hint, hint)
-GET_STRARR(sni, sni)
-GET_STRARR(http_host, http_host)
-GET_STRARR(action, action)
-GET_STRARR(rule, rule)
-
+#define MEMBER_SIZE(m) sizeof(((struct rs_record *)0)->m)
 /* clang-format off */
-#define F(name, type) {#name, type, get_##name, NULL, NULL, RS_FA_NONE, 0, 0}
-#define FS(name, type) {#name, type, get_##name, str_##name, NULL, RS_FA_NONE, 0, 0}
-#define FU(name, type) {#name, type, get_##name, NULL, u64_##name, RS_FA_NONE, 0, 0}
-/* A record string or number read where it is (GET_STRARR, GET_U64 of a member). */
-#define FA(name) {#name, RS_FT_STR, get_##name, str_##name, NULL, RS_FA_STR,                    \
-                  offsetof(struct rs_record, name), sizeof(((struct rs_record *)0)->name)}
-#define FN(name, kind) {#name, RS_FT_U64, get_##name, NULL, u64_##name, kind,                   \
-                        offsetof(struct rs_record, name), sizeof(((struct rs_record *)0)->name)}
+/* A record string or number is read where it is (the writers' shortcut). */
+#define ROW_STR(name) {#name, RS_FT_STR, get_##name, str_##name, NULL, RS_FA_STR,                  \
+                       offsetof(struct rs_record, name), MEMBER_SIZE(name)},
+#define ROW_TIME(name, expr, type) {#name, type, get_##name, NULL, NULL, RS_FA_NONE, 0, 0},
+#define ROW_NAME(name, expr) {#name, RS_FT_STR, get_##name, str_##name, NULL, RS_FA_NONE, 0, 0},
+#define ROW_ADDR(name) {#name, RS_FT_ADDR, get_##name, NULL, NULL, RS_FA_NONE, 0, 0},
+#define ROW_NUM(name) {#name, RS_FT_U64, get_##name, NULL, u64_##name,                            \
+                       MEMBER_SIZE(name) == 2 ? RS_FA_U16 : RS_FA_U64,                             \
+                       offsetof(struct rs_record, name), MEMBER_SIZE(name)},
+#define ROW_FLAGS(name) {#name, RS_FT_STR, get_##name, NULL, NULL, RS_FA_NONE, 0, 0},
 /* clang-format on */
 _Static_assert(sizeof(struct rs_record) <= 65535, "field offsets fit");
 
 const struct rs_field rs_fields[] = {
-    FA(uid),
-    F(ts, RS_FT_TIME),
-    F(end_ts, RS_FT_TIME),
-    F(duration, RS_FT_DURATION),
-    FS(proto, RS_FT_STR),
-    F(client, RS_FT_ADDR),
-    FN(client_port, RS_FA_U16),
-    F(server, RS_FT_ADDR),
-    FN(server_port, RS_FA_U16),
-    FS(end_reason, RS_FT_STR),
-    FA(app),
-    FA(conn_state),
-    FA(history),
-    FN(client_pkts, RS_FA_U64),
-    FN(client_bytes, RS_FA_U64),
-    FN(server_pkts, RS_FA_U64),
-    FN(server_bytes, RS_FA_U64),
-    FN(client_ip_bytes, RS_FA_U64),
-    FN(server_ip_bytes, RS_FA_U64),
-    FN(missed_bytes, RS_FA_U64),
-    FS(rst_by, RS_FT_STR),
-    FA(rst_cause),
-    FS(rst_confidence, RS_FT_STR),
-    F(rst_flags, RS_FT_STR),
-    FN(inflight_client_bytes, RS_FA_U64),
-    FN(inflight_server_bytes, RS_FA_U64),
-    FA(explanation),
-    FA(hint),
-    FA(sni),
-    FA(http_host),
-    FA(action),
-    FA(rule),
-};
+    RS_FIELD_LIST(ROW_STR, ROW_TIME, ROW_NAME, ROW_ADDR, ROW_NUM, ROW_FLAGS)};
 
 const size_t rs_n_fields = sizeof rs_fields / sizeof rs_fields[0];

@@ -11,25 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field_list.h"
 #include "output_int.h"
 
-/*
- * What comes before each value, built once: the separator, '"name":' and,
- * for a string, its opening quote (`,"app":"`), padded to PREFIX_MAX so
- * that it is copied with one fixed-size move. A record reserves its
- * worst case once (every string escaped to \u00XX) and is then written
- * without a capacity check per field: a million records are about 30
- * million fields.
- */
-#define PREFIX_MAX 48
-
+/* The longest line a record can make, reserved once per record so that
+ * the line is then written without a capacity check per field. */
 struct jsonl_state {
-    size_t n;
-    size_t worst; /* longest line a record can make */
-    struct {
-        size_t len;
-        char text[PREFIX_MAX];
-    } key[];
+    size_t worst;
 };
 
 /* The longest text a field can have before escaping. */
@@ -57,22 +45,14 @@ is_string(const struct rs_field *f)
 static int
 jsonl_start(struct rs_writer *w)
 {
-    struct jsonl_state *st = malloc(sizeof *st + rs_n_fields * sizeof st->key[0]);
+    struct jsonl_state *st = malloc(sizeof *st);
     if (!st)
         return RS_ERR_NOMEM;
-    st->n = rs_n_fields;
     st->worst = 3; /* "}\n" and the NUL */
     for (size_t i = 0; i < rs_n_fields; i++) {
         const struct rs_field *f = &rs_fields[i];
-        memset(st->key[i].text, 0, sizeof st->key[i].text);
-        int k = snprintf(st->key[i].text, sizeof st->key[i].text, "%s\"%s\":%s", i ? "," : "{",
-                         f->name, is_string(f) ? "\"" : "");
-        if (k < 0 || (size_t)k >= sizeof st->key[i].text) {
-            free(st);
-            return RS_ERR_INTERNAL;
-        }
-        st->key[i].len = (size_t)k;
-        st->worst += PREFIX_MAX + (is_string(f) ? 6 * field_max(f) + 1 : field_max(f));
+        /* ,"name":" ... " with every byte escaped to \u00XX */
+        st->worst += strlen(f->name) + 5 + (is_string(f) ? 6 * field_max(f) : field_max(f));
     }
     w->state = st;
     return 0;
@@ -97,8 +77,45 @@ put_str(char *o, char *end, const char *s, size_t sn)
     return o;
 }
 
+/*
+ * The line, straight from the field list: each key a constant (a few
+ * immediate stores), each value written in place, no walk of the field
+ * table. The key carries the comma before it; the first one's is then
+ * made the opening brace.
+ */
+#define J_KEY(lit)                                                                                 \
+    do {                                                                                           \
+        memcpy(o, lit, sizeof(lit) - 1);                                                           \
+        o += sizeof(lit) - 1;                                                                      \
+    } while (0)
+#define J_STR(name)                                                                                \
+    J_KEY(",\"" #name "\":\"");                                                                    \
+    o = put_str(o, end, r->name, RS_STRLEN(r->name));
+#define J_TIME(name, expr, type)                                                                   \
+    J_KEY(",\"" #name "\":");                                                                      \
+    o += rs_output_secs(o, (expr));
+#define J_NAME(name, expr)                                                                         \
+    J_KEY(",\"" #name "\":\"");                                                                    \
+    {                                                                                              \
+        const char *s_ = (expr);                                                                   \
+        o = put_str(o, end, s_, strlen(s_));                                                       \
+    }
+/* Addresses and the flags' names are digits, dots, colons, letters and
+ * commas: nothing to escape. */
+#define J_ADDR(name)                                                                               \
+    J_KEY(",\"" #name "\":\"");                                                                    \
+    o += rs_addr_format(&r->name, o, RS_FIELD_MAX);                                                \
+    *o++ = '"';
+#define J_NUM(name)                                                                                \
+    J_KEY(",\"" #name "\":");                                                                      \
+    o += rs_output_u64(o, (uint64_t)r->name);
+#define J_FLAGS(name)                                                                              \
+    J_KEY(",\"" #name "\":\"");                                                                    \
+    o += rs_rst_flags_format(r->name, o, RS_FIELD_MAX);                                            \
+    *o++ = '"';
+
 static int
-jsonl_write(struct rs_writer *w, const struct rs_record *rec)
+jsonl_write(struct rs_writer *w, const struct rs_record *r)
 {
     const struct jsonl_state *st = w->state;
     struct rs_obuf *b = &w->ob;
@@ -106,56 +123,9 @@ jsonl_write(struct rs_writer *w, const struct rs_record *rec)
         rs_writer_flush_line(w); /* oom is sticky: the line is dropped, as any write would */
         return 0;
     }
-    char *o = b->p + b->len, *end = b->p + b->cap;
-    char val[RS_FIELD_MAX];
-
-    for (size_t i = 0; i < st->n; i++) {
-        const struct rs_field *f = &rs_fields[i];
-        memcpy(o, st->key[i].text, PREFIX_MAX); /* fixed size: a few vector moves */
-        o += st->key[i].len;
-        /* Record strings and numbers read where they are, without a call. */
-        const char *at = (const char *)rec + f->off;
-        if (f->at == RS_FA_STR) {
-            o = put_str(o, end, at, at[0] ? strnlen(at, f->size) : 0);
-            continue;
-        }
-        if (f->at == RS_FA_U64) {
-            uint64_t v;
-            memcpy(&v, at, sizeof v);
-            o += rs_output_u64(o, v);
-            continue;
-        }
-        if (f->at == RS_FA_U16) {
-            uint16_t v;
-            memcpy(&v, at, sizeof v);
-            o += rs_output_u64(o, v);
-            continue;
-        }
-        /* The shortcuts: strings escaped from where they are, numbers
-         * written in place, no copy through val. */
-        if (f->str) {
-            size_t sn;
-            const char *s = f->str(rec, &sn);
-            o = put_str(o, end, s, sn);
-            continue;
-        }
-        if (f->u64) {
-            o += rs_output_u64(o, f->u64(rec));
-            continue;
-        }
-        uint64_t num = 0;
-        if (f->type != RS_FT_STR) {
-            /* Numbers, times and addresses are digits, dots and colons:
-             * written in place, nothing to escape. */
-            o += f->get(rec, o, (size_t)(end - o), &num);
-            if (f->type == RS_FT_ADDR)
-                *o++ = '"';
-            continue;
-        }
-        size_t n = f->get(rec, val, sizeof val, &num);
-        o += rs_json_escape(val, n, o, (size_t)(end - o));
-        *o++ = '"';
-    }
+    char *line = b->p + b->len, *o = line, *end = b->p + b->cap;
+    RS_FIELD_LIST(J_STR, J_TIME, J_NAME, J_ADDR, J_NUM, J_FLAGS)
+    line[0] = '{';
     *o++ = '}';
     *o++ = '\n';
     b->len = (size_t)(o - b->p);

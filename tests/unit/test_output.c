@@ -811,6 +811,61 @@ test_jsonl(void **state)
     free(out);
 }
 
+/*
+ * The jsonl writer is straight-line code made from the field list; this
+ * holds it to the field table (rs_fields: its names, order and getters, as
+ * csv and the report print them), a line built here field by field from
+ * the table and escaped with the public rs_json_escape. A field the writer
+ * left out, moved, or printed differently fails it.
+ */
+static void
+test_jsonl_matches_field_table(void **state)
+{
+    (void)state;
+    struct rs_record recs[4];
+    rec_v4(&recs[0]);
+    rec_v6(&recs[1]);
+    rec_v4(&recs[2]);
+    SET(recs[2].sni, "evil\n\"}{\"x\":1\r\x1b[2J\xff\xfe");
+    SET(recs[2].history, "ShAadDFfR\\");
+    SET(recs[2].rule, "r\xc3\xa9gle 1");
+    SET(recs[2].action, "reset-both");
+    recs[2].rst_flags = ~0u;
+    recs[2].ts = -1500; /* before the epoch */
+    recs[2].end_ts = INT64_MAX;
+    recs[2].client_bytes = UINT64_MAX;
+    recs[2].client_port = 65535;
+    rec_v6(&recs[3]);
+    memset(recs[3].explanation, 'x', sizeof recs[3].explanation); /* not terminated */
+    memset(recs[3].uid, '"', sizeof recs[3].uid);
+    for (size_t k = 0; k < 4; k++) {
+        char want[16384];
+        size_t o = 0;
+        for (size_t i = 0; i < rs_n_fields; i++) {
+            const struct rs_field *f = &rs_fields[i];
+            char val[RS_FIELD_MAX];
+            uint64_t num;
+            size_t n = f->get(&recs[k], val, sizeof val, &num);
+            int quoted = f->type == RS_FT_STR || f->type == RS_FT_ADDR;
+            o += (size_t)snprintf(want + o, sizeof want - o, "%s\"%s\":%s", i ? "," : "{", f->name,
+                                  quoted ? "\"" : "");
+            if (quoted) {
+                o += rs_json_escape(val, n, want + o, sizeof want - o);
+                want[o++] = '"';
+            } else {
+                memcpy(want + o, val, n);
+                o += n;
+            }
+        }
+        want[o++] = '}';
+        want[o++] = '\n';
+        want[o] = '\0';
+        char *out = run_writer(RS_FMT_JSONL, NULL, &recs[k], 1);
+        assert_string_equal(out, want);
+        free(out);
+    }
+}
+
 static void
 test_jsonl_full_strings(void **state)
 {
@@ -1672,6 +1727,7 @@ main(void)
         cmocka_unit_test(test_json_escape_truncation),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_full_strings),
+        cmocka_unit_test(test_jsonl_matches_field_table),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_field),
         cmocka_unit_test(test_zeek),
