@@ -731,6 +731,38 @@ test_json_escape_words(void **state)
     }
 }
 
+/* The short-string copy the writers try before rs_json_escape: for every
+ * length up to three words, every byte value at every position, it copies
+ * exactly the string when every byte is plain and declines otherwise (its
+ * overlapping last word and 4-byte halves included). */
+static void
+test_json_copy_plain(void **state)
+{
+    (void)state;
+    char in[32], out[40];
+    for (size_t n = 0; n <= 24; n++) {
+        for (size_t pos = 0; pos <= n; pos++) {
+            for (unsigned c = 0; c < 256; c++) {
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (char)('a' + i);
+                if (pos < n)
+                    in[pos] = (char)c;
+                memset(out, '#', sizeof out);
+                size_t got = rs_json_copy_plain(in, n, out);
+                int plain = pos == n || rs_json_plain[c];
+                if (!plain) {
+                    if (got != SIZE_MAX)
+                        fail_msg("length %zu, byte 0x%02x at %zu: copied", n, c, pos);
+                    continue;
+                }
+                assert_int_equal(got, n);
+                assert_memory_equal(out, in, n);
+                assert_int_equal(out[n], '#'); /* nothing past the string */
+            }
+        }
+    }
+}
+
 static void
 test_json_escape_truncation(void **state)
 {
@@ -1724,6 +1756,7 @@ main(void)
         cmocka_unit_test(test_field_table),
         cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_copy_plain),
         cmocka_unit_test(test_json_escape_truncation),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_full_strings),
