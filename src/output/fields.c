@@ -93,14 +93,20 @@ rs_output_secs(char *buf, rs_time_ns ns)
         char d[RS_NUM_MAX];
     } memo = {UINT64_MAX, 0, {0}};
     uint64_t secs = us / 1000000;
-    if (secs != memo.secs) {
-        memo.n = rs_output_u64(memo.d, secs);
-        memo.secs = secs;
+    if (secs < 10) {
+        /* A duration, mostly: one digit, and the memo is left to the
+         * times around it. */
+        buf[n++] = (char)('0' + secs);
+    } else {
+        if (secs != memo.secs) {
+            memo.n = rs_output_u64(memo.d, secs);
+            memo.secs = secs;
+        }
+        memcpy(buf + n, memo.d, 16); /* fixed size: one move; RS_NUM_MAX > 16 */
+        if (memo.n > 16)
+            memcpy(buf + n + 16, memo.d + 16, memo.n - 16);
+        n += memo.n;
     }
-    memcpy(buf + n, memo.d, 16); /* fixed size: one move; RS_NUM_MAX > 16 */
-    if (memo.n > 16)
-        memcpy(buf + n + 16, memo.d + 16, memo.n - 16);
-    n += memo.n;
     uint32_t frac = (uint32_t)(us % 1000000);
     put_digits(buf + n + 7, frac + 1000000u); /* the leading 1 lands on the '.' */
     buf[n] = '.';

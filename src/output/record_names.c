@@ -76,6 +76,9 @@ rs_rst_flags_format(uint32_t flags, char *buf, size_t len)
 
     if (len == 0)
         return 0;
+    buf[0] = '\0';
+    if (flags == 0) /* most sessions: no reset, or a plain one */
+        return 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(flags & names[i].bit))
             continue;

@@ -513,6 +513,11 @@ test_number_text(void **state)
         -INT64_C(5000),
         INT64_C(1767225600999999499),
         INT64_C(1767225600999999500),
+        INT64_C(9999999499), /* durations: one digit, and the edge of two */
+        INT64_C(9999999500),
+        INT64_C(1767225600999999500),
+        INT64_C(9500000000),
+        -INT64_C(9999999500),
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         rs_time_ns t = seq[i];
