@@ -294,6 +294,9 @@ void rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash);
 /* Starts loading every line of flow idx (a walk that will read it whole). */
 void rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx);
 void rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash);
+/* Starts loading what releasing flow idx will write: its hash bucket and
+ * its creation-list neighbours' links (the flow itself already loaded). */
+void rs_flow_prefetch_release(struct rs_flow_table *t, uint32_t idx);
 
 /*
  * Every function that only prefetches starts with this. To GCC such a

@@ -277,6 +277,23 @@ rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
     const char *f = (const char *)rs_flow_at(t, idx);
     for (size_t off = 0; off < sizeof(struct rs_flow); off += 64)
         __builtin_prefetch(f + off);
+    /* and its links, which its release rewrites */
+    __builtin_prefetch(lk(t, idx), 1);
+    __builtin_prefetch(link_at(t, idx), 1);
+}
+
+/* Never inlined, as rs_flow_prefetch_flow below: tests/cli/prefetch_kept.sh
+ * watches it being called. */
+__attribute__((noinline)) void
+rs_flow_prefetch_release(struct rs_flow_table *t, uint32_t idx)
+{
+    rs_prefetch_keep();
+    const struct rs_slot_links *sl = lk(t, idx);
+    __builtin_prefetch(&t->buckets[rs_flow_at(t, idx)->hash & t->bucket_mask], 1);
+    if (sl->cprev != RS_NIL)
+        __builtin_prefetch(lk(t, sl->cprev), 1);
+    if (sl->cnext != RS_NIL)
+        __builtin_prefetch(lk(t, sl->cnext), 1);
 }
 
 /* The per-packet lines of flow.h's layout, as rs_flow_prefetch_flow loads them. */
