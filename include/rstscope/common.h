@@ -50,6 +50,18 @@ int rs_addr_parse(struct rs_addr *a, const char *s);
 
 /* Nanoseconds since the Unix epoch. All packet times use this unit. */
 typedef int64_t rs_time_ns;
+
+/* to - from, never negative, at most INT64_MAX: times from a hostile
+ * capture can lie far apart on either side of 1970, and the plain
+ * difference would overflow. */
+static inline rs_time_ns
+rs_time_span(rs_time_ns from, rs_time_ns to)
+{
+    if (to <= from)
+        return 0;
+    uint64_t d = (uint64_t)to - (uint64_t)from;
+    return d > (uint64_t)INT64_MAX ? INT64_MAX : (rs_time_ns)d;
+}
 #define RS_NS_PER_SEC INT64_C(1000000000)
 
 #endif

@@ -94,11 +94,11 @@ struct rs_record {
     char rule[64];   /* name of the rule that decided; "" when none matched */
 };
 
-/* duration in nanoseconds (end_ts - ts, never negative). */
+/* duration in nanoseconds (end_ts - ts, never negative: rs_time_span). */
 static inline rs_time_ns
 rs_record_duration(const struct rs_record *r)
 {
-    return r->end_ts > r->ts ? r->end_ts - r->ts : 0;
+    return rs_time_span(r->ts, r->end_ts);
 }
 
 /* "tcp", "udp", "icmp" (also for ICMPv6), else "unknown_transport" (Zeek's names). */

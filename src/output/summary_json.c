@@ -228,7 +228,7 @@ sum_write_json(const struct sum_view *v, FILE *out)
     fputc(',', out);
     jtime(out, "last_ts", v->have_times ? v->last_ts : 0);
     fputc(',', out);
-    jtime(out, "duration", v->have_times ? v->last_ts - v->first_ts : 0);
+    jtime(out, "duration", v->have_times ? rs_time_span(v->first_ts, v->last_ts) : 0);
     fputc(',', out);
     ju64(out, "packets", t->engine.packets);
     fputc(',', out);

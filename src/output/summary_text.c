@@ -56,7 +56,7 @@ section_capture(const struct sum_view *v, FILE *out)
         char a[32], b[32], dur[RS_NUM_MAX];
         sum_time_text(v->first_ts, a, sizeof a);
         sum_time_text(v->last_ts, b, sizeof b);
-        rs_time_ns d = v->last_ts - v->first_ts;
+        rs_time_ns d = rs_time_span(v->first_ts, v->last_ts);
         rs_output_secs(dur, d);
         fprintf(out, "  capture   %s .. %s UTC (%s s)\n", a, b, dur);
     }

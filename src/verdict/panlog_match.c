@@ -448,7 +448,7 @@ rs_panmatch_run(struct rs_panmatch *m)
                         cost += penalty;
                 }
                 if (e->elapsed_s >= 0) {
-                    int64_t el = (c->end_ts - c->ts) / RS_NS_PER_SEC;
+                    int64_t el = rs_time_span(c->ts, c->end_ts) / RS_NS_PER_SEC;
                     if (el - e->elapsed_s > 1 || e->elapsed_s - el > 1)
                         cost += penalty;
                 }

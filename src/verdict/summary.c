@@ -1056,7 +1056,7 @@ rs_summary_findings(const struct rs_summary *s, struct rs_summary_finding *out, 
         f.ack_sources = distinct_count(&v->ack_src, &f.sources_estimated);
         f.first_ts = v->first_ts;
         f.last_ts = v->last_ts;
-        rs_time_ns span = v->last_ts - v->first_ts;
+        rs_time_ns span = rs_time_span(v->first_ts, v->last_ts);
         if (span < RS_NS_PER_SEC)
             span = RS_NS_PER_SEC;
         f.rate = (double)v->rsts / ((double)span / 1e9);

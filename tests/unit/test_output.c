@@ -497,6 +497,16 @@ test_number_text(void **state)
     assert_string_equal(buf, "-9223372036.854776");
     rs_output_secs(buf, INT64_MAX);
     assert_string_equal(buf, "9223372036.854776");
+    /* Durations of times far apart on both sides of 1970 (a hostile
+     * pcapng's): clamped, not overflowed (UBSan holds the arithmetic). */
+    assert_int_equal(rs_time_span(3, 5), 2);
+    assert_int_equal(rs_time_span(5, 3), 0);
+    assert_int_equal(rs_time_span(-1500, INT64_MAX), INT64_MAX);
+    assert_int_equal(rs_time_span(INT64_MIN, INT64_MAX), INT64_MAX);
+    assert_int_equal(rs_time_span(INT64_MIN, 0), INT64_MAX);
+    assert_int_equal(rs_time_span(INT64_MIN, -1), INT64_MAX);
+    assert_int_equal(rs_time_span(INT64_MIN + 1, 0), INT64_MAX);
+    assert_int_equal(rs_time_span(-5, 5), 10);
     /* Times one after another, as records come: the same whole seconds
      * (positive and negative), a second more, fewer digits, then back;
      * each against printf. The seconds' digits are remembered between
