@@ -51,8 +51,8 @@ jsonl_start(struct rs_writer *w)
     st->worst = 3; /* "}\n" and the NUL */
     for (size_t i = 0; i < rs_n_fields; i++) {
         const struct rs_field *f = &rs_fields[i];
-        /* ,"name":" ... " with every byte escaped to \u00XX */
-        st->worst += strlen(f->name) + 5 + (is_string(f) ? 6 * field_max(f) : field_max(f));
+        /* ,"name": then a number, or "..." with every byte escaped to \u00XX */
+        st->worst += strlen(f->name) + 4 + (is_string(f) ? 6 * field_max(f) + 2 : field_max(f));
     }
     w->state = st;
     return 0;
