@@ -291,7 +291,8 @@ void rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn,
  * the head of that chain if its hash matches. Hints only: nothing changes.
  */
 void rs_flow_prefetch_bucket(const struct rs_flow_table *t, uint32_t hash);
-/* Starts loading every line of flow idx (a walk that will read it whole). */
+/* Starts loading every line of flow idx (a walk that will read it whole)
+ * and its links (which its release rewrites). */
 void rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx);
 void rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash);
 /* Starts loading what releasing flow idx will write: its hash bucket and
