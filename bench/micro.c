@@ -12,10 +12,12 @@
  * (user + system, getrusage) per packet:
  *   libpcap     read every frame with libpcap (pcap_next_ex), touch a byte
  *   mmap        read every frame through the fast path, whole file mapped
- *               (opts.pcap_mmap: populate ahead, drop behind, prefetch)
- *   block       read every frame through the fast path's default window:
- *               512 KiB preads into one reused buffer
- *   decode      block + rs_decode (link, IP, transport, tunnels)
+ *               (opts.pcap_mmap 1: populate ahead, drop behind, stream)
+ *   block       read every frame through the fast path's block window
+ *               (opts.pcap_mmap -1): 512 KiB preads into one reused buffer
+ *   decode      the window the CLI gets (opts.pcap_mmap 0: one of the two,
+ *               as measured when the file is opened) + rs_decode (link,
+ *               IP, transport, tunnels)
  *   hash        decode + the flow table's symmetric hash of every layer
  *   nopf        decode + hash + sessions, TCP state, diagnosis, App-ID
  *               and verdicts: rs_engine_packet and rs_engine_finish with a
@@ -74,7 +76,8 @@ run_stage(enum stage st, const char *path, uint64_t *sink)
     struct rs_error err = {0};
     struct rs_capture_opts o = {0};
     o.pcap_via_libpcap = st == ST_LIBPCAP;
-    o.pcap_mmap = st == ST_MMAP;
+    /* the two windows by name; from decode on, the CLI's measured choice */
+    o.pcap_mmap = st == ST_MMAP ? 1 : st == ST_BLOCK ? -1 : 0;
     const char *paths[1] = {path};
     struct rs_capture *c = rs_capture_open(paths, 1, &o, &err);
     if (!c) {

@@ -189,7 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rs_capture_opts copts;
     memset(&copts, 0, sizeof copts);
     copts.filter = (cfgb & 8) ? "tcp or udp" : NULL;
-    copts.pcap_mmap = cfgb1 & 1;
+    copts.pcap_mmap = (cfgb1 & 1) ? 1 : -1;
     copts.pcapng_via_libpcap = (cfgb1 >> 1) & 1;
     copts.pcap_via_libpcap = (cfgb1 >> 2) & 1;
     struct rs_error err;

@@ -62,7 +62,17 @@ struct rs_capture_opts {
     const char *filter;
     int pcapng_via_libpcap; /* read pcapng with libpcap (single link type only) */
     int pcap_via_libpcap;   /* read classic pcap files with libpcap, not the fast path */
-    int pcap_mmap;          /* fast path: map the whole file instead of block reads */
+    /*
+     * How the fast path reads a classic pcap file: 1 through one mapping of
+     * the whole file, -1 by block reads (pread into one buffer), 0 (the
+     * default) as measured when the file is opened: mapped where mapping
+     * costs less than copying (most machines; not virtual machines with
+     * shadow paging) and the file is large (32 MiB or more) and was not
+     * modified in the last 10 seconds, else by blocks. The frames are the
+     * same either way. rs_capture_follow shares a reader's blocks only in
+     * block mode: open a capture that threads will follow with -1.
+     */
+    int pcap_mmap;
     /* Live capture only. */
     int snaplen;    /* 0: RS_CAPTURE_SNAPLEN */
     int timeout_ms; /* 0: 100 */
@@ -96,8 +106,9 @@ struct rs_capture *rs_capture_reopen(const struct rs_capture *c, struct rs_error
 /*
  * rs_capture_reopen for another thread that reads alongside c: the same
  * frames in the same order, but a classic pcap file that c reads in
- * blocks (the default) is read from the file once: the follower parses the
- * blocks c has read. c keeps the last 8 blocks (4 MiB) and waits before
+ * blocks (opts.pcap_mmap -1, or 0 when the measure chose blocks) is read
+ * from the file once: the follower parses the blocks c has read (a file c
+ * maps, the follower maps and reads alone). c keeps the last 8 blocks (4 MiB) and waits before
  * reusing one that a follower has not finished; a follower waits for c to
  * read the next. So c and each follower must be read by different
  * threads, and a follower closed before c. Other inputs (pcapng, files

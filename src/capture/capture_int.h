@@ -73,13 +73,16 @@ struct rs_mm {
     uint64_t win_off;
     int eof; /* nothing more beyond hi */
     /* block window */
-    int fd; /* our own descriptor (dup), -1 when mapped */
+    int fd; /* our own descriptor (dup) */
     uint8_t *buf;
     /* mapped window */
     void *map; /* PROT_READ: never written through */
     uint64_t map_size;
     uint64_t populated; /* page tables filled up to here */
     uint64_t discarded; /* pages dropped below here */
+    size_t pf;          /* streamed into the cache up to here */
+    void *old_map;      /* a mapping turned to block reads (mm_to_block) */
+    uint64_t old_map_size;
     /* the file */
     int swapped;      /* file byte order differs from this host's */
     int ns;           /* nanosecond magic */
@@ -101,12 +104,13 @@ struct rs_mm {
 
 /*
  * Takes the classic pcap file open on fd, whose header starts at byte
- * `start`, reading it by blocks or (mapped != 0) through one mapping.
+ * `start`, reading it by blocks (mode -1), through one mapping (1), or
+ * either as measured (0: see mmap.c).
  * 0: ready, read it with rs_mm_next; 1: this file is for libpcap (not a
  * regular file, or a variant of the format the fast path does not model),
  * nothing held. The caller keeps fd and may close it at once.
  */
-int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped);
+int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode);
 
 /* 1: packet in *pkt (number not set; data valid until the next call);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */

@@ -7,21 +7,33 @@
  * on a big capture is a good part of the whole analysis.
  *
  * Two windows, one parser:
- *  - block (the default): pread(2) of 512 KiB at a time into one buffer
- *    that is reused for the whole file; a record cut by the buffer's end is
- *    moved to its start before the next read. The buffer is mapped once, so
- *    the kernel only copies page-cache pages into it.
- *  - mapped (opts.pcap_mmap): the whole file is mapped read-only,
- *    MADV_SEQUENTIAL, populated a window ahead (MADV_POPULATE_READ) and
- *    dropped behind (MADV_DONTNEED; the mapping is private and never
- *    written, so a dropped page is simply re-read if touched), with the
- *    next records prefetched.
- * Why block reads by default: on the machines we measure on (virtual
- * machines with shadow paging) the first touch of every newly mapped page
- * traps to the hypervisor, which makes mapping a page cost more than copying
- * it: on the 1M-packet bench capture (626 MB) the mapped walk costs about
- * 0.4-0.55 s of CPU, the block reads 0.12 s (bench/micro shows both). On
- * bare metal the two are close; the mapped window stays for such machines.
+ *  - block: pread(2) of 512 KiB at a time into one buffer that is reused
+ *    for the whole file; a record cut by the buffer's end is moved to its
+ *    start before the next read. The buffer is mapped once, so the kernel
+ *    only copies page-cache pages into it.
+ *  - mapped: the whole file is mapped read-only, MADV_SEQUENTIAL,
+ *    populated a window ahead (MADV_POPULATE_READ) and dropped behind
+ *    (MADV_DONTNEED; the mapping is private and never written, so a
+ *    dropped page is simply re-read if touched), and streamed into the
+ *    cache MM_STREAM bytes ahead of the parse. No copy: the parse reads
+ *    the page cache itself, and only the lines it touches.
+ * Which one (opts.pcap_mmap: 1 mapped, -1 block, 0 chosen here): mapping
+ * a page is cheap on most machines and dear on some virtual ones (shadow
+ * paging: every first touch of a newly mapped page traps to the
+ * hypervisor). Measured on the 1M-packet bench capture (626 MB): on one of
+ * our VMs the mapped walk cost 0.4-0.55 s of CPU against 0.12 s of block
+ * reads; on another, mapping and touching the whole file cost 0.03 s
+ * against 0.10 s of copying, and a full analysis 0.06-0.07 s less system
+ * time. So the choice is measured, per file (mm_auto): the first window is
+ * mapped and touched under the thread's CPU clock, and kept only when that
+ * cost less per MiB than copying does (MM_AUTO_NS_PER_MIB). The records
+ * are the same either way; only the cost differs.
+ * A mapped file cut shorter while it is read would fault (SIGBUS) where a
+ * read returns short: the auto choice leaves files written to in the last
+ * MM_AUTO_QUIET seconds (a capture still being written, a ring buffer
+ * being rotated) to block reads, and each window checks the file's size
+ * before it is populated, switching to block reads from there (mm_to_block)
+ * when it shrank. docs/robustness.md says what is left.
  *
  * What it must keep: every behaviour of the libpcap path, packet by packet
  * (tests/unit/test_capture.c compares all three readers on crafted files
@@ -60,6 +72,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture/capture_int.h"
@@ -67,9 +80,20 @@
 
 #define MM_BLOCK ((size_t)512 * 1024) /* block window; > the largest record */
 _Static_assert(MM_BLOCK <= RS_HUGE_PAGE, "the block fits its huge page");
-#define MM_WINDOW ((uint64_t)8 << 20) /* mapped: populate / discard granularity */
-#define MM_MAX_SNAPLEN 262144u        /* libpcap's MAXIMUM_SNAPLEN */
-#define MM_RING 8u                    /* blocks kept for followers (rs_mm_follow) */
+#define MM_WINDOW ((uint64_t)2 << 20) /* mapped: populate / discard granularity */
+#define MM_STREAM ((size_t)8192)      /* mapped: bytes streamed into the cache ahead */
+/* Auto choice: files smaller than this are read in blocks (the choice
+ * would not show), as are files modified in the last MM_AUTO_QUIET seconds;
+ * a mapping is kept when populating and touching its first window cost at
+ * most MM_AUTO_NS_PER_MIB of CPU per MiB: copying a MiB from the page cache
+ * costs 150-170 us on the machines we measured, so mapping must cost less
+ * than that and leave room for the translations the parse then misses. */
+#define MM_AUTO_MIN ((uint64_t)32 << 20)
+#define MM_AUTO_PROBE ((uint64_t)8 << 20) /* the window measured */
+#define MM_AUTO_QUIET 10
+#define MM_AUTO_NS_PER_MIB 100000.0
+#define MM_MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+#define MM_RING 8u             /* blocks kept for followers (rs_mm_follow) */
 #define MM_MAX_FOLLOW 64u
 
 /*
@@ -189,8 +213,87 @@ pread_full(int fd, uint8_t *dst, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
+/* Block window from file offset `at`; 0, or -1 with nothing held. */
+static int
+block_init(struct rs_mm *m, uint64_t at, uint64_t left)
+{
+    /* In a huge page of its own: the block's 128 small pages were each a
+     * page fault inside the first pread (util/hugemem.h). A file that does
+     * not fill the block keeps small pages: a 2 MiB page for a few packets
+     * would be most of a small run's memory. */
+    m->buf = left >= MM_BLOCK ? rs_huge_alloc(RS_HUGE_PAGE) : rs_huge_alloc_lazy(RS_HUGE_PAGE);
+    if (!m->buf)
+        return -1;
+    m->win = m->buf;
+    m->win_off = at;
+    m->lo = m->hi = 0;
+    m->eof = 0;
+    return 0;
+}
+
+/*
+ * From the mapping to block reads at the next record (a file that shrank
+ * under the mapping): the mapping stays until close, since frames already
+ * returned may point into it. 0, or -1 (no memory) when it stays mapped.
+ */
+static int
+mm_to_block(struct rs_mm *m)
+{
+    void *map = m->map;
+    if (block_init(m, m->win_off + m->lo, MM_BLOCK) != 0)
+        return -1; /* nothing changed */
+    m->old_map = map;
+    m->old_map_size = m->map_size;
+    m->map = NULL;
+    m->la_depth = 0; /* the lookahead cursor starts again */
+    return 0;
+}
+
+static double
+thread_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/*
+ * The auto choice (see the top of this file): maps the file and populates
+ * and touches its first window, timed; returns the mapping when that was
+ * cheap enough (the window then counts as populated), else NULL.
+ */
+static void *
+mm_auto(int fd, const struct stat *st, uint64_t size, uint64_t *populated)
+{
+#ifdef MADV_POPULATE_READ
+    if (size < MM_AUTO_MIN || time(NULL) - st->st_mtime < MM_AUTO_QUIET)
+        return NULL;
+    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    madvise(base, (size_t)size, MADV_SEQUENTIAL);
+    size_t w = (size_t)(size < MM_AUTO_PROBE ? size : MM_AUTO_PROBE);
+    double t0 = thread_ns();
+    int ok = madvise(base, w, MADV_POPULATE_READ) == 0;
+    unsigned sum = 0;
+    for (size_t i = 0; ok && i < w; i += 4096)
+        sum += ((const volatile uint8_t *)base)[i];
+    (void)sum;
+    double ns = thread_ns() - t0;
+    if (ok && t0 > 0 && ns <= MM_AUTO_NS_PER_MIB * (double)w / (1 << 20)) {
+        *populated = w;
+        return base;
+    }
+    munmap(base, (size_t)size);
+#else
+    (void)fd, (void)st, (void)size, (void)populated;
+#endif
+    return NULL;
+}
+
 int
-rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
+rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
 {
     memset(m, 0, sizeof *m);
     m->fd = -1;
@@ -218,11 +321,21 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
     uint32_t linktype = rd32(h + 20, swapped) & 0x03ffffffu; /* LT_LINKTYPE */
     if (major != 2 || minor != 4 || !mappable_linktype(linktype, swapped))
         return 1;
-    if (mapped) {
-        void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Our own descriptor in both modes: a mapping may turn to block reads. */
+    m->fd = dup(fd);
+    if (m->fd < 0)
+        return 1;
+    void *base = NULL;
+    if (mode > 0) {
+        base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (base == MAP_FAILED)
-            return 1;
-        madvise(base, (size_t)size, MADV_SEQUENTIAL);
+            base = NULL;
+        else
+            madvise(base, (size_t)size, MADV_SEQUENTIAL);
+    } else if (mode == 0) {
+        base = mm_auto(fd, &st, size, &m->populated);
+    }
+    if (base) {
         m->map = base;
         m->map_size = size;
         m->win = base;
@@ -230,23 +343,10 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mapped)
         m->lo = (size_t)(start + 24);
         m->hi = (size_t)size;
         m->eof = 1; /* the window is the whole file */
-    } else {
-        /* In a huge page of its own: the block's 128 small pages were each
-         * a page fault inside the first pread (util/hugemem.h). A file that
-         * does not fill the block keeps small pages: a 2 MiB page for a few
-         * packets would be most of a small run's memory. */
-        m->buf = size - start >= MM_BLOCK ? rs_huge_alloc(RS_HUGE_PAGE)
-                                          : rs_huge_alloc_lazy(RS_HUGE_PAGE);
-        if (!m->buf)
-            return 1;
-        m->fd = dup(fd);
-        if (m->fd < 0) {
-            rs_huge_free(m->buf, RS_HUGE_PAGE);
-            m->buf = NULL;
-            return 1;
-        }
-        m->win = m->buf;
-        m->win_off = start + 24;
+    } else if (mode > 0 || block_init(m, start + 24, size - start) != 0) {
+        close(m->fd);
+        m->fd = -1;
+        return 1;
     }
     m->swapped = swapped;
     m->ns = ns;
@@ -267,9 +367,17 @@ map_window(struct rs_mm *m, uint64_t off)
         uint64_t to = (off & ~(MM_WINDOW - 1)) + 2 * MM_WINDOW;
         if (to > m->map_size)
             to = m->map_size;
+        /* A file cut shorter than the mapping: the pages past its end would
+         * fault (SIGBUS); block reads say "truncated dump file" instead. */
+        struct stat st;
+        if (fstat(m->fd, &st) != 0 || (uint64_t)st.st_size < m->map_size) {
+            if (mm_to_block(m) == 0)
+                return;
+        }
 #ifdef MADV_POPULATE_READ
-        if (to > from)
-            madvise(base + from, (size_t)(to - from), MADV_POPULATE_READ);
+        if (to > from && madvise(base + from, (size_t)(to - from), MADV_POPULATE_READ) != 0 &&
+            errno == EFAULT && mm_to_block(m) == 0)
+            return; /* cut between the fstat and here */
 #else
         if (to > from)
             madvise(base + from, (size_t)(to - from), MADV_WILLNEED);
@@ -443,8 +551,8 @@ ring_leave(struct rs_mm *m)
 int
 rs_mm_follow(struct rs_mm *f, struct rs_mm *p)
 {
-    if (p->map || p->fd < 0 || p->follows || p->gen > 1 || f->map || f->follows || f->ring ||
-        f->gen != 0)
+    if (p->map || p->old_map || p->fd < 0 || p->follows || p->gen > 1 || f->map || f->old_map ||
+        f->follows || f->ring || f->gen != 0)
         return -1;
     struct rs_mm_ring *r = p->ring;
     if (!r) {
@@ -512,6 +620,28 @@ record_frame(const struct rs_mm *m, const uint8_t *h, uint32_t caplen, struct rs
     pkt->data = h + 16;
 }
 
+/* Mapped: the next MM_STREAM bytes from `lo` on, into the cache a line at
+ * a time, so that the parse (and the lookahead's decode, frames ahead)
+ * finds them there as it finds a block the kernel just copied. */
+static inline void
+stream_ahead(struct rs_mm *m, size_t lo)
+{
+    size_t pf = m->pf > lo ? m->pf : lo & ~(size_t)63;
+    size_t end = lo + MM_STREAM < m->hi ? lo + MM_STREAM : m->hi;
+    for (; pf < end; pf += 64)
+        __builtin_prefetch(m->win + pf);
+    m->pf = pf;
+}
+
+/* Mapped: populate ahead, drop behind, or turn to block reads, once `lo`
+ * comes near the end of what is populated or far from what was dropped. */
+static inline void
+window_check(struct rs_mm *m)
+{
+    if (m->map && (m->lo + MM_WINDOW > m->populated || m->lo >= m->discarded + 2 * MM_WINDOW))
+        map_window(m, m->lo);
+}
+
 /* The next record and its timestamp from header h (whole in the window). */
 static inline void
 take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct rs_packet *pkt)
@@ -524,12 +654,15 @@ take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct r
     const uint8_t *next = m->win + m->lo;
     __builtin_prefetch(next);
     __builtin_prefetch(next + 64);
+    if (m->map)
+        stream_ahead(m, m->lo);
 }
 
 int
 rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt)
 {
-    if (!m->map && m->hi - m->lo >= 16) {
+    window_check(m);
+    if (m->hi - m->lo >= 16) {
         const uint8_t *h = m->win + m->lo;
         uint32_t caplen = rd32(h + 8, m->swapped);
         if (caplen <= m->snaplen && caplen <= MM_MAX_SNAPLEN && caplen <= m->hi - m->lo - 16) {
@@ -543,10 +676,10 @@ rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt)
 size_t
 rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
 {
-    if (m->map)
-        return 0;
+    window_check(m);
     const uint8_t *w = m->win;
     size_t lo = m->lo, hi = m->hi, n = 0;
+    const int mapped = m->map != NULL;
     const int sw = m->swapped;
     const uint32_t snap = m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
     while (n < max && hi - lo >= 16) {
@@ -558,6 +691,8 @@ rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
         lo += 16 + (size_t)caplen;
         __builtin_prefetch(w + lo);
         __builtin_prefetch(w + lo + 64);
+        if (mapped)
+            stream_ahead(m, lo);
     }
     m->lo = lo;
     m->la_depth = 0; /* the lookahead cursor starts again */
@@ -570,11 +705,6 @@ rs_mm_next(struct rs_mm *m, struct rs_packet *pkt)
     /* The common case: a well-formed record whole in the block. */
     if (rs_mm_next_whole(m, pkt))
         return 1;
-    if (m->map) {
-        uint64_t off = m->lo;
-        if (off + 4096 > m->populated || off >= m->discarded + 2 * MM_WINDOW)
-            map_window(m, off);
-    }
     ssize_t avail = fill(m, 16);
     if (avail <= 0)
         return avail < 0 ? -1 : 0;
@@ -701,6 +831,9 @@ rs_mm_close(struct rs_mm *m)
 {
     if (m->map)
         munmap(m->map, (size_t)m->map_size);
+    if (m->old_map)
+        munmap(m->old_map, (size_t)m->old_map_size);
+    m->old_map = NULL;
     if (m->fd >= 0)
         close(m->fd);
     if (m->ring)

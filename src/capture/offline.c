@@ -129,7 +129,7 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
      * it declines this variant of the format. stdin stays with libpcap,
      * which leaves the stream where a reader expects it. */
     if (!pcapng && start >= 0 && !in->is_stdin && !(opts && opts->pcap_via_libpcap) &&
-        rs_mm_open(&in->mm, fd, (uint64_t)start, opts && opts->pcap_mmap) == 0) {
+        rs_mm_open(&in->mm, fd, (uint64_t)start, opts ? opts->pcap_mmap : 0) == 0) {
         in->mapped = 1;
         in->seekable = 1;
         in->ts_scale = 1;
@@ -251,12 +251,23 @@ rs_capture_open(const char *const *paths, size_t n, const struct rs_capture_opts
     return open_inputs(paths, NULL, n, opts, err);
 }
 
+static struct rs_capture *reopen_with(const struct rs_capture *c,
+                                      const struct rs_capture_opts *opts, struct rs_error *err);
+
 struct rs_capture *
 rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
 {
-    if (c->live || !c->by_path) {
+    return reopen_with(c, &c->opts, err);
+}
+
+static struct rs_capture *
+reopen_with(const struct rs_capture *c, const struct rs_capture_opts *opts, struct rs_error *err)
+{
+    if (c->live || !c->by_path || c->nin == 0) {
         rs_error_set(err, RS_ERR_USAGE, "%s cannot be read a second time",
-                     c->live ? "a live capture" : "a stream");
+                     c->live  ? "a live capture"
+                     : c->nin ? "a stream"
+                              : "an empty capture");
         return NULL;
     }
     const char **paths = calloc(c->nin, sizeof *paths);
@@ -272,7 +283,7 @@ rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
         }
         paths[i] = c->in[i].path;
     }
-    struct rs_capture *again = open_inputs(paths, NULL, c->nin, &c->opts, err);
+    struct rs_capture *again = open_inputs(paths, NULL, c->nin, opts, err);
     free(paths);
     return again;
 }
@@ -285,7 +296,16 @@ rs_capture_follow(struct rs_capture *c, struct rs_error *err)
                      (unsigned long long)c->returned);
         return NULL;
     }
-    struct rs_capture *f = rs_capture_reopen(c, err);
+    /* A follower takes the blocks of a reader in block mode: it must read
+     * in blocks too, whatever its own measure of mapping would say. */
+    struct rs_capture_opts o = c->opts;
+    if (o.pcap_mmap == 0) {
+        o.pcap_mmap = -1;
+        for (size_t i = 0; i < c->nin; i++)
+            if (c->in[i].mapped && (c->in[i].mm.map || c->in[i].mm.old_map))
+                o.pcap_mmap = 0; /* it maps: the follower reads alone, as it measures */
+    }
+    struct rs_capture *f = reopen_with(c, &o, err);
     if (!f)
         return NULL;
     for (size_t i = 0; i < c->nin; i++)

@@ -1229,9 +1229,9 @@ make_frame(int tcp, enum rs_craft_link link, uint8_t *f, size_t cap)
 static int
 compare_one(const char *path, const char *filter, int mode)
 {
-    int mapped = mode == 1, batched = mode == 2;
+    int mapped = mode & 1, batched = mode & 2;
     struct rs_error ea, eb;
-    struct rs_capture_opts fast = {.filter = filter, .pcap_mmap = mapped};
+    struct rs_capture_opts fast = {.filter = filter, .pcap_mmap = mapped ? 1 : -1};
     struct rs_capture_opts slow = {.filter = filter, .pcap_via_libpcap = 1};
     struct rs_capture *a = open1(path, &fast, &ea);
     struct rs_capture *b = open1(path, &slow, &eb);
@@ -1291,14 +1291,158 @@ compare_one(const char *path, const char *filter, int mode)
     return 1;
 }
 
-/* Both fast-path windows (block reads, one mapping) and the block reads
- * taken in batches, against libpcap. */
+/* Both fast-path windows (block reads, one mapping), each read frame by
+ * frame and taken in batches, against libpcap. */
 static int
 compare_mmap_with_libpcap(const char *path, const char *filter)
 {
-    int n = compare_one(path, filter, 0);
-    n += compare_one(path, filter, 2);
-    return n + compare_one(path, filter, 1);
+    int n = 0;
+    for (int mode = 0; mode < 4; mode++)
+        n += compare_one(path, filter, mode);
+    return n;
+}
+
+/* A capture of `n` frames of 60..1514 bytes, ~10 MiB per 13,000 frames. */
+static struct buf
+many_frames(int n)
+{
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    uint8_t f[1514];
+    for (int i = 0; i < n; i++) {
+        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
+        for (uint32_t j = 0; j < len; j++)
+            f[j] = (uint8_t)((uint32_t)i + j * 13);
+        pcap_record(&b, 0, 1000 + (uint32_t)i / 100, (uint32_t)i % 100 * 10000, len, len, f, len);
+    }
+    return b;
+}
+
+static uint32_t
+frame_sum(const struct rs_packet *p)
+{
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < p->caplen; i++)
+        s = s * 31 + p->data[i];
+    return s;
+}
+
+/*
+ * A mapped file cut shorter while it is read (a ring buffer rotated under
+ * us): the pages past the new end would raise SIGBUS if touched. The
+ * reader sees the shrink before it maps further and reads on in blocks,
+ * ending as libpcap does on the cut file: the same frames, the same note.
+ * Whatever it returned before stays readable (frames taken in a batch).
+ */
+static void
+test_mmap_file_shrinks(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = many_frames(40000); /* ~30 MiB */
+    const char *path = save("mm-shrink.pcap", &b);
+    const size_t cut = ((size_t)16 << 20) + 7; /* beyond what the first frames map */
+    struct buf c = {b.p, cut, b.n};
+    const char *cut_path = save("mm-shrink-cut.pcap", &c);
+
+    for (int batched = 0; batched < 2; batched++) {
+        save("mm-shrink.pcap", &b);
+        struct rs_capture_opts o = {.pcap_mmap = 1};
+        struct rs_capture *a = open1(path, &o, &err);
+        struct rs_capture_opts lo = {.pcap_via_libpcap = 1};
+        struct rs_capture *ref = open1(cut_path, &lo, &err);
+        assert_non_null(a);
+        assert_non_null(ref);
+        struct rs_packet held[16], pr;
+        size_t n = rs_capture_next_batch(a, held, 16, 1);
+        assert_int_equal(n, 1);
+        n += rs_capture_next_batch(a, held + 1, 15, 0);
+        assert_true(n > 1);
+        uint32_t sums[16];
+        for (size_t i = 0; i < n; i++)
+            sums[i] = frame_sum(&held[i]);
+        assert_int_equal(truncate(path, (off_t)cut), 0);
+        /* the frames taken before the cut are still there */
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(rs_capture_next(ref, &pr), RS_CAPTURE_PACKET);
+            assert_int_equal(held[i].caplen, pr.caplen);
+            assert_int_equal(sums[i], frame_sum(&pr));
+            assert_int_equal(sums[i], frame_sum(&held[i]));
+        }
+        size_t total = n;
+        struct rs_packet pa;
+        for (;;) {
+            int ra;
+            if (batched) {
+                size_t k = rs_capture_next_batch(a, &pa, 1, 1);
+                ra = k ? RS_CAPTURE_PACKET : RS_CAPTURE_END;
+            } else {
+                ra = rs_capture_next(a, &pa);
+            }
+            int rb = rs_capture_next(ref, &pr);
+            assert_int_equal(ra, rb);
+            if (ra != RS_CAPTURE_PACKET)
+                break;
+            total++;
+            assert_int_equal(pa.number, pr.number);
+            assert_int_equal(pa.caplen, pr.caplen);
+            assert_int_equal(frame_sum(&pa), frame_sum(&pr));
+        }
+        assert_true(total > 20000); /* most of the first 16 MiB */
+        assert_int_equal(rs_capture_damage(a, NULL, 0), 1);
+        /* the same words after the file's name */
+        assert_non_null(strstr(note(a, 0), "mm-shrink.pcap: truncated after packet"));
+        assert_string_equal(strstr(note(a, 0), ": "), strstr(note(ref, 0), ": "));
+        rs_capture_close(a);
+        rs_capture_close(ref);
+    }
+    free(b.p);
+}
+
+/* The measured choice (opts.pcap_mmap 0) gives libpcap's frames whichever
+ * way it goes: a large file left alone for a while, so that mapping is
+ * considered, and a small one, read in blocks. */
+static void
+test_mmap_auto_matches_libpcap(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = many_frames(50000); /* ~38 MiB: above the 32 MiB floor */
+    b.n -= 100;                        /* the last record cut short: damage */
+    const char *path = save("mm-auto.pcap", &b);
+    struct timeval old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    assert_int_equal(utimes(path, old), 0);
+    for (int small = 0; small < 2; small++) {
+        if (small) {
+            struct buf s = {b.p, 2000000, b.n};
+            path = save("mm-auto.pcap", &s);
+            assert_int_equal(utimes(path, old), 0);
+        }
+        struct rs_capture_opts fast = {0}, slow = {.pcap_via_libpcap = 1};
+        struct rs_capture *a = open1(path, &fast, &err);
+        struct rs_capture *r = open1(path, &slow, &err);
+        assert_non_null(a);
+        assert_non_null(r);
+        struct rs_packet held[64], pr;
+        size_t n, total = 0;
+        while ((n = rs_capture_next_batch(a, held, 64, 1)) > 0) {
+            n += rs_capture_next_batch(a, held + n, 64 - n, 0);
+            for (size_t i = 0; i < n; i++, total++) {
+                assert_int_equal(rs_capture_next(r, &pr), RS_CAPTURE_PACKET);
+                assert_int_equal(held[i].number, pr.number);
+                assert_int_equal(held[i].ts, pr.ts);
+                assert_int_equal(held[i].caplen, pr.caplen);
+                assert_int_equal(frame_sum(&held[i]), frame_sum(&pr));
+            }
+        }
+        assert_int_equal(rs_capture_next(r, &pr), RS_CAPTURE_END);
+        assert_true(total > (small ? 2000u : 49000u));
+        assert_int_equal(rs_capture_damage(a, NULL, 0), 1);
+        assert_string_equal(note(a, 0), note(r, 0));
+        rs_capture_close(a);
+        rs_capture_close(r);
+    }
+    free(b.p);
 }
 
 /* Every way a classic file can be odd, in both byte orders and precisions. */
@@ -2023,6 +2167,8 @@ main(void)
         cmocka_unit_test(test_pcapng_damage),
         cmocka_unit_test(test_pcapng_matches_libpcap_on_corpus),
         cmocka_unit_test(test_mmap_matches_libpcap_crafted),
+        cmocka_unit_test(test_mmap_file_shrinks),
+        cmocka_unit_test(test_mmap_auto_matches_libpcap),
         cmocka_unit_test(test_mmap_matches_libpcap_on_corpus),
         cmocka_unit_test(test_peek),
         cmocka_unit_test(test_lookahead_cursor),
