@@ -461,6 +461,31 @@ struct frame_log {
     int slow; /* pause now and then, so that the other reader gets ahead */
 };
 
+/* A capture of `n` frames of 60..1514 bytes, ~10 MiB per 13,000 frames. */
+static struct buf
+many_frames(int n)
+{
+    struct buf b = {0};
+    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
+    uint8_t f[1514];
+    for (int i = 0; i < n; i++) {
+        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
+        for (uint32_t j = 0; j < len; j++)
+            f[j] = (uint8_t)((uint32_t)i + j * 13);
+        pcap_record(&b, 0, 1000 + (uint32_t)i / 100, (uint32_t)i % 100 * 10000, len, len, f, len);
+    }
+    return b;
+}
+
+static uint32_t
+frame_sum(const struct rs_packet *p)
+{
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < p->caplen; i++)
+        s = s * 31 + p->data[i];
+    return s;
+}
+
 /* Reads c to its end, noting each frame's time, number, length and a sum of its bytes. */
 static void *
 log_frames(void *arg)
@@ -469,13 +494,10 @@ log_frames(void *arg)
     struct rs_packet p;
     int st;
     while ((st = rs_capture_next(l->c, &p)) == RS_CAPTURE_PACKET) {
-        uint32_t s = 0;
-        for (uint32_t i = 0; i < p.caplen; i++)
-            s = s * 31 + p.data[i];
         l->ts[l->n] = p.ts;
         l->num[l->n] = p.number;
         l->caplen[l->n] = p.caplen;
-        l->sum[l->n] = s;
+        l->sum[l->n] = frame_sum(&p);
         l->n++;
         if (l->slow && l->n % 500 == 0)
             usleep(2000);
@@ -531,16 +553,8 @@ test_reopen_and_follow(void **state)
     (void)state;
     struct rs_error err;
     /* ~12 MiB: 24 blocks of 512 KiB, frames of 60..1514 bytes. */
-    struct buf b = {0};
-    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
     enum { N = 15000 };
-    uint8_t f[1514];
-    for (int i = 0; i < N; i++) {
-        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
-        for (uint32_t j = 0; j < len; j++)
-            f[j] = (uint8_t)((uint32_t)i + j * 13);
-        pcap_record(&b, 0, 1000 + (uint32_t)i / 100, (uint32_t)i % 100 * 10000, len, len, f, len);
-    }
+    struct buf b = many_frames(N);
     b.n -= 100; /* the last record cut short: damage */
     const char *path = save("follow.pcap", &b);
     for (int mode = 0; mode < 2; mode++) {
@@ -560,10 +574,7 @@ test_reopen_and_follow(void **state)
         a.ts[0] = first.ts;
         a.num[0] = first.number;
         a.caplen[0] = first.caplen;
-        uint32_t s0 = 0;
-        for (uint32_t i = 0; i < first.caplen; i++)
-            s0 = s0 * 31 + first.data[i];
-        a.sum[0] = s0;
+        a.sum[0] = frame_sum(&first);
         a.n = 1;
         fb.slow = 1; /* the capture must wait for its follower, not overwrite its blocks */
         pthread_t th;
@@ -1300,31 +1311,6 @@ compare_mmap_with_libpcap(const char *path, const char *filter)
     for (int mode = 0; mode < 4; mode++)
         n += compare_one(path, filter, mode);
     return n;
-}
-
-/* A capture of `n` frames of 60..1514 bytes, ~10 MiB per 13,000 frames. */
-static struct buf
-many_frames(int n)
-{
-    struct buf b = {0};
-    pcap_header(&b, 0, 0xa1b2c3d4, 65535, 1);
-    uint8_t f[1514];
-    for (int i = 0; i < n; i++) {
-        uint32_t len = 60 + (uint32_t)(i * 7919) % 1455;
-        for (uint32_t j = 0; j < len; j++)
-            f[j] = (uint8_t)((uint32_t)i + j * 13);
-        pcap_record(&b, 0, 1000 + (uint32_t)i / 100, (uint32_t)i % 100 * 10000, len, len, f, len);
-    }
-    return b;
-}
-
-static uint32_t
-frame_sum(const struct rs_packet *p)
-{
-    uint32_t s = 0;
-    for (uint32_t i = 0; i < p->caplen; i++)
-        s = s * 31 + p->data[i];
-    return s;
 }
 
 /*
