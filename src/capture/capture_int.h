@@ -16,6 +16,61 @@
 
 #include <rstscope/capture.h>
 
+/* ---- a capture file mapped whole, read front to back (mapping.c) ---- */
+
+#define RS_MAP_WINDOW ((uint64_t)2 << 20) /* populated ahead, dropped behind, at a time */
+#define RS_MAP_STREAM ((uint64_t)8192)    /* bytes streamed into the cache ahead */
+
+struct rs_mapping {
+    uint8_t *base;      /* PROT_READ, MAP_PRIVATE, never written through; NULL: none */
+    uint64_t size;      /* of the file when it was mapped */
+    uint64_t populated; /* page tables filled up to here */
+    uint64_t discarded; /* pages dropped below here */
+    uint64_t pf;        /* streamed into the cache up to here */
+    void *old;          /* a mapping given up (the file shrank), kept until close */
+    uint64_t old_size;
+};
+
+/*
+ * Maps the regular file on fd (`size` bytes) when `mode` > 0, or when
+ * mode == 0 and mapping measures cheaper than copying (mapping.c): 1, the
+ * file is in mp->base; 0, it is not (read it another way).
+ */
+int rs_mapping_open(struct rs_mapping *mp, int fd, uint64_t size, int mode);
+
+/* The reader is at file offset `off`: populates ahead, drops behind.
+ * 0, or -1 when the file is now shorter than the mapping: the caller must
+ * read on from `off` another way, after rs_mapping_retire. */
+int rs_mapping_advance(struct rs_mapping *mp, int fd, uint64_t off);
+
+/* Gives the mapping up for reading, keeping it until rs_mapping_close (what
+ * was returned from it stays readable). */
+void rs_mapping_retire(struct rs_mapping *mp);
+
+void rs_mapping_close(struct rs_mapping *mp);
+
+/* 1 when rs_mapping_advance has work at `off` (a couple of compares). */
+static inline int
+rs_mapping_due(const struct rs_mapping *mp, uint64_t off)
+{
+    return mp->base &&
+           (off + RS_MAP_WINDOW > mp->populated || off >= mp->discarded + 2 * RS_MAP_WINDOW);
+}
+
+/* The bytes from `off` to RS_MAP_STREAM past it (at most `end`) into the
+ * cache a line at a time, so that the parse, and the lookahead's decode a
+ * few frames on, find them there as they find a block just copied. */
+static inline void
+rs_mapping_stream(struct rs_mapping *mp, uint64_t off, uint64_t end)
+{
+    uint64_t pf = mp->pf > off ? mp->pf : off & ~(uint64_t)63;
+    if (off + RS_MAP_STREAM < end)
+        end = off + RS_MAP_STREAM;
+    for (; pf < end; pf += 64)
+        __builtin_prefetch(mp->base + pf);
+    mp->pf = pf;
+}
+
 /* ---- pcapng reader (pcapng.c) ---- */
 
 struct rs_ng_iface {
@@ -75,14 +130,8 @@ struct rs_mm {
     /* block window */
     int fd; /* our own descriptor (dup) */
     uint8_t *buf;
-    /* mapped window */
-    void *map; /* PROT_READ: never written through */
-    uint64_t map_size;
-    uint64_t populated; /* page tables filled up to here */
-    uint64_t discarded; /* pages dropped below here */
-    size_t pf;          /* streamed into the cache up to here */
-    void *old_map;      /* a mapping turned to block reads (mm_to_block) */
-    uint64_t old_map_size;
+    /* mapped window (mp.base: the window is the whole file) */
+    struct rs_mapping mp;
     /* the file */
     int swapped;      /* file byte order differs from this host's */
     int ns;           /* nanosecond magic */

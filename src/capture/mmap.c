@@ -11,30 +11,13 @@
  *    for the whole file; a record cut by the buffer's end is moved to its
  *    start before the next read. The buffer is mapped once, so the kernel
  *    only copies page-cache pages into it.
- *  - mapped: the whole file is mapped read-only, MADV_SEQUENTIAL,
- *    populated a window ahead (MADV_POPULATE_READ) and dropped behind
- *    (MADV_DONTNEED; the mapping is private and never written, so a
- *    dropped page is simply re-read if touched), and streamed into the
- *    cache MM_STREAM bytes ahead of the parse. No copy: the parse reads
- *    the page cache itself, and only the lines it touches.
- * Which one (opts.pcap_mmap: 1 mapped, -1 block, 0 chosen here): mapping
- * a page is cheap on most machines and dear on some virtual ones (shadow
- * paging: every first touch of a newly mapped page traps to the
- * hypervisor). Measured on the 1M-packet bench capture (626 MB): on one of
- * our VMs the mapped walk cost 0.4-0.55 s of CPU against 0.12 s of block
- * reads; on another, mapping and touching the whole file cost 0.03 s
- * against 0.10 s of copying, and a full analysis 0.06-0.07 s less system
- * time. So the choice is measured, per file (mm_auto): the first MiB is
- * copied and the first window mapped and touched, both under the thread's
- * CPU clock, and the mapping kept only when a MiB of it cost clearly less
- * than a MiB of copies (MM_AUTO_RATIO). The records are the same either
- * way; only the cost differs.
- * A mapped file cut shorter while it is read would fault (SIGBUS) where a
- * read returns short: the auto choice leaves files written to in the last
- * MM_AUTO_QUIET seconds (a capture still being written, a ring buffer
- * being rotated) to block reads, and each window checks the file's size
- * before it is populated, switching to block reads from there (mm_to_block)
- * when it shrank. docs/robustness.md says what is left.
+ *  - mapped: the whole file is mapped (mapping.c: populated ahead,
+ *    dropped behind, streamed into the cache ahead of the parse), and the
+ *    records are parsed in the page cache itself, without a copy.
+ * Which one: opts.pcap_mmap 1 or -1, or 0 (the default) as mapping.c
+ * measures it when the file is opened; the records are the same. A
+ * mapped file that shrinks while it is read turns to block reads from the
+ * next record (mm_to_block), which then end where the file now ends.
  *
  * What it must keep: every behaviour of the libpcap path, packet by packet
  * (tests/unit/test_capture.c compares all three readers on crafted files
@@ -73,7 +56,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "capture/capture_int.h"
@@ -81,19 +63,6 @@
 
 #define MM_BLOCK ((size_t)512 * 1024) /* block window; > the largest record */
 _Static_assert(MM_BLOCK <= RS_HUGE_PAGE, "the block fits its huge page");
-#define MM_WINDOW ((uint64_t)2 << 20) /* mapped: populate / discard granularity */
-#define MM_STREAM ((size_t)8192)      /* mapped: bytes streamed into the cache ahead */
-/* Auto choice: files smaller than this are read in blocks (the choice
- * would not show), as are files modified in the last MM_AUTO_QUIET seconds;
- * a mapping is kept when populating and touching a MiB of it cost less than
- * MM_AUTO_RATIO times copying a MiB: under the copy, to leave room for the
- * translations the parse then misses. Measured: 0.4-0.56 of the copy on
- * the machine where mapping saved 7% of a whole run, about 4 (0.4-0.55 s
- * against 0.12 s for 626 MB) on the one where it cost 3x the reading. */
-#define MM_AUTO_MIN ((uint64_t)32 << 20)
-#define MM_AUTO_PROBE ((uint64_t)8 << 20) /* the window measured */
-#define MM_AUTO_QUIET 10
-#define MM_AUTO_RATIO 0.8
 #define MM_MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
 #define MM_RING 8u             /* blocks kept for followers (rs_mm_follow) */
 #define MM_MAX_FOLLOW 64u
@@ -241,70 +210,11 @@ block_init(struct rs_mm *m, uint64_t at, uint64_t left)
 static int
 mm_to_block(struct rs_mm *m)
 {
-    void *map = m->map;
     if (block_init(m, m->win_off + m->lo, MM_BLOCK) != 0)
         return -1; /* nothing changed */
-    m->old_map = map;
-    m->old_map_size = m->map_size;
-    m->map = NULL;
+    rs_mapping_retire(&m->mp);
     m->la_depth = 0; /* the lookahead cursor starts again */
     return 0;
-}
-
-static double
-thread_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/*
- * The auto choice (see the top of this file): copies the file's first MiB
- * into a buffer, then maps the file and populates and touches its first
- * window, both under the thread's CPU clock; returns the mapping (the
- * window then counts as populated) when a MiB cost less to map than to
- * copy, else NULL. The two are measured back to back, so that a host that
- * slows this CPU down for a while slows both.
- */
-static void *
-mm_auto(int fd, const struct stat *st, uint64_t size, uint64_t *populated)
-{
-#ifdef MADV_POPULATE_READ
-    if (size < MM_AUTO_MIN || time(NULL) - st->st_mtime < MM_AUTO_QUIET)
-        return NULL;
-    enum { PART = 256 * 1024, PARTS = 4 };
-    uint8_t *buf = malloc(PART);
-    if (!buf)
-        return NULL;
-    int ok = pread_full(fd, buf, PART, 0) == PART; /* the buffer's pages, once */
-    double t0 = thread_ns();
-    for (int i = 0; ok && i < PARTS; i++)
-        ok = pread_full(fd, buf, PART, (uint64_t)i * PART) == PART;
-    double copy = thread_ns() - t0; /* PARTS * PART = 1 MiB */
-    free(buf);
-    void *base = ok ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-    if (base == MAP_FAILED)
-        return NULL;
-    madvise(base, (size_t)size, MADV_SEQUENTIAL);
-    size_t w = (size_t)(size < MM_AUTO_PROBE ? size : MM_AUTO_PROBE);
-    t0 = thread_ns();
-    ok = madvise(base, w, MADV_POPULATE_READ) == 0;
-    unsigned sum = 0;
-    for (size_t i = 0; ok && i < w; i += 4096)
-        sum += ((const volatile uint8_t *)base)[i];
-    (void)sum;
-    double map = (thread_ns() - t0) / ((double)w / (1 << 20)); /* per MiB */
-    if (ok && t0 > 0 && map < copy * MM_AUTO_RATIO) {
-        *populated = w;
-        return base;
-    }
-    munmap(base, (size_t)size);
-#else
-    (void)fd, (void)st, (void)size, (void)populated;
-#endif
-    return NULL;
 }
 
 int
@@ -340,20 +250,8 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
     m->fd = dup(fd);
     if (m->fd < 0)
         return 1;
-    void *base = NULL;
-    if (mode > 0) {
-        base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (base == MAP_FAILED)
-            base = NULL;
-        else
-            madvise(base, (size_t)size, MADV_SEQUENTIAL);
-    } else if (mode == 0) {
-        base = mm_auto(fd, &st, size, &m->populated);
-    }
-    if (base) {
-        m->map = base;
-        m->map_size = size;
-        m->win = base;
+    if (rs_mapping_open(&m->mp, fd, size, mode)) {
+        m->win = m->mp.base;
         m->win_off = 0;
         m->lo = (size_t)(start + 24);
         m->hi = (size_t)size;
@@ -370,40 +268,6 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
     m->snaplen = (int32_t)snaplen <= 0 ? MM_MAX_SNAPLEN : snaplen;
     m->linktype = linktype;
     return 0;
-}
-
-/* Mapped window: populate ahead, drop behind. */
-static void
-map_window(struct rs_mm *m, uint64_t off)
-{
-    uint8_t *base = m->map;
-    if (off + MM_WINDOW > m->populated && m->populated < m->map_size) {
-        uint64_t from = m->populated;
-        uint64_t to = (off & ~(MM_WINDOW - 1)) + 2 * MM_WINDOW;
-        if (to > m->map_size)
-            to = m->map_size;
-        /* A file cut shorter than the mapping: the pages past its end would
-         * fault (SIGBUS); block reads say "truncated dump file" instead. */
-        struct stat st;
-        if (fstat(m->fd, &st) != 0 || (uint64_t)st.st_size < m->map_size) {
-            if (mm_to_block(m) == 0)
-                return;
-        }
-#ifdef MADV_POPULATE_READ
-        if (to > from && madvise(base + from, (size_t)(to - from), MADV_POPULATE_READ) != 0 &&
-            errno == EFAULT && mm_to_block(m) == 0)
-            return; /* cut between the fstat and here */
-#else
-        if (to > from)
-            madvise(base + from, (size_t)(to - from), MADV_WILLNEED);
-#endif
-        m->populated = to;
-    }
-    uint64_t drop = off & ~(MM_WINDOW - 1);
-    if (drop > m->discarded + MM_WINDOW) {
-        madvise(base + m->discarded, (size_t)(drop - m->discarded), MADV_DONTNEED);
-        m->discarded = drop;
-    }
 }
 
 /*
@@ -566,8 +430,8 @@ ring_leave(struct rs_mm *m)
 int
 rs_mm_follow(struct rs_mm *f, struct rs_mm *p)
 {
-    if (p->map || p->old_map || p->fd < 0 || p->follows || p->gen > 1 || f->map || f->old_map ||
-        f->follows || f->ring || f->gen != 0)
+    if (p->mp.base || p->mp.old || p->fd < 0 || p->follows || p->gen > 1 || f->mp.base ||
+        f->mp.old || f->follows || f->ring || f->gen != 0)
         return -1;
     struct rs_mm_ring *r = p->ring;
     if (!r) {
@@ -635,26 +499,14 @@ record_frame(const struct rs_mm *m, const uint8_t *h, uint32_t caplen, struct rs
     pkt->data = h + 16;
 }
 
-/* Mapped: the next MM_STREAM bytes from `lo` on, into the cache a line at
- * a time, so that the parse (and the lookahead's decode, frames ahead)
- * finds them there as it finds a block the kernel just copied. */
-static inline void
-stream_ahead(struct rs_mm *m, size_t lo)
-{
-    size_t pf = m->pf > lo ? m->pf : lo & ~(size_t)63;
-    size_t end = lo + MM_STREAM < m->hi ? lo + MM_STREAM : m->hi;
-    for (; pf < end; pf += 64)
-        __builtin_prefetch(m->win + pf);
-    m->pf = pf;
-}
-
-/* Mapped: populate ahead, drop behind, or turn to block reads, once `lo`
- * comes near the end of what is populated or far from what was dropped. */
+/* Mapped: populate ahead, drop behind, or turn to block reads (a file
+ * that shrank), once `lo` comes near the end of what is populated or far
+ * from what was dropped. */
 static inline void
 window_check(struct rs_mm *m)
 {
-    if (m->map && (m->lo + MM_WINDOW > m->populated || m->lo >= m->discarded + 2 * MM_WINDOW))
-        map_window(m, m->lo);
+    if (rs_mapping_due(&m->mp, m->lo) && rs_mapping_advance(&m->mp, m->fd, m->lo) != 0)
+        (void)mm_to_block(m); /* else it stays mapped, as it was */
 }
 
 /* The next record and its timestamp from header h (whole in the window). */
@@ -669,8 +521,8 @@ take(struct rs_mm *m, const uint8_t *h, uint32_t caplen, uint64_t skip, struct r
     const uint8_t *next = m->win + m->lo;
     __builtin_prefetch(next);
     __builtin_prefetch(next + 64);
-    if (m->map)
-        stream_ahead(m, m->lo);
+    if (m->mp.base)
+        rs_mapping_stream(&m->mp, m->lo, m->hi);
 }
 
 int
@@ -694,7 +546,7 @@ rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
     window_check(m);
     const uint8_t *w = m->win;
     size_t lo = m->lo, hi = m->hi, n = 0;
-    const int mapped = m->map != NULL;
+    const int mapped = m->mp.base != NULL;
     const int sw = m->swapped;
     const uint32_t snap = m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
     while (n < max && hi - lo >= 16) {
@@ -707,7 +559,7 @@ rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
         __builtin_prefetch(w + lo);
         __builtin_prefetch(w + lo + 64);
         if (mapped)
-            stream_ahead(m, lo);
+            rs_mapping_stream(&m->mp, lo, hi);
     }
     m->lo = lo;
     m->la_depth = 0; /* the lookahead cursor starts again */
@@ -844,18 +696,13 @@ rs_mm_offset(const struct rs_mm *m)
 void
 rs_mm_close(struct rs_mm *m)
 {
-    if (m->map)
-        munmap(m->map, (size_t)m->map_size);
-    if (m->old_map)
-        munmap(m->old_map, (size_t)m->old_map_size);
-    m->old_map = NULL;
+    rs_mapping_close(&m->mp);
     if (m->fd >= 0)
         close(m->fd);
     if (m->ring)
         ring_leave(m);
     else
         rs_huge_free(m->buf, RS_HUGE_PAGE);
-    m->map = NULL;
     m->buf = NULL;
     m->fd = -1;
 }

@@ -302,7 +302,7 @@ rs_capture_follow(struct rs_capture *c, struct rs_error *err)
     if (o.pcap_mmap == 0) {
         o.pcap_mmap = -1;
         for (size_t i = 0; i < c->nin; i++)
-            if (c->in[i].mapped && (c->in[i].mm.map || c->in[i].mm.old_map))
+            if (c->in[i].mapped && (c->in[i].mm.mp.base || c->in[i].mm.mp.old))
                 o.pcap_mmap = 0; /* it maps: the follower reads alone, as it measures */
     }
     struct rs_capture *f = reopen_with(c, &o, err);
