@@ -97,6 +97,11 @@ struct rs_ng {
     rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */
     uint32_t first_linktype;
     int have_iface; /* an IDB has been read */
+    int has_nflog;  /* an NFLOG interface: its frames may need their TLVs swapped */
+    /* mapped (mp.base): the window is the whole file, win[0] at offset 0 */
+    struct rs_mapping mp;
+    uint8_t *scratch; /* mapped: an NFLOG frame swapped out of the read-only mapping */
+    size_t scratch_cap;
     char err[256];
 };
 
@@ -104,9 +109,11 @@ struct rs_ng {
  * Starts reading a pcapng stream whose first 4 bytes (the SHB block type)
  * were already consumed and are given in `magic`. Reads the section header
  * and every block up to the first Interface Description Block. Returns 0 or
- * -1 with r->err set. Does not take ownership of fp.
+ * -1 with r->err set. Does not take ownership of fp. A regular file read
+ * from its start is mapped (rs_mapping_open with `map_mode`: 1 always, -1
+ * never, 0 as measured) instead of read through fp.
  */
-int rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4]);
+int rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4], int map_mode);
 
 /* 1: packet in *pkt (number not set); 0: clean end; -1: damage, r->err says why.
  * May read on, which ends the data of the packets returned before. */

@@ -112,7 +112,7 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
     if (pcapng && !(opts && opts->pcapng_via_libpcap)) {
         in->kind = RS_IN_PCAPNG;
         in->format = "pcapng";
-        if (rs_ng_open(&in->ng, fp, m) < 0) {
+        if (rs_ng_open(&in->ng, fp, m, opts ? opts->pcap_mmap : 0) < 0) {
             rc = rs_error_set(err, RS_ERR_INPUT, "%s: not a readable pcapng file: %s", in->name,
                               in->ng.err);
             rs_ng_close(&in->ng);

@@ -120,6 +120,40 @@ fail(struct rs_ng *r, const char *fmt, ...)
 #define NG_WINDOW RS_HUGE_PAGE /* the first window: two chunks */
 
 /*
+ * Or the window is the whole file, mapped (mapping.c): lo and hi are file
+ * offsets, nothing is ever read, and eof is set from the start. A file
+ * that shrinks under the mapping is read on through fp from where the
+ * parse is (ng_to_read), and ends with the usual message where it now
+ * ends. The mapping is read-only: an NFLOG frame whose TLVs need swapping
+ * is swapped in a copy (nflog_copy), one frame at a time.
+ */
+static int
+ng_to_read(struct rs_ng *r)
+{
+    uint8_t *w = rs_huge_alloc(NG_WINDOW);
+    if (!w)
+        return -1;
+    if (fseeko(r->fp, (off_t)r->lo, SEEK_SET) != 0) {
+        rs_huge_free(w, NG_WINDOW);
+        return -1; /* stays mapped, as it was */
+    }
+    rs_mapping_retire(&r->mp);
+    r->win = w;
+    r->cap = NG_WINDOW;
+    r->lo = r->hi = 0;
+    r->eof = 0;
+    return 0;
+}
+
+/* Mapped: populate ahead, drop behind, or read on (a file that shrank). */
+static inline void
+ng_window_check(struct rs_ng *r)
+{
+    if (rs_mapping_due(&r->mp, r->lo) && rs_mapping_advance(&r->mp, fileno(r->fp), r->lo) != 0)
+        (void)ng_to_read(r);
+}
+
+/*
  * Makes at least k bytes available at win + lo, reading on: the bytes
  * available (fewer only at the end of the stream), or -1 on a read error.
  */
@@ -292,6 +326,8 @@ parse_idb(struct rs_ng *r, struct rs_cur *c)
     if (ifc.base2 ? ifc.exp > 63 : ifc.exp > 19)
         return fail(r, "interface %" PRIu32 " has an impossible if_tsresol %s^-%u", r->nifs,
                     ifc.base2 ? "2" : "10", ifc.exp);
+    if (ifc.linktype == LINKTYPE_NFLOG)
+        r->has_nflog = 1;
     ifc.units = 1;
     if (!ifc.base2)
         for (unsigned i = 0; i < ifc.exp; i++)
@@ -422,8 +458,21 @@ packet(struct rs_ng *r, uint32_t type, uint32_t blen, struct rs_packet *pkt)
                     rs_cur_left(&c));
     }
     uint8_t *data = r->blk + 8 + c.off;
-    if (r->swapped && ifc->linktype == LINKTYPE_NFLOG)
+    if (r->swapped && ifc->linktype == LINKTYPE_NFLOG) {
+        if (r->mp.base) { /* not in the read-only mapping: in a copy */
+            if (r->scratch_cap < caplen) {
+                uint8_t *sc = realloc(r->scratch, caplen);
+                if (!sc)
+                    return fail(r, "out of memory for a %" PRIu32 "-byte frame", caplen);
+                r->scratch = sc;
+                r->scratch_cap = caplen;
+            }
+            if (caplen)
+                memcpy(r->scratch, data, caplen);
+            data = r->scratch;
+        }
         swap_nflog(data, caplen, len);
+    }
     /* SPBs carry no time stamp; reuse the last one so timers do not jump to 1970. */
     pkt->ts = type == BT_SPB ? r->last_ts : to_ns(ifc, t);
     r->last_ts = pkt->ts;
@@ -437,6 +486,7 @@ packet(struct rs_ng *r, uint32_t type, uint32_t blen, struct rs_packet *pkt)
 int
 rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
 {
+    ng_window_check(r);
     for (;;) {
         uint32_t type = 0, len = 0;
         int st = read_block(r, &type, &len, 0);
@@ -465,7 +515,12 @@ rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
 size_t
 rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max)
 {
+    ng_window_check(r);
     size_t n = 0;
+    const int mapped = r->mp.base != NULL;
+    /* Mapped, swapped NFLOG frames share one copy: rs_ng_next takes them. */
+    if (mapped && r->swapped && r->has_nflog)
+        return 0;
     while (n < max && r->hi - r->lo >= 8) {
         uint8_t *blk = r->win + r->lo;
         uint32_t t = dec32(r->big_endian, blk);
@@ -486,26 +541,38 @@ rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max)
         n++;
         __builtin_prefetch(r->win + r->lo);
         __builtin_prefetch(r->win + r->lo + 64);
+        if (mapped)
+            rs_mapping_stream(&r->mp, r->lo, r->hi);
     }
     return n;
 }
 
 int
-rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4])
+rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4], int map_mode)
 {
     memset(r, 0, sizeof *r);
     r->fp = fp;
     struct stat fst;
     r->regular = fstat(fileno(fp), &fst) == 0 && S_ISREG(fst.st_mode);
-    /* The magic, already consumed from fp, starts the window. */
-    r->win = rs_huge_alloc(NG_WINDOW);
-    if (!r->win) {
-        fail(r, "out of memory");
-        return -1;
+    if (r->regular && ftello(fp) == 4 &&
+        rs_mapping_open(&r->mp, fileno(fp), (uint64_t)fst.st_size, map_mode) &&
+        memcmp(r->mp.base, magic, 4) == 0) {
+        /* The whole file, the magic included, is the window. */
+        r->win = r->mp.base;
+        r->cap = r->hi = (size_t)r->mp.size;
+        r->eof = 1;
+    } else {
+        rs_mapping_close(&r->mp);
+        /* The magic, already consumed from fp, starts the window. */
+        r->win = rs_huge_alloc(NG_WINDOW);
+        if (!r->win) {
+            fail(r, "out of memory");
+            return -1;
+        }
+        r->cap = NG_WINDOW;
+        memcpy(r->win, magic, 4);
+        r->hi = 4;
     }
-    r->cap = NG_WINDOW;
-    memcpy(r->win, magic, 4);
-    r->hi = 4;
     uint32_t type = 0, len = 0;
     if (read_block(r, &type, &len, 4) <= 0) {
         if (!r->err[0])
@@ -541,9 +608,13 @@ void
 rs_ng_close(struct rs_ng *r)
 {
     free(r->ifs);
-    if (r->cap == NG_WINDOW)
+    free(r->scratch);
+    if (r->mp.base)
+        ; /* the window is the mapping */
+    else if (r->cap == NG_WINDOW)
         rs_huge_free(r->win, NG_WINDOW);
     else
         free(r->win);
+    rs_mapping_close(&r->mp);
     memset(r, 0, sizeof *r);
 }

@@ -1002,20 +1002,31 @@ test_pcapng_nflog_swapped(void **state)
     ng_shb(&b, 1);
     ng_idb(&b, 1, 239, 0, -1, 0);
     ng_epb(&b, 1, 0, 1, nflog, sizeof nflog, sizeof nflog);
-    struct rs_capture *c = open1(save("nflog.pcapng", &b), NULL, &err);
-    assert_non_null(c);
-    struct rs_packet p;
-    assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_PACKET);
-    uint16_t len, type;
-    memcpy(&len, p.data + 4, 2);
-    memcpy(&type, p.data + 6, 2);
+    ng_epb(&b, 1, 0, 2, nflog, sizeof nflog, sizeof nflog);
+    const char *path = save("nflog.pcapng", &b);
     uint16_t one = 1;
     uint8_t little;
     memcpy(&little, &one, 1);
-    assert_int_equal(len, little ? 8 : 0x0800);
-    assert_int_equal(type, little ? 1 : 0x0100);
-    assert_int_equal(p.data[8], 0x11);
-    rs_capture_close(c);
+    /* read, and mapped (read-only: swapped in a copy), taken in batches */
+    for (int mode = -1; mode <= 1; mode += 2) {
+        struct rs_capture_opts o = {.pcap_mmap = mode};
+        struct rs_capture *c = open1(path, &o, &err);
+        assert_non_null(c);
+        struct rs_packet p;
+        for (int i = 0; i < 2; i++) {
+            if (rs_capture_next_batch(c, &p, 1, 0) == 0)
+                assert_int_equal(rs_capture_next_batch(c, &p, 1, 1), 1);
+            uint16_t len, type;
+            memcpy(&len, p.data + 4, 2);
+            memcpy(&type, p.data + 6, 2);
+            assert_int_equal(len, little ? 8 : 0x0800);
+            assert_int_equal(type, little ? 1 : 0x0100);
+            assert_int_equal(p.data[8], 0x11);
+            assert_int_equal(p.number, i + 1);
+        }
+        assert_int_equal(rs_capture_next(c, &p), RS_CAPTURE_END);
+        rs_capture_close(c);
+    }
     free(b.p);
 }
 
@@ -1028,18 +1039,22 @@ static void
 check_ng_damage(const char *name, const struct buf *b, int want_packets, const char *want)
 {
     struct rs_error err;
-    struct rs_capture *c = open1(save(name, b), NULL, &err);
-    assert_non_null(c);
-    struct rs_packet p;
-    int n = 0;
-    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
-        n++;
-    assert_int_equal(n, want_packets);
-    assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
-    if (!strstr(note(c, 0), want))
-        fail_msg("note '%s' lacks '%s'", note(c, 0), want);
-    assert_non_null(strstr(note(c, 0), name));
-    rs_capture_close(c);
+    const char *path = save(name, b);
+    for (int mode = -1; mode <= 1; mode += 2) { /* read, and mapped */
+        struct rs_capture_opts o = {.pcap_mmap = mode};
+        struct rs_capture *c = open1(path, &o, &err);
+        assert_non_null(c);
+        struct rs_packet p;
+        int n = 0;
+        while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+            n++;
+        assert_int_equal(n, want_packets);
+        assert_int_equal(rs_capture_damage(c, NULL, 0), 1);
+        if (!strstr(note(c, 0), want))
+            fail_msg("note '%s' lacks '%s'", note(c, 0), want);
+        assert_non_null(strstr(note(c, 0), name));
+        rs_capture_close(c);
+    }
 }
 
 static void
@@ -1136,13 +1151,14 @@ test_pcapng_damage(void **state)
     free(good.p);
 }
 
-/* Compares the own pcapng reader with libpcap's on one file; 1 if compared. */
+/* Compares the own pcapng reader (reading, mode -1, or mapped, 1) with
+ * libpcap's on one file; 1 if compared. */
 static int
-compare_with_libpcap(const char *path)
+compare_ng_one(const char *path, int mode)
 {
     struct rs_error err;
-    struct rs_capture_opts viapcap = {.pcapng_via_libpcap = 1};
-    struct rs_capture *a = open1(path, NULL, &err);
+    struct rs_capture_opts viapcap = {.pcapng_via_libpcap = 1}, own = {.pcap_mmap = mode};
+    struct rs_capture *a = open1(path, &own, &err);
     struct rs_capture *b = open1(path, &viapcap, &err);
     if (!a || !b) {
         /* Both must refuse alike. */
@@ -1175,6 +1191,13 @@ compare_with_libpcap(const char *path)
     return 1;
 }
 
+static int
+compare_with_libpcap(const char *path)
+{
+    int n = compare_ng_one(path, -1);
+    return n + compare_ng_one(path, 1);
+}
+
 /* A pcapng file of the corpus under 20 MiB: compared with libpcap. */
 static uint64_t
 compare_pcapng_file(const char *path, const char *name, const struct stat *st, void *ctx)
@@ -1196,7 +1219,7 @@ test_pcapng_matches_libpcap_on_corpus(void **state)
 {
     (void)state;
     int compared = (int)corpus_walk("../shared/corpus", compare_pcapng_file, NULL);
-    print_message("compared %d pcapng files with libpcap\n", compared);
+    print_message("compared %d pcapng files (read and mapped) with libpcap\n", compared / 2);
     if (compared == 0)
         skip();
 }
@@ -1382,6 +1405,60 @@ test_mmap_file_shrinks(void **state)
         rs_capture_close(a);
         rs_capture_close(ref);
     }
+    free(b.p);
+}
+
+/* The same for pcapng: the reader reads on through its FILE from where the
+ * parse is, and ends as reading the cut file does. */
+static void
+test_pcapng_mapped_file_shrinks(void **state)
+{
+    (void)state;
+    struct rs_error err;
+    struct buf b = {0};
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 0, -1, 0);
+    uint8_t f[1514];
+    for (uint32_t i = 0; b.n < ((size_t)30 << 20); i++) {
+        uint32_t len = 60 + (i * 7919) % 1455;
+        for (uint32_t j = 0; j < len; j++)
+            f[j] = (uint8_t)(i + j * 13);
+        ng_epb(&b, 0, 0, 1000000 + i, f, len, len);
+    }
+    const char *path = save("ng-shrink.pcapng", &b);
+    const size_t cut = ((size_t)16 << 20) + 7;
+    struct buf c = {b.p, cut, b.n};
+    const char *cut_path = save("ng-shrink-cut.pcapng", &c);
+    struct rs_capture_opts mapped = {.pcap_mmap = 1}, read = {.pcap_mmap = -1};
+    struct rs_capture *a = open1(path, &mapped, &err);
+    struct rs_capture *ref = open1(cut_path, &read, &err);
+    assert_non_null(a);
+    assert_non_null(ref);
+    struct rs_packet held[16], pr, pa;
+    size_t n = rs_capture_next_batch(a, held, 16, 1);
+    n += rs_capture_next_batch(a, held + n, 16 - n, 0);
+    assert_true(n > 1);
+    assert_int_equal(truncate(path, (off_t)cut), 0);
+    for (size_t i = 0; i < n; i++) { /* taken before the cut, still readable */
+        assert_int_equal(rs_capture_next(ref, &pr), RS_CAPTURE_PACKET);
+        assert_int_equal(frame_sum(&held[i]), frame_sum(&pr));
+    }
+    size_t total = n;
+    for (;;) {
+        int ra = rs_capture_next(a, &pa), rb = rs_capture_next(ref, &pr);
+        assert_int_equal(ra, rb);
+        if (ra != RS_CAPTURE_PACKET)
+            break;
+        total++;
+        assert_int_equal(pa.number, pr.number);
+        assert_int_equal(pa.ts, pr.ts);
+        assert_int_equal(frame_sum(&pa), frame_sum(&pr));
+    }
+    assert_true(total > 20000);
+    assert_int_equal(rs_capture_damage(a, NULL, 0), 1);
+    assert_string_equal(strstr(note(a, 0), ": "), strstr(note(ref, 0), ": "));
+    rs_capture_close(a);
+    rs_capture_close(ref);
     free(b.p);
 }
 
@@ -1739,7 +1816,9 @@ test_mmap_matches_libpcap_on_corpus(void **state)
 {
     (void)state;
     int compared = (int)corpus_walk("../shared/corpus", compare_mmap_file, NULL);
-    print_message("compared %d classic pcap files (x2 windows) with libpcap\n", compared / 2);
+    print_message(
+        "compared %d classic pcap files (x4: 2 windows, frames and batches) with libpcap\n",
+        compared / 4);
     if (compared == 0)
         skip();
 }
@@ -2154,6 +2233,7 @@ main(void)
         cmocka_unit_test(test_pcapng_matches_libpcap_on_corpus),
         cmocka_unit_test(test_mmap_matches_libpcap_crafted),
         cmocka_unit_test(test_mmap_file_shrinks),
+        cmocka_unit_test(test_pcapng_mapped_file_shrinks),
         cmocka_unit_test(test_mmap_auto_matches_libpcap),
         cmocka_unit_test(test_mmap_matches_libpcap_on_corpus),
         cmocka_unit_test(test_peek),
