@@ -63,14 +63,15 @@ struct rs_capture_opts {
     int pcapng_via_libpcap; /* read pcapng with libpcap (single link type only) */
     int pcap_via_libpcap;   /* read classic pcap files with libpcap, not the fast path */
     /*
-     * How the fast path reads a classic pcap file: 1 through one mapping of
-     * the whole file, -1 by block reads (pread into one buffer), 0 (the
-     * default) as measured when the file is opened: mapped where mapping
-     * costs less than copying (most machines; not virtual machines with
-     * shadow paging) and the file is large (32 MiB or more) and was not
-     * modified in the last 10 seconds, else by blocks. The frames are the
-     * same either way. rs_capture_follow shares a reader's blocks only in
-     * block mode: open a capture that threads will follow with -1.
+     * How rstscope's own readers (classic pcap's fast path, pcapng) read a
+     * regular file: 1 through one mapping of the whole file, -1 by reads
+     * into a buffer, 0 (the default) as measured when the file is opened:
+     * mapped where mapping costs less than copying (most machines; not
+     * virtual machines with shadow paging) and the file is large (32 MiB
+     * or more) and was not modified in the last 10 seconds, else read.
+     * The frames are the same either way. rs_capture_follow shares a
+     * reader's blocks only when it reads: open a capture that threads
+     * will follow with -1.
      */
     int pcap_mmap;
     /* Live capture only. */
