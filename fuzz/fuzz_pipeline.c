@@ -9,7 +9,7 @@
  *           bit 2  --max-sessions 4 (eviction)  bit 3  BPF filter "tcp or udp"
  *           bit 4  table with --explain         bit 5  a stream, not a file
  *           bit 6  short timers (1 s)           bit 7  engine.advance between packets
- *   byte 1, bit 0  fast path: map the whole file (opts.pcap_mmap)
+ *   byte 1, bit 0  map the whole file (opts.pcap_mmap 1; else -1: read it)
  *           bit 1  pcapng through libpcap       bit 2  classic pcap through libpcap
  * The capture is a regular file (a memfd) unless bit 5 asks for a stream
  * (fmemopen): that is what picks the reader, as for a real file and a pipe.
