@@ -1336,6 +1336,31 @@ compare_mmap_with_libpcap(const char *path, const char *filter)
     return n;
 }
 
+/* Reads a and ref on to their ends (a frame by frame, or in batches of
+ * one that may read), requiring the same frames; returns how many. */
+static size_t
+read_on_alike(struct rs_capture *a, struct rs_capture *ref, int batched)
+{
+    size_t total = 0;
+    struct rs_packet pa, pr;
+    for (;;) {
+        int ra;
+        if (batched)
+            ra = rs_capture_next_batch(a, &pa, 1, 1) ? RS_CAPTURE_PACKET : RS_CAPTURE_END;
+        else
+            ra = rs_capture_next(a, &pa);
+        int rb = rs_capture_next(ref, &pr);
+        assert_int_equal(ra, rb);
+        if (ra != RS_CAPTURE_PACKET)
+            return total;
+        total++;
+        assert_int_equal(pa.number, pr.number);
+        assert_int_equal(pa.ts, pr.ts);
+        assert_int_equal(pa.caplen, pr.caplen);
+        assert_int_equal(frame_sum(&pa), frame_sum(&pr));
+    }
+}
+
 /*
  * A mapped file cut shorter while it is read (a ring buffer rotated under
  * us): the pages past the new end would raise SIGBUS if touched. The
@@ -1378,25 +1403,7 @@ test_mmap_file_shrinks(void **state)
             assert_int_equal(sums[i], frame_sum(&pr));
             assert_int_equal(sums[i], frame_sum(&held[i]));
         }
-        size_t total = n;
-        struct rs_packet pa;
-        for (;;) {
-            int ra;
-            if (batched) {
-                size_t k = rs_capture_next_batch(a, &pa, 1, 1);
-                ra = k ? RS_CAPTURE_PACKET : RS_CAPTURE_END;
-            } else {
-                ra = rs_capture_next(a, &pa);
-            }
-            int rb = rs_capture_next(ref, &pr);
-            assert_int_equal(ra, rb);
-            if (ra != RS_CAPTURE_PACKET)
-                break;
-            total++;
-            assert_int_equal(pa.number, pr.number);
-            assert_int_equal(pa.caplen, pr.caplen);
-            assert_int_equal(frame_sum(&pa), frame_sum(&pr));
-        }
+        size_t total = n + read_on_alike(a, ref, batched);
         assert_true(total > 20000); /* most of the first 16 MiB */
         assert_int_equal(rs_capture_damage(a, NULL, 0), 1);
         /* the same words after the file's name */
@@ -1434,7 +1441,7 @@ test_pcapng_mapped_file_shrinks(void **state)
     struct rs_capture *ref = open1(cut_path, &read, &err);
     assert_non_null(a);
     assert_non_null(ref);
-    struct rs_packet held[16], pr, pa;
+    struct rs_packet held[16], pr;
     size_t n = rs_capture_next_batch(a, held, 16, 1);
     n += rs_capture_next_batch(a, held + n, 16 - n, 0);
     assert_true(n > 1);
@@ -1443,17 +1450,7 @@ test_pcapng_mapped_file_shrinks(void **state)
         assert_int_equal(rs_capture_next(ref, &pr), RS_CAPTURE_PACKET);
         assert_int_equal(frame_sum(&held[i]), frame_sum(&pr));
     }
-    size_t total = n;
-    for (;;) {
-        int ra = rs_capture_next(a, &pa), rb = rs_capture_next(ref, &pr);
-        assert_int_equal(ra, rb);
-        if (ra != RS_CAPTURE_PACKET)
-            break;
-        total++;
-        assert_int_equal(pa.number, pr.number);
-        assert_int_equal(pa.ts, pr.ts);
-        assert_int_equal(frame_sum(&pa), frame_sum(&pr));
-    }
+    size_t total = n + read_on_alike(a, ref, 0);
     assert_true(total > 20000);
     assert_int_equal(rs_capture_damage(a, NULL, 0), 1);
     assert_string_equal(strstr(note(a, 0), ": "), strstr(note(ref, 0), ": "));
