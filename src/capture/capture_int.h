@@ -31,6 +31,10 @@ struct rs_mapping {
     uint64_t old_size;
 };
 
+/* Reads up to n bytes at file offset off, retrying short reads and
+ * EINTR: the bytes read (fewer only at the end of the file), or -1. */
+ssize_t rs_pread_full(int fd, uint8_t *dst, size_t n, uint64_t off);
+
 /*
  * Maps the regular file on fd (`size` bytes) when `mode` > 0, or when
  * mode == 0 and mapping measures cheaper than copying (mapping.c): 1, the
@@ -53,8 +57,8 @@ void rs_mapping_close(struct rs_mapping *mp);
 static inline int
 rs_mapping_due(const struct rs_mapping *mp, uint64_t off)
 {
-    return mp->base &&
-           (off + RS_MAP_WINDOW > mp->populated || off >= mp->discarded + 2 * RS_MAP_WINDOW);
+    return mp->base && ((off + RS_MAP_WINDOW > mp->populated && mp->populated < mp->size) ||
+                        off >= mp->discarded + 2 * RS_MAP_WINDOW);
 }
 
 /* The bytes from `off` to RS_MAP_STREAM past it (at most `end`) into the

@@ -60,20 +60,22 @@ thread_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* pread until n bytes or the end: 1 when all n came. */
-static int
-pread_all(int fd, uint8_t *dst, size_t n, uint64_t off)
+ssize_t
+rs_pread_full(int fd, uint8_t *dst, size_t n, uint64_t off)
 {
     size_t got = 0;
     while (got < n) {
         ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return 0;
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
         got += (size_t)r;
     }
-    return 1;
+    return (ssize_t)got;
 }
 
 #ifdef MADV_POPULATE_READ
@@ -88,10 +90,10 @@ map_auto(int fd, const struct stat *st, uint64_t size, uint64_t *populated)
     uint8_t *buf = malloc(PART);
     if (!buf)
         return NULL;
-    int ok = pread_all(fd, buf, PART, 0); /* the buffer's pages, once */
+    int ok = rs_pread_full(fd, buf, PART, 0) == PART; /* the buffer's pages, once */
     double t0 = thread_ns();
     for (int i = 0; ok && i < PARTS; i++)
-        ok = pread_all(fd, buf, PART, (uint64_t)i * PART);
+        ok = rs_pread_full(fd, buf, PART, (uint64_t)i * PART) == PART;
     double copy = thread_ns() - t0; /* PARTS * PART = 1 MiB */
     free(buf);
     void *base = ok ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;

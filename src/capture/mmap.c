@@ -165,25 +165,6 @@ mappable_linktype(uint32_t lt, int swapped)
     }
 }
 
-/* Reads up to n bytes at file offset off, retrying short reads; -1 on error. */
-static ssize_t
-pread_full(int fd, uint8_t *dst, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
 /* Block window from file offset `at`; 0, or -1 with nothing held. */
 static int
 block_init(struct rs_mm *m, uint64_t at, uint64_t left)
@@ -229,7 +210,7 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
     if (size < start || size - start < 24 || size > (uint64_t)SIZE_MAX)
         return 1;
     uint8_t h[24];
-    if (pread_full(fd, h, sizeof h, start) != (ssize_t)sizeof h)
+    if (rs_pread_full(fd, h, sizeof h, start) != (ssize_t)sizeof h)
         return 1;
     uint32_t magic;
     memcpy(&magic, h, 4);
@@ -297,7 +278,7 @@ fill(struct rs_mm *m, size_t need)
     m->lo = 0;
     m->hi = keep;
     m->gen++;
-    ssize_t r = pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
+    ssize_t r = rs_pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
     if (r < 0) {
         snprintf(m->err, sizeof m->err, "error reading dump file: %s", strerror(errno));
         if (m->ring)

@@ -251,15 +251,6 @@ rs_capture_open(const char *const *paths, size_t n, const struct rs_capture_opts
     return open_inputs(paths, NULL, n, opts, err);
 }
 
-static struct rs_capture *reopen_with(const struct rs_capture *c,
-                                      const struct rs_capture_opts *opts, struct rs_error *err);
-
-struct rs_capture *
-rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
-{
-    return reopen_with(c, &c->opts, err);
-}
-
 static struct rs_capture *
 reopen_with(const struct rs_capture *c, const struct rs_capture_opts *opts, struct rs_error *err)
 {
@@ -286,6 +277,12 @@ reopen_with(const struct rs_capture *c, const struct rs_capture_opts *opts, stru
     struct rs_capture *again = open_inputs(paths, NULL, c->nin, opts, err);
     free(paths);
     return again;
+}
+
+struct rs_capture *
+rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
+{
+    return reopen_with(c, &c->opts, err);
 }
 
 struct rs_capture *
