@@ -1067,6 +1067,66 @@ test_csv(void **state)
     free(out);
 }
 
+/*
+ * The csv writer is straight-line code made from the field list, as the
+ * jsonl one: this holds it to the field table, a row built here field by
+ * field from the getters and quoted with the public rs_csv_field. Hostile
+ * strings (every special byte, unterminated arrays, every string full of
+ * quotes: the longest row) included. A field left out, moved, quoted
+ * differently or cut fails it.
+ */
+static void
+test_csv_matches_field_table(void **state)
+{
+    (void)state;
+    struct rs_record recs[5];
+    rec_v4(&recs[0]);
+    rec_v6(&recs[1]);
+    rec_v4(&recs[2]);
+    SET(recs[2].sni, "evil,\n\"x\"\r\x1b\xff");
+    SET(recs[2].history, "ShAadDFfR\\");
+    SET(recs[2].rule, "r\xc3\xa9gle, 1");
+    recs[2].rst_flags = ~0u;
+    recs[2].ts = -1500; /* before the epoch */
+    recs[2].end_ts = INT64_MAX;
+    recs[2].client_bytes = UINT64_MAX;
+    rec_v6(&recs[3]);
+    memset(recs[3].explanation, 'x', sizeof recs[3].explanation); /* not terminated */
+    memset(recs[3].uid, ',', sizeof recs[3].uid);
+    rec_v6(&recs[4]);
+    memset(recs[4].explanation, '"', sizeof recs[4].explanation - 1);
+    memset(recs[4].hint, '"', sizeof recs[4].hint - 1);
+    memset(recs[4].sni, '"', sizeof recs[4].sni);              /* not terminated */
+    memset(recs[4].http_host, '\n', sizeof recs[4].http_host); /* nor this */
+    memset(recs[4].history, ',', sizeof recs[4].history);
+    for (size_t k = 0; k < 5; k++) {
+        char *want = NULL;
+        size_t wlen = 0;
+        FILE *m = open_memstream(&want, &wlen);
+        assert_non_null(m);
+        for (size_t i = 0; i < rs_n_fields; i++) {
+            const struct rs_field *f = &rs_fields[i];
+            char val[RS_FIELD_MAX];
+            uint64_t num;
+            f->get(&recs[k], val, sizeof val, &num);
+            if (i)
+                fputc(',', m);
+            if (f->type == RS_FT_STR)
+                rs_csv_field(m, val);
+            else
+                fputs(val, m);
+        }
+        fputc('\n', m);
+        fclose(m);
+        char *out = run_writer(RS_FMT_CSV, NULL, &recs[k], 1);
+        const char *row = strchr(out, '\n'); /* after the header */
+        assert_non_null(row);
+        assert_string_equal(row + 1, want);
+        free(out);
+        free(want);
+    }
+}
+
 static void
 test_csv_field(void **state)
 {
@@ -1777,6 +1837,7 @@ main(void)
         cmocka_unit_test(test_jsonl_full_strings),
         cmocka_unit_test(test_jsonl_matches_field_table),
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_matches_field_table),
         cmocka_unit_test(test_csv_field),
         cmocka_unit_test(test_zeek),
         cmocka_unit_test(test_zeek_service_mapping),
