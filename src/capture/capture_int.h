@@ -96,6 +96,7 @@ struct rs_ng {
     size_t lo, hi, cap;
     int eof;            /* the stream has no more bytes */
     int regular;        /* a regular file: read in big chunks (else a block at a time) */
+    int piped;          /* not regular, fp's buffer taken: read(2) as the data comes (stream.c) */
     uint8_t *blk;       /* the block taken last; packet data points into it */
     uint64_t offset;    /* bytes consumed from the stream */
     rs_time_ns last_ts; /* for Simple Packet Blocks, which have none */
@@ -139,7 +140,8 @@ struct rs_mm {
     uint64_t win_off;
     int eof; /* nothing more beyond hi */
     /* block window */
-    int fd; /* our own descriptor (dup) */
+    int fd;     /* our own descriptor (dup) */
+    int stream; /* fd is a pipe: read(2) as the data comes, not pread (rs_mm_open_stream) */
     uint8_t *buf;
     /* mapped window (mp.base: the window is the whole file) */
     struct rs_mapping mp;
@@ -171,6 +173,19 @@ struct rs_mm {
  * nothing held. The caller keeps fd and may close it at once.
  */
 int rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode);
+
+/*
+ * Takes the classic pcap stream on fp, a pipe or other descriptor that
+ * cannot seek, whose 4 bytes of magic were read through fp already: reads
+ * on from what fp holds and then its descriptor (stream.c), in blocks, as
+ * far as the parse needs each time. 0: ready, as rs_mm_open's; 1: for
+ * libpcap (a variant the fast path does not model, a header cut short, or
+ * a FILE whose buffer cannot be taken), with every byte consumed from fp,
+ * the magic first, in *taken / *ntaken (valid until rs_mm_close, which the
+ * caller then calls). The caller keeps fp.
+ */
+int rs_mm_open_stream(struct rs_mm *m, FILE *fp, const uint8_t magic[4], const uint8_t **taken,
+                      size_t *ntaken);
 
 /* 1: packet in *pkt (number not set; data valid until the next call);
  * 0: clean end; -1: damage, m->err says why in libpcap's words. */
@@ -206,6 +221,29 @@ int rs_mm_follow(struct rs_mm *f, struct rs_mm *p);
 
 void rs_mm_close(struct rs_mm *m);
 
+/* ---- pipes (stream.c) ---- */
+
+/*
+ * Moves the bytes fp has read ahead into its buffer (read from the
+ * descriptor, not yet handed out) to dst, at most max: their count, or -1
+ * when that cannot be known (not glibc, bytes pushed back by ungetc) or
+ * they do not fit; then nothing is taken. Afterwards the descriptor reads
+ * on exactly where the FILE would have.
+ */
+ssize_t rs_stdio_take(FILE *fp, uint8_t *dst, size_t max);
+
+/*
+ * read(2) into dst until at least min bytes (1 <= min <= max) or the end
+ * of the stream, each read asking for all of max that is left: the bytes
+ * read (fewer than min only at the end), or -1 (errno set). max 0 reads
+ * nothing and returns 0.
+ */
+ssize_t rs_read_some(int fd, uint8_t *dst, size_t min, size_t max);
+
+/* Makes the pipe on fd hold 1 MiB instead of 64 KiB, when it is a pipe and
+ * the system allows it; fewer turns between writer and reader. */
+void rs_pipe_grow(int fd);
+
 /* ---- replayed stream (replay.c) ---- */
 
 /*
@@ -237,7 +275,8 @@ struct rs_input {
     int ts_scale; /* nanoseconds per libpcap fraction unit: 1 or 1000 */
     uint32_t linktype;
     uint64_t size;
-    uint64_t offset; /* last known; estimated when not seekable */
+    uint64_t offset;  /* last known; estimated when not seekable */
+    unsigned rec_hdr; /* libpcap, not seekable: a record header's size on disk (24: Kuznetzov) */
     uint64_t records, packets;
     int done, damaged;
     struct rs_packet cur; /* the pending packet */

@@ -198,6 +198,36 @@ mm_to_block(struct rs_mm *m)
     return 0;
 }
 
+/*
+ * The 24-byte file header h, if the fast path models its variant of the
+ * format: 1 with the reader's format fields set, else 0.
+ */
+static int
+header_take(struct rs_mm *m, const uint8_t *h)
+{
+    uint32_t magic;
+    memcpy(&magic, h, 4);
+    int swapped;
+    if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
+        swapped = 0;
+    else if (__builtin_bswap32(magic) == 0xa1b2c3d4u || __builtin_bswap32(magic) == 0xa1b23c4du)
+        swapped = 1;
+    else
+        return 0; /* Kuznetzov's format, or not pcap at all */
+    uint16_t major = rd16(h + 4, swapped), minor = rd16(h + 6, swapped);
+    uint32_t snaplen = rd32(h + 16, swapped);
+    uint32_t linktype = rd32(h + 20, swapped) & 0x03ffffffu; /* LT_LINKTYPE */
+    if (major != 2 || minor != 4 || !mappable_linktype(linktype, swapped))
+        return 0;
+    m->swapped = swapped;
+    m->ns = (swapped ? __builtin_bswap32(magic) : magic) == 0xa1b23c4du;
+    m->frac_ns = m->ns ? 1 : 1000;
+    /* libpcap 1.10 keeps the header's snapshot length unless it is <= 0 as an int. */
+    m->snaplen = (int32_t)snaplen <= 0 ? MM_MAX_SNAPLEN : snaplen;
+    m->linktype = linktype;
+    return 1;
+}
+
 int
 rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
 {
@@ -210,22 +240,7 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
     if (size < start || size - start < 24 || size > (uint64_t)SIZE_MAX)
         return 1;
     uint8_t h[24];
-    if (rs_pread_full(fd, h, sizeof h, start) != (ssize_t)sizeof h)
-        return 1;
-    uint32_t magic;
-    memcpy(&magic, h, 4);
-    int swapped;
-    if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
-        swapped = 0;
-    else if (__builtin_bswap32(magic) == 0xa1b2c3d4u || __builtin_bswap32(magic) == 0xa1b23c4du)
-        swapped = 1;
-    else
-        return 1; /* Kuznetzov's format, or not pcap at all */
-    int ns = (swapped ? __builtin_bswap32(magic) : magic) == 0xa1b23c4du;
-    uint16_t major = rd16(h + 4, swapped), minor = rd16(h + 6, swapped);
-    uint32_t snaplen = rd32(h + 16, swapped);
-    uint32_t linktype = rd32(h + 20, swapped) & 0x03ffffffu; /* LT_LINKTYPE */
-    if (major != 2 || minor != 4 || !mappable_linktype(linktype, swapped))
+    if (rs_pread_full(fd, h, sizeof h, start) != (ssize_t)sizeof h || !header_take(m, h))
         return 1;
     /* Our own descriptor in both modes: a mapping may turn to block reads. */
     m->fd = dup(fd);
@@ -242,12 +257,44 @@ rs_mm_open(struct rs_mm *m, int fd, uint64_t start, int mode)
         m->fd = -1;
         return 1;
     }
-    m->swapped = swapped;
-    m->ns = ns;
-    m->frac_ns = ns ? 1 : 1000;
-    /* libpcap 1.10 keeps the header's snapshot length unless it is <= 0 as an int. */
-    m->snaplen = (int32_t)snaplen <= 0 ? MM_MAX_SNAPLEN : snaplen;
-    m->linktype = linktype;
+    return 0;
+}
+
+int
+rs_mm_open_stream(struct rs_mm *m, FILE *fp, const uint8_t magic[4], const uint8_t **taken,
+                  size_t *ntaken)
+{
+    memset(m, 0, sizeof *m);
+    m->fd = -1;
+    *taken = magic;
+    *ntaken = 4;
+    int fd = fileno(fp);
+    /* Small pages: how much the pipe will bring is not known. */
+    if (fd < 0 || block_init(m, 0, 0) != 0)
+        return 1;
+    memcpy(m->buf, magic, 4);
+    ssize_t held = rs_stdio_take(fp, m->buf + 4, MM_BLOCK - 4);
+    if (held < 0)
+        return 1; /* nothing taken but the magic: stdio reads on */
+    m->hi = 4 + (size_t)held;
+    *taken = m->buf;
+    *ntaken = m->hi;
+    if (m->hi < 24) {
+        ssize_t r = rs_read_some(fd, m->buf + m->hi, 24 - m->hi, MM_BLOCK - m->hi);
+        if (r > 0)
+            m->hi += (size_t)r;
+        *ntaken = m->hi;
+        if (m->hi < 24)
+            return 1; /* libpcap words the short header (or the read error) */
+    }
+    if (!header_take(m, m->buf))
+        return 1;
+    m->fd = dup(fd);
+    if (m->fd < 0)
+        return 1;
+    m->stream = 1;
+    m->lo = 24;
+    rs_pipe_grow(m->fd);
     return 0;
 }
 
@@ -278,7 +325,9 @@ fill(struct rs_mm *m, size_t need)
     m->lo = 0;
     m->hi = keep;
     m->gen++;
-    ssize_t r = rs_pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
+    /* A pipe: as much as it holds, waiting only for what the parse needs. */
+    ssize_t r = m->stream ? rs_read_some(m->fd, m->buf + keep, need - keep, MM_BLOCK - keep)
+                          : rs_pread_full(m->fd, m->buf + keep, MM_BLOCK - keep, m->win_off + keep);
     if (r < 0) {
         snprintf(m->err, sizeof m->err, "error reading dump file: %s", strerror(errno));
         if (m->ring)
@@ -286,7 +335,7 @@ fill(struct rs_mm *m, size_t need)
         return -1;
     }
     m->hi += (size_t)r;
-    if (m->hi < MM_BLOCK)
+    if (m->stream ? (size_t)r < need - keep : m->hi < MM_BLOCK)
         m->eof = 1;
     if (m->ring)
         ring_publish(m, 0);

@@ -125,9 +125,15 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
 
     in->kind = RS_IN_PCAP;
     in->format = pcapng ? "pcapng" : ns ? "pcap-ns" : "pcap";
+    /* Kuznetzov's patched format has 8 more bytes in each record header. */
+    in->rec_hdr = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xcd && m[3] == 0x34) ||
+                          (m[3] == 0xa1 && m[2] == 0xb2 && m[1] == 0xcd && m[0] == 0x34)
+                      ? 24
+                      : 16;
     /* Classic pcap in a regular file: the fast path (mmap.c), unless
-     * it declines this variant of the format. stdin stays with libpcap,
-     * which leaves the stream where a reader expects it. */
+     * it declines this variant of the format. stdin redirected from a file
+     * stays with libpcap, which leaves the stream where a reader expects
+     * it (pread would not move it). */
     if (!pcapng && start >= 0 && !in->is_stdin && !(opts && opts->pcap_via_libpcap) &&
         rs_mm_open(&in->mm, fd, (uint64_t)start, opts ? opts->pcap_mmap : 0) == 0) {
         in->mapped = 1;
@@ -138,18 +144,37 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
         fclose(fp); /* the reader has its own descriptor or mapping */
         return 0;
     }
-    /* libpcap: rewind if we can, else replay the magic in front of the pipe. */
+    /* A pipe (or any stream that cannot seek): the fast path too, reading
+     * as the data comes (stream.c), unless it declines this variant. */
+    const uint8_t *head = m;
+    size_t nhead = 4;
+    int piped = fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
+    int streamed = !pcapng && piped && !(opts && opts->pcap_via_libpcap);
+    if (streamed) {
+        if (rs_mm_open_stream(&in->mm, fp, m, &head, &nhead) == 0) {
+            in->mapped = 1;
+            in->ts_scale = 1;
+            in->linktype = in->mm.linktype;
+            in->offset = rs_mm_offset(&in->mm);
+            if (!in->is_stdin)
+                fclose(fp); /* the reader has its own descriptor */
+            return 0;
+        }
+    }
+    /* libpcap: rewind if we can, else replay what was read in front of the pipe. */
     FILE *lf = fp;
-    if (start >= 0 && fseek(fp, start, SEEK_SET) == 0) {
+    if (!streamed && start >= 0 && fseek(fp, start, SEEK_SET) == 0) {
         in->seekable = 1;
     } else {
         clearerr(fp);
-        lf = rs_replay_open(fp, m, 4);
+        lf = rs_replay_open(fp, head, nhead);
+        if (streamed)
+            rs_mm_close(&in->mm); /* what it read (head) is in the replay now */
         if (!lf) {
             rc = rs_error_set(err, RS_ERR_NOMEM, "%s: out of memory", in->name);
             goto fail;
         }
-        in->offset = 4; /* estimated from here on */
+        in->offset = nhead; /* estimated from here on */
     }
     char eb[PCAP_ERRBUF_SIZE];
     eb[0] = '\0';
@@ -364,7 +389,7 @@ input_read(struct rs_capture *c, struct rs_input *in)
             pkt->linktype = in->linktype;
             pkt->data = d;
             if (!in->seekable)
-                in->offset += 16 + (uint64_t)h->caplen;
+                in->offset += in->rec_hdr + (uint64_t)h->caplen;
         }
         pkt->number = ++in->records;
         if (!c->filter || rs_capture_filter_pass(c, pkt)) {

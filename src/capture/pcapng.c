@@ -186,18 +186,28 @@ need(struct rs_ng *r, size_t k)
             r->win = w;
             r->cap = cap;
         }
-        /* A pipe gives what it has as it comes: read no more than needed,
-         * so that a live stream's packets are not held back for a chunk. */
-        size_t want = r->regular ? r->cap - r->hi : k - (r->hi - r->lo);
-        size_t got = fread(r->win + r->hi, 1, want, r->fp);
-        r->hi += got;
-        if (got == 0) {
-            if (ferror(r->fp)) {
+        size_t have = r->hi - r->lo, got;
+        if (r->piped) {
+            /* As much as the pipe holds, waiting only for what is needed:
+             * a live stream's packets are not held back for a chunk. */
+            ssize_t g = rs_read_some(fileno(r->fp), r->win + r->hi, k - have, r->cap - r->hi);
+            if (g < 0) {
                 fail(r, "read error: %s", strerror(errno));
                 return -1;
             }
-            r->eof = 1;
+            got = (size_t)g;
+            r->eof = got < k - have; /* fewer only at the end */
+        } else {
+            /* Through stdio: a pipe only as far as needed, for the same reason. */
+            size_t want = r->regular ? r->cap - r->hi : k - have;
+            got = fread(r->win + r->hi, 1, want, r->fp);
+            if (got == 0 && ferror(r->fp)) {
+                fail(r, "read error: %s", strerror(errno));
+                return -1;
+            }
+            r->eof = got == 0;
         }
+        r->hi += got;
     }
     return (ssize_t)(r->hi - r->lo < k ? r->hi - r->lo : k);
 }
@@ -572,6 +582,15 @@ rs_ng_open(struct rs_ng *r, FILE *fp, const uint8_t magic[4], int map_mode)
         r->cap = NG_WINDOW;
         memcpy(r->win, magic, 4);
         r->hi = 4;
+        if (!r->regular) {
+            /* A pipe: what stdio read ahead, then its descriptor (stream.c). */
+            ssize_t held = rs_stdio_take(fp, r->win + 4, r->cap - 4);
+            if (held >= 0) {
+                r->hi += (size_t)held;
+                r->piped = 1;
+                rs_pipe_grow(fileno(fp));
+            }
+        }
     }
     uint32_t type = 0, len = 0;
     if (read_block(r, &type, &len, 4) <= 0) {

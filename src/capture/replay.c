@@ -18,8 +18,8 @@
 
 struct replay {
     FILE *fp;
-    uint8_t head[16];
     size_t n, off;
+    uint8_t head[]; /* n bytes */
 };
 
 static size_t
@@ -87,11 +87,9 @@ wrap(struct replay *r)
 FILE *
 rs_replay_open(FILE *fp, const uint8_t *head, size_t n)
 {
-    struct replay *r = calloc(1, sizeof *r);
-    if (!r || n > sizeof r->head) {
-        free(r);
+    struct replay *r = calloc(1, sizeof *r + n);
+    if (!r)
         return NULL;
-    }
     r->fp = fp;
     memcpy(r->head, head, n);
     r->n = n;
