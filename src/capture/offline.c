@@ -132,8 +132,8 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
                       : 16;
     /* Classic pcap in a regular file: the fast path (mmap.c), unless
      * it declines this variant of the format. stdin redirected from a file
-     * stays with libpcap, which leaves the stream where a reader expects
-     * it (pread would not move it). */
+     * is read as a stream instead (below), which moves its offset as a
+     * reader of stdin expects (pread would not). */
     if (!pcapng && start >= 0 && !in->is_stdin && !(opts && opts->pcap_via_libpcap) &&
         rs_mm_open(&in->mm, fd, (uint64_t)start, opts ? opts->pcap_mmap : 0) == 0) {
         in->mapped = 1;
@@ -144,12 +144,13 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
         fclose(fp); /* the reader has its own descriptor or mapping */
         return 0;
     }
-    /* A pipe (or any stream that cannot seek): the fast path too, reading
-     * as the data comes (stream.c), unless it declines this variant. */
+    /* A pipe (or any stream that cannot seek), or stdin: the fast path
+     * too, reading as the data comes (stream.c), unless it declines this
+     * variant. */
     const uint8_t *head = m;
     size_t nhead = 4;
     int piped = fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
-    int streamed = !pcapng && piped && !(opts && opts->pcap_via_libpcap);
+    int streamed = !pcapng && (piped || in->is_stdin) && !(opts && opts->pcap_via_libpcap);
     if (streamed) {
         if (rs_mm_open_stream(&in->mm, fp, m, &head, &nhead) == 0) {
             in->mapped = 1;
