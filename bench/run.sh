@@ -22,6 +22,8 @@
 #   bench-3.5m.pcap    3,500,000 packets,  5,000 sessions in flight
 #   bench-1m-c50k.pcap 1,000,000 packets, 50,000 sessions in flight (10x)
 #   bench-1m-ng.pcapng the 1M capture as pcapng (editcap), rstscope only
+# and the 1M capture through a pipe (rstscope-pipe: cat FILE | rstscope -;
+# its CPU time includes cat's).
 # Each file is read before every timed run (page cache); rounds run the
 # tools in alternating directions. Every figure is the
 # median over the runs; CPU is user + system time of the process
@@ -214,6 +216,10 @@ if "$RS" analyze --help 2>/dev/null | grep -q -- '--threads'; then
     order+=(rstscope-t2)
     CMD[rstscope-t2]="$RS analyze --format=jsonl -q --threads 2 -o /dev/null FILE"
 fi
+# The 1M capture through a pipe (zcat big.pcap.gz | rstscope analyze -),
+# rstscope only: its CPU time includes cat's, its wall time is the figure.
+order+=(rstscope-pipe)
+CMD[rstscope-pipe]="cat FILE | $RS analyze --format=jsonl -q -o /dev/null -"
 if [ "$peers" = 1 ]; then
     command -v argus >/dev/null && { order+=(argus); CMD[argus]="argus -X -r FILE -w /dev/null"; }
     command -v softflowd >/dev/null &&
@@ -260,6 +266,7 @@ for f in "${files[@]}"; do
             # main ones only time rstscope.
             [ "$t" = tshark ] && [ "$r" -gt "$SLOW_RUNS" ] && continue
             case $f in bench-1m-c50k.pcap | bench-1m-ng.pcapng) [[ $t != rstscope* ]] && continue ;; esac
+            [ "$t" = rstscope-pipe ] && [ "$f" != bench-1m.pcap ] && continue
             # In the page cache for every run (the condition): a
             # peer with gigabytes of RSS (tshark) can push the file out, and
             # the next run then measured the disk.
@@ -267,7 +274,11 @@ for f in "${files[@]}"; do
             cmd=${CMD[$t]//FILE/$path}
             [ -n "$PIN" ] && [ "$t" != rstscope-t2 ] && cmd="taskset -c $PIN $cmd"
             warm
-            /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
+            if [ "$t" = rstscope-pipe ]; then
+                /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' bash -c "$cmd" >/dev/null 2>&1 </dev/null
+            else
+                /usr/bin/time -o "$timef" -f 'TIME %e %U %S %M' $cmd >/dev/null 2>&1 </dev/null
+            fi
             out=$(grep '^TIME' "$timef")
             [ -n "$out" ] || { echo "warning: $t failed on $f" >&2; continue; }
             echo "$f $pkts $t $out" >>"$results"
@@ -318,14 +329,14 @@ for (f, tool), v in rows.items():
 for f in sorted(pk, key=lambda x: (x != "bench-1m.pcap", x)):
     n = pk[f]
     print(f"\n== {f}: {n} packets ==")
-    print(f"{'tool':<12} {'runs':>4} {'wall s':>8} {'cpu s':>8} {'Mpps/cpu':>9} {'Mpps wall':>9} "
+    print(f"{'tool':<14} {'runs':>4} {'wall s':>8} {'cpu s':>8} {'Mpps/cpu':>9} {'Mpps wall':>9} "
           f"{'ns/pkt':>8} {'RSS MB':>8} {'us vs it':>9}")
     ours = med.get((f, "rstscope"))
     for (ff, tool), (w, c, rss, k) in sorted(med.items(), key=lambda x: x[1][1]):
         if ff != f:
             continue
         ratio = f"{(n / ours[1]) / (n / c):8.1f}x" if ours and tool != "rstscope" else ""
-        print(f"{tool:<12} {k:>4} {w:8.2f} {c:8.2f} {n / c / 1e6:9.2f} {n / w / 1e6:9.2f} "
+        print(f"{tool:<14} {k:>4} {w:8.2f} {c:8.2f} {n / c / 1e6:9.2f} {n / w / 1e6:9.2f} "
               f"{c * 1e9 / n:8.0f} {rss / 1024:8.0f} {ratio:>9}")
 def cpu_pps(f, t):
     m = med.get((f, t))
