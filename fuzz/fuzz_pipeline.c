@@ -11,11 +11,15 @@
  *           bit 6  short timers (1 s)           bit 7  engine.advance between packets
  *   byte 1, bit 0  map the whole file (opts.pcap_mmap 1; else -1: read it)
  *           bit 1  pcapng through libpcap       bit 2  classic pcap through libpcap
+ *           bit 3  a pipe (when bit 5 of byte 0 is clear)
  * The capture is a regular file (a memfd) unless bit 5 asks for a stream
- * (fmemopen): that is what picks the reader, as for a real file and a pipe.
- * A file of classic pcap goes to the fast path (src/capture/mmap.c, block
- * reads or a mapping), a stream to libpcap; pcapng goes to rstscope's own
- * reader either way unless byte 1 says otherwise.
+ * (fmemopen) or bit 3 of byte 1 for a pipe, written by a thread in pieces
+ * of 1 byte to 64 KiB: that is what picks the reader, as for a real file
+ * and a pipe. A file of classic pcap goes to the fast path
+ * (src/capture/mmap.c, block reads or a mapping), a pipe to the same reader
+ * reading as the data comes (stream.c), an fmemopen stream (no descriptor)
+ * to libpcap; pcapng goes to rstscope's own reader either way unless byte
+ * 1 says otherwise.
  *
  * Checked after each run (FUZZ_CHECK: abort() on failure, so libFuzzer reports it):
  *   - every session created got exactly one record (evictions included);
@@ -23,6 +27,8 @@
  *   - zeek: every data line has as many fields as the #fields header;
  *   - table: printable ASCII only (no escape sequence from a packet).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +43,30 @@
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The pipe's writer: the capture in pieces of a cycle of sizes. */
+struct piper {
+    int fd;
+    const uint8_t *p;
+    size_t n;
+};
+
+static void *
+pipe_writer(void *arg)
+{
+    struct piper *w = arg;
+    static const size_t sizes[] = {1, 13, 4096, 65536, 5, 700};
+    size_t off = 0;
+    for (unsigned i = 0; off < w->n; i++) {
+        size_t k = sizes[i % (sizeof sizes / sizeof sizes[0])];
+        ssize_t r = write(w->fd, w->p + off, k < w->n - off ? k : w->n - off);
+        if (r <= 0)
+            break; /* the reader stopped early: EPIPE */
+        off += (size_t)r;
+    }
+    close(w->fd);
+    return NULL;
+}
 
 #define NW 4
 
@@ -165,7 +195,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t capn = size - 2;
     uint8_t *cap_bytes = NULL;
     FILE *in = NULL;
-    if (cfgb & 32) {
+    struct piper pw;
+    pthread_t writer;
+    int piped = 0;
+    if (!(cfgb & 32) && (cfgb1 & 8)) {
+        int fds[2];
+        signal(SIGPIPE, SIG_IGN);
+        if (pipe(fds) != 0)
+            return 0;
+        pw = (struct piper){fds[1], capd, capn};
+        if (pthread_create(&writer, NULL, pipe_writer, &pw) != 0) {
+            close(fds[0]);
+            close(fds[1]);
+            return 0;
+        }
+        piped = 1;
+        if (!(in = fdopen(fds[0], "rb")))
+            close(fds[0]);
+    } else if (cfgb & 32) {
         /* fmemopen wants a writable buffer even for "r"; give it its own copy. */
         cap_bytes = malloc(capn);
         if (!cap_bytes)
@@ -183,6 +230,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             close(fd);
     }
     if (!in) {
+        if (piped)
+            pthread_join(writer, NULL);
         free(cap_bytes);
         return 0;
     }
@@ -198,6 +247,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!cap) {
         /* A failure always says why, on one line. */
         FUZZ_CHECK(err.code != 0 && err.msg[0] && !strchr(err.msg, '\n'));
+        if (piped)
+            pthread_join(writer, NULL); /* the failed open closed the read end */
         free(cap_bytes);
         return 0;
     }
@@ -266,6 +317,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rs_capture_file_info info;
     FUZZ_CHECK(rs_capture_file_info(cap, 0, &info) == 0);
     rs_capture_close(cap);
+    if (piped)
+        pthread_join(writer, NULL);
     free(cap_bytes);
 
     for (int i = 0; i < NW; i++) {

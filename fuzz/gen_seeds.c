@@ -732,6 +732,7 @@ pipeline_seeds(const char *example)
     cb_pcap_of(&b, &mix, 1, 0);
     pipeline_seed("mix-panos", 0x00, &b);
     pipeline_seed("mix-stream", 0x20, &b);
+    pipeline_seed("mix-pipe", 0x800, &b);
     pipeline_seed("mix-mmap", 0x100, &b);
     pipeline_seed("mix-libpcap", 0x400, &b);
     pipeline_seed("mix-zeek", 0x01, &b);
@@ -748,6 +749,7 @@ pipeline_seeds(const char *example)
     if (b.len > keep)
         b.len = keep;
     pipeline_seed("mix-truncated", 0x00, &b);
+    pipeline_seed("mix-truncated-pipe", 0x800, &b);
     cb_free(&b);
 
     cb_pcap_of(&b, &mix, 1, 1);
@@ -758,11 +760,13 @@ pipeline_seeds(const char *example)
     cb_pcap_of(&b, &mix, 1, 0);
     pipeline_seed("mix-be", 0x00, &b);
     pipeline_seed("mix-be-mmap", 0x100, &b);
+    pipeline_seed("mix-be-pipe", 0x800, &b);
     cb_free(&b);
     cb_pcapng_of(&b, &mix, 1);
     pipeline_seed("mix-pcapng", 0x00, &b);
     pipeline_seed("mix-pcapng-libpcap", 0x200, &b);
     pipeline_seed("mix-pcapng-stream", 0x21, &b);
+    pipeline_seed("mix-pcapng-pipe", 0x801, &b);
     cb_free(&b);
     b.big_endian = 1;
     cb_pcapng_of(&b, &mix, 1);
