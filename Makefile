@@ -23,7 +23,7 @@ CFLAGS += -std=c11 -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc -fPIC
 ifeq ($(WERROR),1)
 CFLAGS += -Werror
 endif
-LDLIBS := -lpcap -lm -lpthread
+LDLIBS := -lpcap -lz -lzstd -lm -lpthread
 # Link-time optimisation for what ships (the rstscope binary, the shared
 # library) and what measures it (bench/): the objects carry both GCC's
 # intermediate code and plain machine code (fat), so the tests, tools and

@@ -8,11 +8,14 @@
  *
  * Offline input: one or more files ('-' is stdin, at most once), each a
  * classic pcap (microsecond or nanosecond magic, either byte order) or a
- * pcapng file. A classic pcap file (a regular file) is parsed in place in
- * big blocks or one mapping (src/capture/mmap.c), with libpcap's exact
- * rules for damaged records; stdin, pipes and rare variants of the format
- * are read by libpcap (`opts.pcap_via_libpcap` forces libpcap for every
- * classic file, for cross-checks). pcapng is read by rstscope's
+ * pcapng file, either of them possibly compressed with gzip or zstd
+ * (recognised by its magic, decompressed by a thread into a pipe:
+ * src/capture/decompress.c). A classic pcap file (a regular file) is parsed
+ * in place in big blocks or one mapping (src/capture/mmap.c), with
+ * libpcap's exact rules for damaged records; stdin and pipes by the same
+ * parser on blocks read as the data comes (src/capture/stream.c); rare
+ * variants of the format are read by libpcap (`opts.pcap_via_libpcap`
+ * forces libpcap for every classic file, for cross-checks). pcapng is read by rstscope's
  * own reader (src/capture/pcapng.c) because libpcap 1.10 gives up on a pcapng
  * file as soon as an interface has a link type or snapshot length different
  * from the first interface's ("an interface has a type 101 different from the
@@ -203,6 +206,10 @@ struct rs_capture_file_info {
     uint64_t size;      /* file size, 0 if unknown (pipe, live) */
     int damaged;        /* reading stopped early; see rs_capture_damage */
     int done;           /* no more packets will come from this file */
+    /* "gzip" or "zstd" when the file is compressed (read through a thread
+     * that decompresses it; offset and size then count compressed bytes),
+     * else NULL. */
+    const char *compression;
 };
 
 /* Fills *out for input i; RS_ERR_USAGE if i is out of range. Strings live until close. */

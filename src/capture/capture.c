@@ -170,6 +170,8 @@ input_offset(const struct rs_input *in)
 {
     if (in->done && in->size)
         return in->size;
+    if (in->unzip) /* against the compressed file's size */
+        return rs_unzip_consumed(in->unzip);
     if (in->mapped)
         return rs_mm_offset(&in->mm);
     if (in->kind == RS_IN_PCAPNG && in->ng.fp)
@@ -198,6 +200,7 @@ rs_capture_file_info(const struct rs_capture *c, size_t i, struct rs_capture_fil
     out->size = in->size;
     out->damaged = in->damaged;
     out->done = in->done;
+    out->compression = in->compression;
     return 0;
 }
 
@@ -277,6 +280,13 @@ rs_input_release(struct rs_input *in)
         if (!in->is_stdin)
             fclose(in->ng.fp);
         rs_ng_close(&in->ng);
+    }
+    if (in->unzip) {
+        /* The pipe's read end is closed now: the thread ends (EPIPE if it
+         * had more to write). */
+        in->offset = rs_unzip_consumed(in->unzip);
+        (void)rs_unzip_finish(in->unzip, in->unzip_err, sizeof in->unzip_err);
+        in->unzip = NULL;
     }
 }
 

@@ -244,6 +244,34 @@ ssize_t rs_read_some(int fd, uint8_t *dst, size_t min, size_t max);
  * the system allows it; fewer turns between writer and reader. */
 void rs_pipe_grow(int fd);
 
+/* ---- compressed captures (decompress.c) ---- */
+
+enum { RS_UNZIP_GZIP = 1, RS_UNZIP_ZSTD = 2 };
+struct rs_unzip;
+
+/* RS_UNZIP_GZIP or RS_UNZIP_ZSTD when the 4 bytes at m start a gzip
+ * member or a zstd frame, else 0. */
+int rs_unzip_magic(const uint8_t m[4]);
+
+/*
+ * Starts decompressing src (whose first 4 bytes, its magic, were read and
+ * are given) in a thread: returns the read end of a pipe carrying the
+ * decompressed bytes, as a FILE, and the handle in *out; NULL when it
+ * cannot start (src untouched). From then on src is the thread's, closed
+ * by rs_unzip_finish unless src_stdin.
+ */
+FILE *rs_unzip_start(struct rs_unzip **out, FILE *src, int src_stdin, const uint8_t magic[4]);
+/* What was wrong with the compressed data, once the thread has ended the
+ * pipe (the reader saw its end), else NULL: "gzip: ... at compressed byte N". */
+const char *rs_unzip_error(const struct rs_unzip *u);
+/* Compressed bytes read so far (for progress against the file's size). */
+uint64_t rs_unzip_consumed(const struct rs_unzip *u);
+/* "gzip" or "zstd". */
+const char *rs_unzip_name(const struct rs_unzip *u);
+/* After the pipe's read end is closed: waits for the thread, closes src
+ * (unless stdin), frees u. 0, or -1 with the data's fault in why. */
+int rs_unzip_finish(struct rs_unzip *u, char *why, size_t len);
+
 /* ---- replayed stream (replay.c) ---- */
 
 /*
@@ -277,6 +305,10 @@ struct rs_input {
     uint64_t size;
     uint64_t offset;  /* last known; estimated when not seekable */
     unsigned rec_hdr; /* libpcap, not seekable: a record header's size on disk (24: Kuznetzov) */
+    struct rs_unzip *unzip;  /* a compressed file: decompressed by a thread into a pipe */
+    int unzip_stdin;         /* ... read from stdin */
+    const char *compression; /* "gzip", "zstd", or NULL */
+    char unzip_err[200];     /* the compressed data's fault, set when the input is released */
     uint64_t records, packets;
     int done, damaged;
     struct rs_packet cur; /* the pending packet */

@@ -27,11 +27,8 @@
 static const char *
 describe_magic(const uint8_t m[4], char *buf, size_t len)
 {
-    /* Say what it is when we can: compressed captures are a common mistake. */
-    if (m[0] == 0x1f && m[1] == 0x8b)
-        return "a gzip-compressed file: decompress it first (zcat FILE | rstscope analyze -)";
-    if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-        return "a zstd-compressed file: decompress it first (zstdcat)";
+    /* Say what it is when we can: compressed captures are a common mistake
+     * (gzip and zstd are read: decompress.c). */
     if (m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X')
         return "an xz-compressed file: decompress it first (xzcat)";
     if (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h')
@@ -101,6 +98,37 @@ input_open_fp(struct rs_input *in, FILE *fp, const struct rs_capture_opts *opts,
                               in->name, got);
         }
         goto fail;
+    }
+    if (rs_unzip_magic(m)) {
+        /* Compressed (decompress.c): the capture is read from a pipe that
+         * a thread fills with the decompressed bytes. */
+        if (in->compression) {
+            rc =
+                rs_error_set(err, RS_ERR_INPUT, "%s: compressed twice (%s inside %s)", in->name,
+                             rs_unzip_magic(m) == RS_UNZIP_ZSTD ? "zstd" : "gzip", in->compression);
+            goto fail;
+        }
+        struct rs_unzip *u;
+        FILE *pf = rs_unzip_start(&u, fp, in->is_stdin, m);
+        if (!pf) {
+            rc = rs_error_set(err, RS_ERR_NOMEM, "%s: cannot start decompressing it", in->name);
+            goto fail;
+        }
+        in->unzip = u;
+        in->unzip_stdin = in->is_stdin;
+        in->compression = rs_unzip_name(u);
+        uint64_t size = in->size; /* the compressed file's, for progress */
+        rc = input_open_fp(in, pf, opts, err);
+        in->size = size;
+        if (rc < 0) {
+            /* pf is closed: the thread ends. A fault of the compressed
+             * data says more than what the decompressed bytes looked like. */
+            char fault[200];
+            if (rs_unzip_finish(in->unzip, fault, sizeof fault) != 0)
+                rc = rs_error_set(err, RS_ERR_INPUT, "%s: %s", in->name, fault);
+            in->unzip = NULL;
+        }
+        return rc;
     }
     int ns = 0;
     int pcapng = m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
@@ -293,7 +321,7 @@ reopen_with(const struct rs_capture *c, const struct rs_capture_opts *opts, stru
         return NULL;
     }
     for (size_t i = 0; i < c->nin; i++) {
-        if (c->in[i].is_stdin) {
+        if (c->in[i].is_stdin || c->in[i].unzip_stdin) {
             free(paths);
             rs_error_set(err, RS_ERR_USAGE, "stdin cannot be read a second time");
             return NULL;
@@ -314,6 +342,13 @@ rs_capture_reopen(const struct rs_capture *c, struct rs_error *err)
 struct rs_capture *
 rs_capture_follow(struct rs_capture *c, struct rs_error *err)
 {
+    for (size_t i = 0; i < c->nin; i++) {
+        if (c->in[i].compression) {
+            /* Each follower would decompress the whole file again. */
+            rs_error_set(err, RS_ERR_USAGE, "%s: a compressed capture is read once", c->in[i].name);
+            return NULL;
+        }
+    }
     if (c->returned > 1) {
         rs_error_set(err, RS_ERR_USAGE, "a follower starts with its capture: %llu frames read",
                      (unsigned long long)c->returned);
@@ -400,6 +435,8 @@ input_read(struct rs_capture *c, struct rs_input *in)
     }
     in->done = 1;
     rs_input_release(in);
+    if (in->unzip_err[0]) /* the compressed data was corrupt or cut */
+        rs_capture_damage_input(c, in, in->unzip_err);
     return 0;
 }
 

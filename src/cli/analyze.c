@@ -22,9 +22,10 @@
 static const char analyze_usage[] =
     "usage: rstscope analyze [options] FILE...\n"
     "\n"
-    "Reads pcap or pcapng captures ('-' = stdin; several files are merged in time\n"
-    "order) and prints one record per TCP/UDP/ICMP session: how it ended\n"
-    "(end_reason), who ended it (rst_by), Zeek's conn_state and history, counts.\n"
+    "Reads pcap or pcapng captures, also gzip or zstd compressed ('-' = stdin;\n"
+    "several files are merged in time order) and prints one record per\n"
+    "TCP/UDP/ICMP session: how it ended (end_reason), who ended it (rst_by),\n"
+    "Zeek's conn_state and history, counts.\n"
     "\n"
     "options:\n"
     "  --format=FMT        table (default on a terminal), jsonl (default otherwise),\n"

@@ -20,9 +20,10 @@
 static const char summary_usage[] =
     "usage: rstscope summary [options] FILE...\n"
     "\n"
-    "Reads pcap or pcapng captures ('-' = stdin; several files are merged in time\n"
-    "order), analyses every session as 'rstscope analyze' does, and prints one\n"
-    "aggregate view instead of one record per session:\n"
+    "Reads pcap or pcapng captures, also gzip or zstd compressed ('-' = stdin;\n"
+    "several files are merged in time order), analyses every session as\n"
+    "'rstscope analyze' does, and prints one aggregate view instead of one\n"
+    "record per session:\n"
     "  - totals: packets, sessions, the capture's time span;\n"
     "  - sessions by end reason, by app and by reset cause (with what each cause\n"
     "    means); these counts equal a count of analyze's records;\n"

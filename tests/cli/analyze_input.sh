@@ -46,6 +46,28 @@ grep -q 'text.pcap' "$d/err" || fail "text: message does not name the file"
 "$RSTSCOPE" analyze --format=jsonl --filter='port 40001' - <"$d/good.pcap" >"$d/out" 2>"$d/err" || fail "stdin"
 [ "$(wc -l <"$d/out")" -eq 1 ] || fail "filter: expected 1 record"
 
+# compressed captures: gzip (two members) and a cut copy; several merged in time order
+python3 - "$d" <<'PY'
+import gzip, sys
+d = sys.argv[1]
+good = open(d + "/good.pcap", "rb").read()
+open(d + "/good.pcap.gz", "wb").write(gzip.compress(good[:100]) + gzip.compress(good[100:]))
+open(d + "/cut.pcap.gz", "wb").write(gzip.compress(good)[:-20])
+PY
+"$RSTSCOPE" analyze --format=jsonl --seed=5 "$d/good.pcap" >"$d/plain" || fail "plain"
+"$RSTSCOPE" analyze --format=jsonl --seed=5 "$d/good.pcap.gz" >"$d/out" 2>"$d/err" || fail "gzip: exit $?"
+cmp -s "$d/plain" "$d/out" || fail "gzip: other records than the plain file"
+[ -s "$d/err" ] && fail "gzip: unexpected messages: $(cat "$d/err")"
+"$RSTSCOPE" analyze --format=jsonl --seed=5 - <"$d/good.pcap.gz" >"$d/out" || fail "gzip on stdin"
+cmp -s "$d/plain" "$d/out" || fail "gzip on stdin: other records"
+"$RSTSCOPE" analyze --format=jsonl "$d/cut.pcap.gz" >"$d/out" 2>"$d/err"; rc=$?
+[ $rc -eq 0 ] || fail "cut gzip: exit $rc"
+grep -q 'cut.pcap.gz: .*gzip: the compressed data ends early' "$d/err" || fail "cut gzip: no message: $(cat "$d/err")"
+mk many
+"$RSTSCOPE" analyze --format=jsonl --seed=5 "$d/good.pcap" "$d/many.pcap" >"$d/plain" || fail "merge"
+"$RSTSCOPE" analyze --format=jsonl --seed=5 "$d/good.pcap.gz" "$d/many.pcap" >"$d/out" 2>"$d/err" || fail "merge gzip"
+cmp -s "$d/plain" "$d/out" || fail "merge of a compressed and a plain file: other records"
+
 # output error: exit 3
 if [ -w /dev/full ]; then
     "$RSTSCOPE" analyze --format=jsonl "$d/good.pcap" >/dev/full 2>/dev/null; rc=$?

@@ -30,6 +30,9 @@
 
 #include <cmocka.h>
 
+#include <zlib.h>
+#include <zstd.h>
+
 #include <pthread.h>
 
 #include <rstscope/capture.h>
@@ -273,9 +276,16 @@ test_open_not_a_capture(void **state)
     assert_null(open1(save("short", &b), NULL, &err));
     assert_non_null(strstr(err.msg, "too short to be a capture (2 bytes)"));
     b.n = 0;
-    put(&b, "\x1f\x8b\x08\x00", 4);
+    put(&b, "\x1f\x8b\x08\x00", 4); /* gzip is read, but this one is cut */
     assert_null(open1(save("x.pcap.gz", &b), NULL, &err));
-    assert_non_null(strstr(err.msg, "gzip-compressed"));
+    assert_non_null(strstr(err.msg, "x.pcap.gz: gzip: the compressed data ends early"));
+    b.n = 0;
+    put(&b,
+        "\xfd"
+        "7zXZ",
+        5);
+    assert_null(open1(save("x.pcap.xz", &b), NULL, &err));
+    assert_non_null(strstr(err.msg, "an xz-compressed file: decompress it first (xzcat)"));
     b.n = 0;
     put(&b, "\x00\x01\x02\x03", 4);
     assert_null(open1(save("bin", &b), NULL, &err));
@@ -2043,6 +2053,269 @@ count_stdin(const char *want_format, uint64_t *records)
     return n;
 }
 
+/* ---- compressed captures ---- */
+
+/* The n bytes at p as gzip (RFC 1952) in `members` members, or as zstd in
+ * `members` frames; the caller frees. */
+static struct buf
+compress_buf(const uint8_t *p, size_t n, int zstd, int members)
+{
+    struct buf out = {0};
+    size_t at = 0;
+    for (int k = 0; k < members; k++) {
+        size_t part = k == members - 1 ? n - at : n / (size_t)members;
+        if (zstd) {
+            size_t cap = ZSTD_compressBound(part);
+            uint8_t *z = malloc(cap);
+            assert_non_null(z);
+            size_t zn = ZSTD_compress(z, cap, p + at, part, 3);
+            assert_false(ZSTD_isError(zn));
+            put(&out, z, zn);
+            free(z);
+        } else {
+            z_stream zs;
+            memset(&zs, 0, sizeof zs);
+            assert_int_equal(
+                deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+            size_t cap = deflateBound(&zs, (uLong)part);
+            uint8_t *z = malloc(cap);
+            assert_non_null(z);
+            zs.next_in = (Bytef *)(uintptr_t)(p + at);
+            zs.avail_in = (uInt)part;
+            zs.next_out = z;
+            zs.avail_out = (uInt)cap;
+            assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+            put(&out, z, cap - zs.avail_out);
+            deflateEnd(&zs);
+            free(z);
+        }
+        at += part;
+    }
+    return out;
+}
+
+static struct buf
+read_whole(const char *path)
+{
+    struct buf b = {0};
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        put(&b, tmp, n);
+    fclose(f);
+    return b;
+}
+
+/* A note without the file name it starts with. */
+static const char *
+after_name(const char *note_text)
+{
+    const char *c = strstr(note_text, ": ");
+    return c ? c + 2 : note_text;
+}
+
+/*
+ * Reads `plain` and its compressed copy `packed` (kind "gzip" or "zstd")
+ * and requires the same frames, the same damage notes (but for the file
+ * name and, where the compressed data itself is cut or corrupt, one more
+ * note saying so: want_fault), and the compression named. 1 if compared.
+ */
+static int
+compare_packed(const char *plain, const char *packed, const char *kind, const char *want_fault)
+{
+    struct rs_error ea, eb;
+    struct rs_capture *a = open1(packed, NULL, &ea);
+    struct rs_capture *b = open1(plain, NULL, &eb);
+    if (!a || !b) {
+        assert_null(a);
+        assert_null(b);
+        assert_string_equal(after_name(ea.msg), after_name(eb.msg));
+        return 0;
+    }
+    struct rs_packet pa, pb;
+    int ra, rb;
+    do {
+        ra = rs_capture_next(a, &pa);
+        rb = rs_capture_next(b, &pb);
+        if (want_fault && rb == RS_CAPTURE_PACKET && ra != RS_CAPTURE_PACKET)
+            break; /* a cut or corrupt copy ends early */
+        assert_int_equal(ra, rb);
+        if (ra != RS_CAPTURE_PACKET)
+            break;
+        assert_int_equal(pa.ts, pb.ts);
+        assert_int_equal(pa.caplen, pb.caplen);
+        assert_int_equal(pa.len, pb.len);
+        assert_int_equal(pa.linktype, pb.linktype);
+        assert_int_equal(pa.number, pb.number);
+        if (pa.caplen)
+            assert_memory_equal(pa.data, pb.data, pa.caplen);
+    } while (1);
+    struct rs_capture_file_info fa;
+    rs_capture_file_info(a, 0, &fa);
+    assert_non_null(fa.compression);
+    assert_string_equal(fa.compression, kind);
+    assert_true(fa.done);
+    assert_true(fa.offset <= fa.size);
+    size_t na = rs_capture_damage(a, NULL, 0), nb = rs_capture_damage(b, NULL, 0);
+    if (want_fault) {
+        /* Damage says where it ends; the fault, when the decompressor got
+         * there before the capture's reader stopped (corrupt data can
+         * decompress to a record the reader refuses first). */
+        assert_true(na >= 1);
+        if (want_fault[0] && !strstr(note(a, na - 1), want_fault))
+            fail_msg("note '%s' lacks '%s'", note(a, na - 1), want_fault);
+    } else {
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na && i < 16; i++)
+            assert_string_equal(after_name(note(a, i)), after_name(note(b, i)));
+        assert_int_equal(fa.offset, fa.size); /* every compressed byte read */
+    }
+    rs_capture_close(a);
+    rs_capture_close(b);
+    return 1;
+}
+
+/* A capture of the corpus: as gzip in two members and as zstd in two
+ * frames, each read against the plain file. */
+static uint64_t
+compare_packed_file(const char *path, const char *name, const struct stat *st, void *ctx)
+{
+    (void)ctx;
+    size_t l = strlen(name);
+    int ng = l > 7 && strcmp(name + l - 7, ".pcapng") == 0;
+    if (!S_ISREG(st->st_mode) || st->st_size > (off_t)16 * 1024 * 1024 ||
+        (!ng && !is_classic_pcap(path)))
+        return 0;
+    struct buf plain = read_whole(path);
+    uint64_t n = 0;
+    for (int zstd = 0; zstd <= 1; zstd++) {
+        struct buf z = compress_buf(plain.p, plain.n, zstd, 2);
+        n += (uint64_t)compare_packed(path, save(zstd ? "packed.zst" : "packed.gz", &z),
+                                      zstd ? "zstd" : "gzip", NULL);
+        free(z.p);
+    }
+    free(plain.p);
+    return n;
+}
+
+static void
+test_compressed_matches_plain_on_corpus(void **state)
+{
+    (void)state;
+    int compared = (int)corpus_walk("../shared/corpus", compare_packed_file, NULL);
+    print_message("compared %d corpus captures as gzip and as zstd with the plain files\n",
+                  compared / 2);
+    if (compared == 0)
+        skip();
+}
+
+/*
+ * Compressed captures written here: several members and frames, a cut
+ * and a corrupt copy (the frames before kept, a note naming the fault and
+ * its compressed byte), bytes after the last gzip member (ignored), a
+ * capture compressed twice and compressed garbage (refused, saying why),
+ * one on stdin (a pipe), and --threads' followers refused (each would
+ * decompress it all again).
+ */
+static void
+test_compressed_crafted(void **state)
+{
+    (void)state;
+    struct buf plain = many_frames(3000);
+    char pp[512]; /* save's paths are reused after 8 more */
+    snprintf(pp, sizeof pp, "%s", save("plain.pcap", &plain));
+    for (int zstd = 0; zstd <= 1; zstd++) {
+        const char *kind = zstd ? "zstd" : "gzip";
+        for (int members = 1; members <= 5; members += 4) {
+            struct buf z = compress_buf(plain.p, plain.n, zstd, members);
+            assert_int_equal(compare_packed(pp, save("c.z", &z), kind, NULL), 1);
+            /* cut in the middle: the frames before, then the fault */
+            struct buf cut = {0};
+            put(&cut, z.p, z.n / 2);
+            assert_int_equal(
+                compare_packed(pp, save("cut.z", &cut), kind, "the compressed data ends early"), 1);
+            free(cut.p);
+            /* corrupt in the middle */
+            for (size_t i = z.n / 2; i < z.n / 2 + 64 && i < z.n; i++)
+                z.p[i] ^= 0x5a;
+            assert_int_equal(compare_packed(pp, save("bad.z", &z), kind, ""), 1);
+            free(z.p);
+        }
+    }
+    /* Frames of zeros: the whole file in a few KiB, so a read of compressed
+     * bytes decompresses to many outputs, and the last of them come after
+     * the input has all been taken. */
+    struct buf zeros = {0};
+    pcap_header(&zeros, 0, 0xa1b2c3d4, 65535, 1);
+    static uint8_t big0[60000];
+    for (int i = 0; i < 400; i++)
+        pcap_record(&zeros, 0, (uint32_t)i + 1, 0, sizeof big0, sizeof big0, big0, sizeof big0);
+    char zp[512];
+    snprintf(zp, sizeof zp, "%s", save("zeros.pcap", &zeros));
+    for (int zstd = 0; zstd <= 1; zstd++) {
+        struct buf z = compress_buf(zeros.p, zeros.n, zstd, 1);
+        assert_true(z.n < zeros.n / 100);
+        assert_int_equal(compare_packed(zp, save("zeros.z", &z), zstd ? "zstd" : "gzip", NULL), 1);
+        free(z.p);
+    }
+    free(zeros.p);
+    /* bytes after the last gzip member that start no other one: ignored */
+    struct buf z = compress_buf(plain.p, plain.n, 0, 2);
+    put(&z, "\0\0\0\0trailing", 12);
+    assert_int_equal(compare_packed(pp, save("trail.gz", &z), "gzip", NULL), 1);
+    free(z.p);
+
+    struct rs_error err;
+    /* compressed twice */
+    struct buf once = compress_buf(plain.p, plain.n, 0, 1);
+    struct buf twice = compress_buf(once.p, once.n, 1, 1);
+    assert_null(open1(save("twice.z", &twice), NULL, &err));
+    assert_non_null(strstr(err.msg, "compressed twice (gzip inside zstd)"));
+    free(twice.p);
+    /* compressed garbage: what is wrong is the compressed data's */
+    struct buf junk = {0};
+    put(&junk, once.p, 10); /* a gzip header, then nothing of the data */
+    put(&junk, "not deflate data at all, not at all", 35);
+    assert_null(open1(save("junk.gz", &junk), NULL, &err));
+    assert_non_null(strstr(err.msg, "junk.gz: gzip: "));
+    free(junk.p);
+    /* compressed, but not a capture */
+    struct buf text = {0};
+    put(&text, "hello, world\n", 13);
+    struct buf ztext = compress_buf(text.p, text.n, 1, 1);
+    assert_null(open1(save("text.zst", &ztext), NULL, &err));
+    assert_non_null(strstr(err.msg, "text.zst: "));
+    free(text.p);
+    free(ztext.p);
+
+    /* on stdin, through a pipe */
+    pid_t pid;
+    int st;
+    int fd = pipe_from_child(&once, &pid);
+    FILE *in = fdopen(fd, "rb");
+    struct rs_capture *c = rs_capture_open_stream(in, "piped.gz", NULL, &err);
+    assert_non_null(c);
+    struct rs_packet p;
+    int n = 0;
+    while (rs_capture_next(c, &p) == RS_CAPTURE_PACKET)
+        n++;
+    assert_int_equal(n, 3000);
+    assert_int_equal(rs_capture_damage(c, NULL, 0), 0);
+    rs_capture_close(c);
+    waitpid(pid, &st, 0);
+
+    /* --threads: no follower */
+    c = open1(save("c.gz", &once), NULL, &err);
+    assert_non_null(c);
+    assert_null(rs_capture_follow(c, &err));
+    assert_non_null(strstr(err.msg, "compressed"));
+    rs_capture_close(c); /* before its end: the thread stops */
+    free(once.p);
+    free(plain.p);
+}
+
 /*
  * A pipe whose writer stays open (tcpdump -U -w - | rstscope): every frame
  * whole in the pipe is returned at once, not held back until a block or
@@ -2421,6 +2694,8 @@ main(void)
         cmocka_unit_test(test_filter_keeps_frame_numbers),
         cmocka_unit_test(test_stdin_file_and_pipe),
         cmocka_unit_test(test_pipe_not_held_back),
+        cmocka_unit_test(test_compressed_matches_plain_on_corpus),
+        cmocka_unit_test(test_compressed_crafted),
         cmocka_unit_test(test_reopen_and_follow),
         cmocka_unit_test(test_next_batch),
         cmocka_unit_test(test_next_batch_pcapng),
