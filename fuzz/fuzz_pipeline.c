@@ -4,7 +4,8 @@
  * zeek) into memory streams.
  *
  * Input layout: two configuration bytes, then the capture file (classic pcap
- * in any byte order and precision, or pcapng).
+ * in any byte order and precision, or pcapng; either may be gzip or zstd
+ * compressed, which puts the decompressing thread in front of the reader).
  *   byte 0, bit 0  zeek profile (else panos)    bit 1  verify checksums
  *           bit 2  --max-sessions 4 (eviction)  bit 3  BPF filter "tcp or udp"
  *           bit 4  table with --explain         bit 5  a stream, not a file

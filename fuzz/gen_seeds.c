@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <rstscope/craft.h>
 
@@ -636,6 +638,37 @@ pipeline_seed(const char *name, unsigned cfg, const struct capbuf *b)
     put_file("pipeline", name, c, 2, b->p, b->len);
 }
 
+/* The capture in b as a gzip member (RFC 1952) or a zstd frame, as a seed:
+ * the decompressing thread (src/capture/decompress.c) in front of the reader. */
+static void
+pipeline_seed_packed(const char *name, unsigned cfg, const struct capbuf *b, int zstd)
+{
+    struct capbuf z = {0};
+    size_t cap = zstd ? ZSTD_compressBound(b->len) : compressBound((uLong)b->len) + 64;
+    z.p = malloc(cap);
+    if (!z.p)
+        return;
+    if (zstd) {
+        size_t n = ZSTD_compress(z.p, cap, b->p, b->len, 3);
+        z.len = ZSTD_isError(n) ? 0 : n;
+    } else {
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK) {
+            zs.next_in = b->p;
+            zs.avail_in = (uInt)b->len;
+            zs.next_out = z.p;
+            zs.avail_out = (uInt)cap;
+            if (deflate(&zs, Z_FINISH) == Z_STREAM_END)
+                z.len = cap - zs.avail_out;
+            deflateEnd(&zs);
+        }
+    }
+    if (z.len)
+        pipeline_seed(name, cfg, &z);
+    free(z.p);
+}
+
 /* Sessions the mix lacks: resets of every kind the diagnosis names. */
 static void
 pl_resets(struct pktlist *l, rs_time_ns t)
@@ -733,6 +766,8 @@ pipeline_seeds(const char *example)
     pipeline_seed("mix-panos", 0x00, &b);
     pipeline_seed("mix-stream", 0x20, &b);
     pipeline_seed("mix-pipe", 0x800, &b);
+    pipeline_seed_packed("mix-gzip", 0x00, &b, 0);
+    pipeline_seed_packed("mix-zstd-pipe", 0x800, &b, 1);
     pipeline_seed("mix-mmap", 0x100, &b);
     pipeline_seed("mix-libpcap", 0x400, &b);
     pipeline_seed("mix-zeek", 0x01, &b);
