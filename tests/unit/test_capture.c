@@ -487,6 +487,19 @@ many_frames(int n)
     return b;
 }
 
+/* Two readers' frames are the same: time, lengths, link type, number, bytes. */
+static void
+same_frame(const struct rs_packet *a, const struct rs_packet *b)
+{
+    assert_int_equal(a->ts, b->ts);
+    assert_int_equal(a->caplen, b->caplen);
+    assert_int_equal(a->len, b->len);
+    assert_int_equal(a->linktype, b->linktype);
+    assert_int_equal(a->number, b->number);
+    if (a->caplen)
+        assert_memory_equal(a->data, b->data, a->caplen);
+}
+
 static uint32_t
 frame_sum(const struct rs_packet *p)
 {
@@ -1258,12 +1271,7 @@ compare_ng_one(const char *path, int mode)
         if (rb != RS_CAPTURE_PACKET)
             break;
         assert_int_equal(ra, RS_CAPTURE_PACKET);
-        assert_int_equal(pa.ts, pb.ts);
-        assert_int_equal(pa.caplen, pb.caplen);
-        assert_int_equal(pa.len, pb.len);
-        assert_int_equal(pa.linktype, pb.linktype);
-        assert_int_equal(pa.number, pb.number);
-        assert_memory_equal(pa.data, pb.data, pa.caplen);
+        same_frame(&pa, &pb);
     }
     /* Where libpcap ended clean, so must we; where it gave up, we may read on. */
     if (rs_capture_damage(b, NULL, 0) == 0) {
@@ -1389,13 +1397,7 @@ compare_one(const char *path, const char *filter, int mode)
         assert_int_equal(ra, rb);
         if (ra != RS_CAPTURE_PACKET)
             break;
-        assert_int_equal(pa.ts, pb.ts);
-        assert_int_equal(pa.caplen, pb.caplen);
-        assert_int_equal(pa.len, pb.len);
-        assert_int_equal(pa.linktype, pb.linktype);
-        assert_int_equal(pa.number, pb.number);
-        if (pa.caplen)
-            assert_memory_equal(pa.data, pb.data, pa.caplen);
+        same_frame(&pa, &pb);
     } while (1);
     size_t na = rs_capture_damage(a, NULL, 0);
     assert_int_equal(na, rs_capture_damage(b, NULL, 0));
@@ -2144,13 +2146,7 @@ compare_packed(const char *plain, const char *packed, const char *kind, const ch
         assert_int_equal(ra, rb);
         if (ra != RS_CAPTURE_PACKET)
             break;
-        assert_int_equal(pa.ts, pb.ts);
-        assert_int_equal(pa.caplen, pb.caplen);
-        assert_int_equal(pa.len, pb.len);
-        assert_int_equal(pa.linktype, pb.linktype);
-        assert_int_equal(pa.number, pb.number);
-        if (pa.caplen)
-            assert_memory_equal(pa.data, pb.data, pa.caplen);
+        same_frame(&pa, &pb);
     } while (1);
     struct rs_capture_file_info fa;
     rs_capture_file_info(a, 0, &fa);
