@@ -60,6 +60,8 @@ thread_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+int rs_mapping_guard;
+
 ssize_t
 rs_pread_full(int fd, uint8_t *dst, size_t n, uint64_t off)
 {
@@ -169,8 +171,11 @@ rs_mapping_advance(struct rs_mapping *mp, int fd, uint64_t off)
         mp->populated = to;
     }
     uint64_t drop = off & ~(RS_MAP_WINDOW - 1);
+    drop = drop > RS_MAP_KEEP ? drop - RS_MAP_KEEP : 0; /* what callers hold stays */
     if (drop > mp->discarded + RS_MAP_WINDOW) {
         madvise(mp->base + mp->discarded, (size_t)(drop - mp->discarded), MADV_DONTNEED);
+        if (rs_mapping_guard)
+            mprotect(mp->base + mp->discarded, (size_t)(drop - mp->discarded), PROT_NONE);
         mp->discarded = drop;
     }
     return 0;
