@@ -153,7 +153,8 @@ check: $(BIN) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 # The threaded pipeline under ThreadSanitizer: test_parallel and
 # `analyze --threads` on generated captures (tests/tsan.sh).
 check-tsan:
-	$(MAKE) TSAN=1 build-tsan/rstscope build-tsan/tests/test_parallel build-tsan/tools/gen_bench
+	$(MAKE) TSAN=1 build-tsan/rstscope build-tsan/tests/test_parallel build-tsan/tests/test_capture \
+		build-tsan/tools/gen_bench
 	@bash tests/tsan.sh build-tsan
 
 lint:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The threaded pipeline under ThreadSanitizer (make check-tsan): the unit
-# test of rs_parallel (2-4 threads, records and worker-formatted bytes), then
+# test of rs_parallel (2-4 threads, records and worker-formatted bytes), the
+# capture tests (a compressed capture's decompressing thread), then
 # `analyze --threads` in every record-by-record format on a generated
 # capture of interleaved sessions. A data race makes TSan print a report
 # and exit non-zero. Ends with "N passed, N failed".
@@ -36,6 +37,9 @@ check() { # name command...
 }
 
 check test_parallel "$B/tests/test_parallel"
+# the capture readers' threads: the decompressing thread of a gzip or zstd
+# capture, pipe writers, followers sharing a reader's blocks
+check test_capture "$B/tests/test_capture"
 "$B/tools/gen_bench" -n 20000 -c 400 -r 25000 -s 9 -o "$d/b.pcap" 2>/dev/null || { echo "FAIL gen_bench"; exit 1; }
 for fmt in jsonl csv zeek panos table; do
     for t in 2 3; do
