@@ -141,7 +141,9 @@ gunzip(struct rs_unzip *u, uint8_t *in, uint8_t *out)
         uInt before = z.avail_in;
         int rc = inflate(&z, Z_NO_FLUSH);
         at += before - z.avail_in;
-        full = z.avail_out == 0;
+        /* At a member's end its output is all out, even when it filled the
+         * buffer exactly: then more input (the next member) is wanted. */
+        full = z.avail_out == 0 && rc != Z_STREAM_END;
         if (put_all(u->wfd, out, UNZIP_OUT - z.avail_out) != 0) {
             u->gone = 1;
             break;

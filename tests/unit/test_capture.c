@@ -2303,6 +2303,55 @@ test_compressed_crafted(void **state)
         free(z.p);
     }
     free(zeros.p);
+    /* A first gzip member of exactly 256 KiB (the decompressor's read) that
+     * inflates to exactly 256 KiB (its output buffer): the member ends as
+     * both run out, and the next member must still be read. Its size is
+     * set with a gzip comment (RFC 1952 §2.3.1 FCOMMENT) of the right length. */
+    {
+        const size_t chunk = (size_t)256 * 1024;
+        struct buf big = many_frames(3000);
+        assert_true(big.n > 2 * chunk);
+        char bp[512];
+        snprintf(bp, sizeof bp, "%s", save("exact.pcap", &big));
+        size_t plain_len = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            z_stream zs;
+            memset(&zs, 0, sizeof zs);
+            assert_int_equal(
+                deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+            static char comment[(size_t)256 * 1024];
+            gz_header gh;
+            memset(&gh, 0, sizeof gh);
+            size_t clen = pass ? chunk - plain_len - 1 : 0; /* + its NUL */
+            memset(comment, 'c', clen);
+            comment[clen] = '\0';
+            if (pass)
+                gh.comment = (Bytef *)comment;
+            assert_int_equal(deflateSetHeader(&zs, &gh), Z_OK);
+            static uint8_t out[(size_t)512 * 1024];
+            zs.next_in = big.p;
+            zs.avail_in = (uInt)chunk;
+            zs.next_out = out;
+            zs.avail_out = sizeof out;
+            assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+            size_t m1 = sizeof out - zs.avail_out;
+            deflateEnd(&zs);
+            if (!pass) {
+                plain_len = m1; /* the member without a comment */
+                assert_true(plain_len < chunk / 2);
+                continue;
+            }
+            assert_int_equal(m1, chunk);
+            struct buf z = {0};
+            put(&z, out, m1);
+            struct buf rest = compress_buf(big.p + chunk, big.n - chunk, 0, 1);
+            put(&z, rest.p, rest.n);
+            assert_int_equal(compare_packed(bp, save("exact.gz", &z), "gzip", NULL), 1);
+            free(rest.p);
+            free(z.p);
+        }
+        free(big.p);
+    }
     /* bytes after the last gzip member that start no other one: ignored */
     struct buf z = compress_buf(plain.p, plain.n, 0, 2);
     put(&z, "\0\0\0\0trailing", 12);
