@@ -73,8 +73,9 @@ struct rs_capture_opts {
      * virtual machines with shadow paging) and the file is large (32 MiB
      * or more) and was not modified in the last 10 seconds, else read.
      * The frames are the same either way. rs_capture_follow shares a
-     * reader's blocks only when it reads: open a capture that threads
-     * will follow with -1.
+     * reader's blocks only when it reads; a follower of a mapped file maps
+     * it for itself (no copy at all: what rs_parallel_feed does with a
+     * large file since session 13).
      */
     int pcap_mmap;
     /* Live capture only. */

@@ -24,12 +24,14 @@
  * rs_parallel_feed, given a capture of files (rs_capture_follow can follow
  * it), works otherwise (pull mode): every thread reads the input itself,
  * keeps the packet clock of every frame and runs only the frames of its
- * own buckets; a classic pcap file is read from the file once, by the
- * calling thread, and the others parse the same blocks (capture.h). The
- * calling thread, which also reads for all and merges and writes every
- * record, owns half a share of the buckets (weight 0.5: 43 of 128 with 2
- * threads); when every thread reads the files itself (pcapng,
- * rs_capture_shares_blocks says 0) the shares are equal. No frame is copied and no batch handed over:
+ * own buckets; a classic pcap file read in blocks is read from the file
+ * once, by the calling thread, and the others parse the same blocks
+ * (capture.h); a mapped one (pcap_mmap, capture.h) each thread maps. The
+ * calling thread, which also merges and writes every record, owns half a
+ * share of the buckets when it reads the blocks for all (weight 0.5: 43
+ * of 128 with 2 threads), three quarters of a share when every thread
+ * reads the files itself (a mapped file, pcapng: rs_capture_shares_blocks
+ * says 0). No frame is copied and no batch handed over:
  * only records cross threads. Otherwise (stdin, a live capture) it is the
  * rs_parallel_packet loop, with the lookahead (engine.h) for the calling
  * thread's own engine; the workers look ahead in their batches.

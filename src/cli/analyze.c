@@ -293,8 +293,6 @@ rs_cli_analyze(int argc, char **argv)
         rs_cli_input_free(&in);
         return cst;
     }
-    if (threads > 1)
-        copts.pcap_mmap = -1; /* the worker threads share the reader's blocks */
     struct rs_capture *cap = rs_capture_open((const char *const *)(argv + optind),
                                              (size_t)(argc - optind), &copts, &err);
     if (!cap) {

@@ -95,6 +95,12 @@
  * its blocks (1M capture: 0.25 s against 0.15 s of work). Half a share
  * balances them (0.21-0.22 s each): two threads 1.46x one, from 1.20x. */
 #define PULL_WEIGHT 0.5
+/* ... and when each thread reads the input itself (a mapped classic pcap,
+ * pcapng, libpcap): the calling thread still merges and writes every
+ * record. With equal shares on the mapped 1M capture it was the one the
+ * other waited for (it finished its frames 0.01-0.11 CPU-s later in three
+ * runs); with 0.6-0.8 both finish within 0.04 s of each other. */
+#define SOLO_WEIGHT 0.75
 #define DELIVER_AHEAD 4
 #define FLUSH_STEP 1024u  /* sessions ended between two hand-overs of the final flush */
 #define PACE_EVERY 1024u  /* pull mode: how often the threads compare where they are */
@@ -1239,9 +1245,9 @@ pull_start(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet
     }
     /* Every thread reads and shards alike now: the calling thread's engine
      * gets PULL_WEIGHT as many buckets as a thread's when it reads the
-     * file for all (shared blocks; it also merges and writes), the same as
-     * a thread's when each reads for itself (pcapng: 2 threads 0.67 s
-     * against 0.79 s with half a share on the 1M capture), and the
+     * file for all (shared blocks; it also merges and writes), SOLO_WEIGHT
+     * when each reads for itself (pcapng: 2 threads 0.67 s with a whole
+     * share against 0.79 s with half a share on the 1M capture), and the
      * engines, still empty, are made for their new share. */
     int shared = 1;
     for (unsigned i = 1; i < p->n; i++)
@@ -1249,7 +1255,7 @@ pull_start(struct rs_parallel *p, struct rs_capture *cap, const struct rs_packet
     struct rs_engine *eng[RS_PARALLEL_MAX_THREADS];
     uint8_t owner[sizeof p->owner];
     memcpy(owner, p->owner, sizeof owner);
-    shard_init(p, shared ? PULL_WEIGHT : 1.0);
+    shard_init(p, shared ? PULL_WEIGHT : SOLO_WEIGHT);
     unsigned made = 0;
     for (; made < p->n; made++)
         if (!(eng[made] = worker_engine(p, made, NULL)))

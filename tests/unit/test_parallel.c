@@ -692,7 +692,8 @@ test_prefetch_hint_bounds(void **state)
  * still open at the last frame (several output buffers and flush steps in
  * every engine, start times shared by up to four sessions across shards).
  * Whatever the number of threads, fed frame by frame (the workers' copies)
- * or read by each thread from the file (rs_parallel_feed), the records are
+ * or read by each thread from the file (rs_parallel_feed: blocks shared, or
+ * the file mapped by each), the records are
  * one engine's, in its order, the flush's: creation (start_index, here the
  * frame number, with start times shared by four sessions).
  */
@@ -736,7 +737,10 @@ test_flush_streamed(void **state)
         assert_int_equal(one.r[i].id, (i + 1) * RS_ID_PER_FRAME);
     }
     for (unsigned t = 1; t <= 3; t++) {
-        for (int fed = 0; fed < 2; fed++) {
+        /* fed 1: the file read in blocks that the threads share; 2: mapped,
+         * each thread mapping it for itself (what the CLI does with a large
+         * file). */
+        for (int fed = 0; fed < 3; fed++) {
             struct recs m = {0};
             if (!fed) {
                 struct rs_engine_stats st;
@@ -746,7 +750,8 @@ test_flush_streamed(void **state)
                 config(&cfg);
                 struct rs_error err;
                 const char *paths[1] = {path};
-                struct rs_capture *cap = rs_capture_open(paths, 1, NULL, &err);
+                struct rs_capture_opts o = {.pcap_mmap = fed == 1 ? -1 : 1};
+                struct rs_capture *cap = rs_capture_open(paths, 1, &o, &err);
                 assert_non_null(cap);
                 struct rs_parallel *p = rs_parallel_new(&cfg, t, on_rec, &m, &err);
                 assert_non_null(p);
