@@ -263,6 +263,10 @@ rs_input_release(struct rs_input *in)
 {
     if (in->mapped) {
         in->offset = rs_mm_offset(&in->mm);
+        if (in->hold) { /* frames handed to other threads still point into it */
+            in->parked = in->mm.mp;
+            in->mm.mp = (struct rs_mapping){0};
+        }
         rs_mm_close(&in->mm);
         in->mapped = 0;
     }
@@ -302,6 +306,7 @@ rs_capture_close(struct rs_capture *c)
     free(c->dump_path);
     for (size_t i = 0; i < c->nin; i++) {
         rs_input_release(&c->in[i]);
+        rs_mapping_close(&c->in[i].parked);
         free(c->in[i].path);
     }
     for (size_t i = 0; i < c->nfilters; i++)

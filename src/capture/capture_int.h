@@ -39,6 +39,7 @@ struct rs_mapping {
     uint64_t pf;        /* streamed into the cache up to here */
     void *old;          /* a mapping given up (the file shrank), kept until close */
     uint64_t old_size;
+    uint64_t keep; /* kept mapped behind the reader: RS_MAP_KEEP, or more (rs_capture_hold_mapped) */
 };
 
 /* Reads up to n bytes at file offset off, retrying short reads and
@@ -68,7 +69,7 @@ static inline int
 rs_mapping_due(const struct rs_mapping *mp, uint64_t off)
 {
     return mp->base && ((off + RS_MAP_WINDOW > mp->populated && mp->populated < mp->size) ||
-                        off >= mp->discarded + RS_MAP_KEEP + 2 * RS_MAP_WINDOW);
+                        off >= mp->discarded + mp->keep + 2 * RS_MAP_WINDOW);
 }
 
 /* The bytes from `off` to RS_MAP_STREAM past it (at most `end`) into the
@@ -321,7 +322,9 @@ struct rs_input {
     char unzip_err[200];     /* the compressed data's fault, set when the input is released */
     uint64_t records, packets;
     int done, damaged;
-    struct rs_packet cur; /* the pending packet */
+    struct rs_packet cur;      /* the pending packet */
+    int hold;                  /* rs_capture_hold_mapped: the mapping outlives the input's end */
+    struct rs_mapping parked;  /* ... here, until rs_capture_unhold or the close */
 };
 
 struct rs_filter {
@@ -373,6 +376,24 @@ struct rs_filter *rs_capture_filter_for(struct rs_capture *c, uint32_t linktype)
 
 /* 1 if pkt passes the capture's filter (always when there is none). */
 int rs_capture_filter_pass(struct rs_capture *c, const struct rs_packet *pkt);
+
+/*
+ * Zero-copy hand-over of frames to other threads (parallel.c): for a
+ * capture of one classic pcap file read through its mapping, keeps `keep`
+ * bytes (at least RS_MAP_KEEP; 0: RS_MAP_KEEP again) mapped behind the
+ * reader and returns 1: a frame's bytes then stay where they are until the
+ * reader is that far past them (a frame ends at most 256 KiB before the
+ * reader's position: a record cut to the snapshot length skips the rest),
+ * and the mapping stays after the input's end until rs_capture_unhold.
+ * 0 otherwise: frames live in buffers that the next read may reuse.
+ */
+int rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep);
+/* Ends rs_capture_hold_mapped: RS_MAP_KEEP again, and a mapping kept past
+ * the input's end (or a damaged record) is unmapped. */
+void rs_capture_unhold(struct rs_capture *c);
+/* 1 while rs_capture_hold_mapped's input is still read through its mapping
+ * (a file that shrank under it is read into a block from there on). */
+int rs_capture_still_mapped(const struct rs_capture *c);
 
 /* Offline and live halves of rs_capture_next. */
 int rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt);

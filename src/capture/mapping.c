@@ -142,6 +142,7 @@ rs_mapping_open(struct rs_mapping *mp, int fd, uint64_t size, int mode)
     }
     mp->base = base;
     mp->size = size;
+    mp->keep = RS_MAP_KEEP;
     return 1;
 }
 
@@ -171,7 +172,7 @@ rs_mapping_advance(struct rs_mapping *mp, int fd, uint64_t off)
         mp->populated = to;
     }
     uint64_t drop = off & ~(RS_MAP_WINDOW - 1);
-    drop = drop > RS_MAP_KEEP ? drop - RS_MAP_KEEP : 0; /* what callers hold stays */
+    drop = drop > mp->keep ? drop - mp->keep : 0; /* what callers hold stays */
     if (drop > mp->discarded + RS_MAP_WINDOW) {
         madvise(mp->base + mp->discarded, (size_t)(drop - mp->discarded), MADV_DONTNEED);
         if (rs_mapping_guard)

@@ -373,6 +373,34 @@ rs_capture_follow(struct rs_capture *c, struct rs_error *err)
 }
 
 int
+rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep)
+{
+    if (!rs_capture_still_mapped(c))
+        return 0;
+    c->in[0].mm.mp.keep = keep > RS_MAP_KEEP ? keep : RS_MAP_KEEP;
+    c->in[0].hold = 1;
+    return 1;
+}
+
+void
+rs_capture_unhold(struct rs_capture *c)
+{
+    for (size_t i = 0; c && i < c->nin; i++) {
+        struct rs_input *in = &c->in[i];
+        if (in->mapped && in->mm.mp.base)
+            in->mm.mp.keep = RS_MAP_KEEP;
+        in->hold = 0;
+        rs_mapping_close(&in->parked);
+    }
+}
+
+int
+rs_capture_still_mapped(const struct rs_capture *c)
+{
+    return c && !c->live && c->nin == 1 && c->in[0].mapped && c->in[0].mm.mp.base != NULL;
+}
+
+int
 rs_capture_shares_blocks(const struct rs_capture *f)
 {
     if (!f || f->nin == 0)

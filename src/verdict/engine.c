@@ -786,7 +786,7 @@ uint64_t
 rs_engine_feed(struct rs_engine *e, struct rs_capture *cap, const struct rs_packet *first,
                void (*tick)(void *ctx), void *ctx)
 {
-    return rs_feed_loop(cap, first, NULL, feed_frame, e, tick, ctx);
+    return rs_feed_loop(cap, first, NULL, feed_frame, e, tick, ctx, NULL);
 }
 
 /*

@@ -51,7 +51,9 @@ int rs_engine_finish_step(struct rs_engine *e, size_t max);
  * batches (rs_capture_next_batch): the lookahead is an index into them,
  * and `owner` (may be NULL: 0), which says which shard a frame is for, runs
  * once per frame as it arrives and is handed over with it (own, far_own).
- * Returns the frames fed. Always inlined, so that each caller's callbacks
+ * `before_read` (may be NULL) runs before every read of the capture, which
+ * may drop or reuse the memory of frames returned earlier (for a caller
+ * that hands their bytes to other threads). Returns the frames fed. Always inlined, so that each caller's callbacks
  * are direct calls (left to itself, LTO made one copy calling through the
  * pointer).
  */
@@ -62,7 +64,7 @@ rs_feed_loop(struct rs_capture *cap, const struct rs_packet *first,
              unsigned (*owner)(void *self, const struct rs_packet *pkt),
              void (*frame)(void *self, const struct rs_packet *pkt, unsigned own,
                            const struct rs_packet *far, unsigned far_own),
-             void *self, void (*tick)(void *ctx), void *ctx)
+             void *self, void (*tick)(void *ctx), void *ctx, void (*before_read)(void *self))
 {
     enum { LA = RS_ENGINE_LOOKAHEAD, CAP = RS_ENGINE_LOOKAHEAD + RS_FEED_BATCH };
     struct rs_packet f[CAP];
@@ -79,6 +81,8 @@ rs_feed_loop(struct rs_capture *cap, const struct rs_packet *first,
         if (at == have) {
             /* Empty: read on (what earlier batches returned may go). */
             at = 0;
+            if (before_read)
+                before_read(self);
             have = rs_capture_next_batch(cap, f, CAP, 1);
             if (have == 0)
                 break;
@@ -92,6 +96,8 @@ rs_feed_loop(struct rs_capture *cap, const struct rs_packet *first,
             memmove(own, own + at, (have - at) * sizeof *own);
             have -= at;
             at = 0;
+            if (before_read)
+                before_read(self);
             size_t got = rs_capture_next_batch(cap, f + have, CAP - have, 0);
             for (size_t i = have; i < have + got; i++)
                 own[i] = owner ? owner(self, &f[i]) : 0;
