@@ -39,7 +39,8 @@ struct rs_mapping {
     uint64_t pf;        /* streamed into the cache up to here */
     void *old;          /* a mapping given up (the file shrank), kept until close */
     uint64_t old_size;
-    uint64_t keep; /* kept mapped behind the reader: RS_MAP_KEEP, or more (rs_capture_hold_mapped) */
+    uint64_t
+        keep; /* kept mapped behind the reader: RS_MAP_KEEP, or more (rs_capture_hold_mapped) */
 };
 
 /* Reads up to n bytes at file offset off, retrying short reads and
@@ -322,9 +323,9 @@ struct rs_input {
     char unzip_err[200];     /* the compressed data's fault, set when the input is released */
     uint64_t records, packets;
     int done, damaged;
-    struct rs_packet cur;      /* the pending packet */
-    int hold;                  /* rs_capture_hold_mapped: the mapping outlives the input's end */
-    struct rs_mapping parked;  /* ... here, until rs_capture_unhold or the close */
+    struct rs_packet cur;     /* the pending packet */
+    int hold;                 /* rs_capture_hold_mapped: the mapping outlives the input's end */
+    struct rs_mapping parked; /* ... here, until rs_capture_unhold or the close */
 };
 
 struct rs_filter {

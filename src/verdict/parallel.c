@@ -134,11 +134,11 @@ struct batch {
     size_t n;
     uint8_t *data;
     size_t used;
-    uint64_t k_hi; /* every entry up to this k for this worker is here or earlier */
-    int finish;    /* after the entries: advance to fin_now and finish */
-    rs_time_ns fin_now;
-    int pull; /* no entries: read the worker's own capture (pull mode) */
+    uint64_t k_hi;        /* every entry up to this k for this worker is here or earlier */
     const uint8_t *first; /* zero copy: the first frame's bytes, NULL if none */
+    rs_time_ns fin_now;
+    int finish; /* after the entries: advance to fin_now and finish */
+    int pull;   /* no entries: read the worker's own capture (pull mode) */
 };
 
 /*
@@ -304,8 +304,8 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     struct rs_capture *zcap; /* ... this capture, one mapped file (rs_capture_hold_mapped) */
     uintptr_t zc_hi;         /* the end of the furthest frame read from it */
     char *scratch;           /* RS_PARALLEL_FORMAT_MAX: records the calling thread formats */
-    struct outrec **pend; /* records taken from the workers, not yet delivered */
-    uint64_t *pend_k;     /* their k, dense: deliver() scans these, not the records */
+    struct outrec **pend;    /* records taken from the workers, not yet delivered */
+    uint64_t *pend_k;        /* their k, dense: deliver() scans these, not the records */
     size_t npend, cappend;
 };
 
@@ -1451,8 +1451,8 @@ rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_
                  void (*tick)(void *ctx), void *ctx)
 {
     if (zc_start(p, cap)) {
-        uint64_t n = rs_feed_loop(cap, first, feed_owner, feed_frame, &p->w[0], tick, ctx,
-                                  zc_before_read);
+        uint64_t n =
+            rs_feed_loop(cap, first, feed_owner, feed_frame, &p->w[0], tick, ctx, zc_before_read);
         zc_end(p);
         return n;
     }
