@@ -74,8 +74,8 @@ struct rs_capture_opts {
      * or more) and was not modified in the last 10 seconds, else read.
      * The frames are the same either way. rs_capture_follow shares a
      * reader's blocks only when it reads; a follower of a mapped file maps
-     * it for itself (no copy at all: what rs_parallel_feed does with a
-     * large file since session 13).
+     * it for itself. (rs_parallel_feed hands a mapped file's frames to its
+     * threads where they are: parallel.h.)
      */
     int pcap_mmap;
     /* Live capture only. */

@@ -21,17 +21,28 @@
  * formatted in the workers, rs_parallel_set_format). pkt->data may be
  * reused as soon as rs_parallel_packet returns.
  *
- * rs_parallel_feed, given a capture of files (rs_capture_follow can follow
- * it), works otherwise (pull mode): every thread reads the input itself,
+ * rs_parallel_feed, given one classic pcap file read through its mapping
+ * (capture.h, pcap_mmap: a large file, by default), hands the threads
+ * pointers into the mapping instead of copies (zero copy): the calling
+ * thread reads and shards every frame as above, with 0.65 of a thread's
+ * share, and no other thread touches a frame not its own. The capture
+ * keeps the frames' pages mapped until the batches that point at them are
+ * done (16 MiB behind its reader, the calling thread handing over or
+ * waiting for an older batch before it reads on; the mapping past the
+ * file's end until then), and rs_parallel_feed returns with every batch
+ * done: the capture may be closed before rs_parallel_finish.
+ *
+ * Given another capture of files (rs_capture_follow can follow it),
+ * rs_parallel_feed works otherwise (pull mode): every thread reads the input itself,
  * keeps the packet clock of every frame and runs only the frames of its
  * own buckets; a classic pcap file read in blocks is read from the file
  * once, by the calling thread, and the others parse the same blocks
- * (capture.h); a mapped one (pcap_mmap, capture.h) each thread maps. The
+ * (capture.h). The
  * calling thread, which also merges and writes every record, owns half a
  * share of the buckets when it reads the blocks for all (weight 0.5: 43
  * of 128 with 2 threads), three quarters of a share when every thread
- * reads the files itself (a mapped file, pcapng: rs_capture_shares_blocks
- * says 0). No frame is copied and no batch handed over:
+ * reads the files itself (pcapng, files libpcap reads:
+ * rs_capture_shares_blocks says 0). No frame is copied and no batch handed over:
  * only records cross threads. Otherwise (stdin, a live capture) it is the
  * rs_parallel_packet loop, with the lookahead (engine.h) for the calling
  * thread's own engine; the workers look ahead in their batches.

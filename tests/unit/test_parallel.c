@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rstscope/capture.h>
@@ -27,6 +28,7 @@
 #include <rstscope/output.h>
 #include <rstscope/parallel.h>
 
+#include "capture/capture_int.h"
 #include "verdict/engine_int.h"
 #include "verdict/parallel_int.h"
 
@@ -771,6 +773,167 @@ test_flush_streamed(void **state)
     free_cap(&c);
 }
 
+/* ---- zero copy: threads given pointers into a mapped file ---- */
+
+/* n UDP frames of 40-60 KB (a 30-45 MB file) from 64 address pairs, each
+ * frame's payload marked with its number: batches of one thread's frames
+ * span far more than the 16 MiB the capture keeps mapped behind its reader,
+ * and a frame read from the wrong place makes other sessions. */
+static void
+build_big(struct cap *c, size_t n)
+{
+    static uint8_t buf[RS_CRAFT_MAX_FRAME];
+    static uint8_t payload[60000];
+    rs_time_ns t0 = INT64_C(1767225600) * RS_NS_PER_SEC;
+    for (size_t i = 0; i < n; i++) {
+        unsigned pair = (unsigned)(i * 7 % 64);
+        char cli[32];
+        snprintf(cli, sizeof cli, "10.9.%u.%u", pair / 8, pair % 8 + 1);
+        struct rs_craft_flow fl;
+        assert_int_equal(rs_craft_flow_init(&fl, cli, 1, "198.51.100.9", 9000, t0), 0);
+        struct rs_craft_udp u;
+        memset(&u, 0, sizeof u);
+        u.ip = fl.ip;
+        u.sport = (uint16_t)(30000 + pair);
+        u.dport = 9000;
+        memcpy(payload, &i, sizeof i);
+        u.payload = payload;
+        u.payload_len = 40000 + (size_t)(i * 7919 % 20000);
+        size_t len = rs_craft_udp(&u, buf, sizeof buf);
+        assert_true(len > 0);
+        struct rs_packet p = {t0 + (rs_time_ns)i * 1000000, (uint32_t)len, (uint32_t)len, 1, 0,
+                              buf};
+        add(c, &p);
+    }
+}
+
+struct shrink {
+    const char *path;
+    uint64_t at, seen; /* after frame `at`, the file is cut to `size` */
+    off_t size;
+};
+
+static void
+shrink_tick(void *ctx)
+{
+    struct shrink *s = ctx;
+    if (++s->seen == s->at)
+        assert_int_equal(truncate(s->path, s->size), 0);
+}
+
+/* Records of the file at `path`, mapped (pcap_mmap 1), read by one engine
+ * (threads 0) or rs_parallel_feed, with pages dropped behind the reader
+ * made unreadable (rs_mapping_guard); sh (may be NULL) cuts the file while
+ * it is read. Returns the frames fed. */
+static uint64_t
+feed_mapped(const char *path, unsigned threads, struct shrink *sh, struct recs *out)
+{
+    struct rs_engine_config cfg;
+    config(&cfg);
+    struct rs_error err;
+    memset(out, 0, sizeof *out);
+    const char *paths[1] = {path};
+    struct rs_capture_opts o = {.pcap_mmap = 1};
+    struct rs_capture *cap = rs_capture_open(paths, 1, &o, &err);
+    assert_non_null(cap);
+    rs_mapping_guard = 1;
+    uint64_t n;
+    if (threads == 0) {
+        struct rs_engine *e = rs_engine_new(&cfg, on_rec, out, &err);
+        assert_non_null(e);
+        n = rs_engine_feed(e, cap, NULL, sh ? shrink_tick : NULL, sh);
+        rs_engine_finish(e);
+        rs_engine_free(e);
+    } else {
+        struct rs_parallel *p = rs_parallel_new(&cfg, threads, on_rec, out, &err);
+        assert_non_null(p);
+        n = rs_parallel_feed(p, cap, NULL, sh ? shrink_tick : NULL, sh);
+        rs_capture_close(cap); /* nothing may point into it now */
+        cap = NULL;
+        rs_parallel_finish(p);
+        rs_parallel_free(p);
+    }
+    rs_mapping_guard = 0;
+    rs_capture_close(cap);
+    return n;
+}
+
+static void
+same_recs(const struct recs *a, const struct recs *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++)
+        assert_memory_equal(&a->r[i], &b->r[i], sizeof a->r[i]);
+}
+
+/*
+ * A mapped file's frames go to the threads as pointers into the mapping:
+ * with 2 and 3 threads, the records are one engine's, although a thread's
+ * batch reaches far behind the reader (the calling thread hands it over or
+ * waits for it before the capture drops those pages: a dropped page would
+ * fault here) and the last batches are still in flight when the file ends
+ * (the input's mapping outlives its end); rs_parallel_feed returns with
+ * nothing pointing into the capture, which is closed before the finish.
+ */
+static void
+test_zero_copy_holds_frames(void **state)
+{
+    (void)state;
+    struct cap c = {0};
+    build_big(&c, 700);
+    char path[] = "/tmp/rstscope-test-zc-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_pcap(&c, path);
+    struct recs one;
+    assert_int_equal(feed_mapped(path, 0, NULL, &one), c.n);
+    assert_int_equal(one.n, 64);
+    for (unsigned t = 2; t <= 3; t++) {
+        struct recs m;
+        assert_int_equal(feed_mapped(path, t, NULL, &m), c.n);
+        same_recs(&one, &m);
+        free(m.r);
+    }
+    free(one.r);
+    unlink(path);
+    free_cap(&c);
+}
+
+/*
+ * A file cut shorter while it is read turns from its mapping to block
+ * reads, whose bytes the next read reuses: from there every batch is done
+ * before each read. Cut after frame 40 (of 700) to 60% of its size: one
+ * engine and 2 threads read the same frames and make the same records.
+ */
+static void
+test_zero_copy_file_shrinks(void **state)
+{
+    (void)state;
+    struct cap c = {0};
+    build_big(&c, 700);
+    char path[] = "/tmp/rstscope-test-zcs-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_pcap(&c, path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    off_t cut = st.st_size / 10 * 6;
+    struct recs one, two;
+    struct shrink sh = {path, 40, 0, cut};
+    uint64_t n1 = feed_mapped(path, 0, &sh, &one);
+    assert_true(n1 > 40 && n1 < c.n);
+    write_pcap(&c, path);
+    sh.seen = 0;
+    assert_int_equal(feed_mapped(path, 2, &sh, &two), n1);
+    same_recs(&one, &two);
+    free(one.r);
+    free(two.r);
+    unlink(path);
+    free_cap(&c);
+}
+
 /*
  * Pull mode with the records formatted in the threads: the bytes are those
  * of the records formatted one by one in the calling thread, whether each
@@ -854,6 +1017,8 @@ main(void)
         cmocka_unit_test(test_formatted_in_workers),
         cmocka_unit_test(test_flush_streamed),
         cmocka_unit_test(test_formatted_pulled),
+        cmocka_unit_test(test_zero_copy_holds_frames),
+        cmocka_unit_test(test_zero_copy_file_shrinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
