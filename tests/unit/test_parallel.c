@@ -801,8 +801,8 @@ build_big(struct cap *c, size_t n)
         u.payload_len = 40000 + (size_t)(i * 7919 % 20000);
         size_t len = rs_craft_udp(&u, buf, sizeof buf);
         assert_true(len > 0);
-        struct rs_packet p = {t0 + (rs_time_ns)i * 1000000, (uint32_t)len, (uint32_t)len, 1, 0,
-                              buf};
+        struct rs_packet p = {
+            t0 + (rs_time_ns)i * 1000000, (uint32_t)len, (uint32_t)len, 1, 0, buf};
         add(c, &p);
     }
 }
