@@ -124,6 +124,7 @@ struct pclock {
     uint64_t k;
     rs_time_ns gnow;
     int64_t last_tick;
+    rs_time_ns tick_end; /* where the tick after last_tick begins (0: not worked out yet) */
 };
 
 /* Cache-line aligned (as are the two sides of struct worker): the reader
@@ -263,11 +264,15 @@ static inline int
 clock_frame(struct pclock *c, rs_time_ns ts)
 {
     c->k++;
-    rs_time_ns prev = c->gnow;
     if (ts > c->gnow)
         c->gnow = ts;
-    int64_t tick = c->gnow >= 0 ? c->gnow / RS_FLOW_TICK_NS : 0;
-    int ticked = tick != c->last_tick || prev > c->gnow;
+    /* gnow only grows, from 0: the tick is the same until gnow reaches the
+     * next one's start (no division per frame). */
+    if (c->gnow < c->tick_end)
+        return 0;
+    int64_t tick = c->gnow / RS_FLOW_TICK_NS;
+    c->tick_end = tick < INT64_MAX / RS_FLOW_TICK_NS - 1 ? (tick + 1) * RS_FLOW_TICK_NS : INT64_MAX;
+    int ticked = tick != c->last_tick;
     c->last_tick = tick;
     return ticked;
 }
@@ -286,6 +291,7 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     void *fmt_user;
     int pull;        /* pull mode (rs_parallel_feed with a capture that can be read twice) */
     int pack_always; /* rs_parallel_pack_always */
+    int copy_frames; /* rs_parallel_copy_frames */
     /* Each on a line of its own: the threads read end_k at every frame, and
      * sharing a line with what the calling thread writes at every frame (its
      * clock) cost both a cache miss per frame. */
@@ -791,12 +797,11 @@ shard_hash(const struct rs_packet *p)
 }
 
 /*
- * Shard buckets: hash % (n * BUCKETS_PER). Bucket b belongs to worker
- * b % n (the plain hash % n), except that the calling thread also reads,
- * shards, copies and delivers, so its engine (worker 0) keeps only
- * READER_WEIGHT as many buckets as a thread and hands the rest of its
- * class out to the threads. Address pairs that share a worker with
- * hash % n still share one, unless they hash to worker 0's class.
+ * Shard buckets: n * BUCKETS_PER of them (shard_bucket). Bucket b belongs
+ * to worker b % n, except that the calling thread also reads, shards and
+ * delivers, so its engine (worker 0) keeps only `wr` as many buckets as a
+ * thread (READER_WEIGHT, PULL_WEIGHT, SOLO_WEIGHT, ZC_WEIGHT) and hands
+ * the rest of its class out to the threads.
  */
 static void
 shard_init(struct rs_parallel *p, double wr)
@@ -821,6 +826,14 @@ shard_init(struct rs_parallel *p, double wr)
         p->owner[(size_t)j * n] = (uint8_t)next;
         next = next + 1 < n ? next + 1 : 1;
     }
+}
+
+/* The bucket of a shard hash: its top 32 bits scaled to [0, nbucket)
+ * (a multiply, not a division per frame). */
+static inline unsigned
+shard_bucket(const struct rs_parallel *p, uint64_t h)
+{
+    return (unsigned)(((h >> 32) * p->nbucket) >> 32);
 }
 
 /* ---- reader side ---- */
@@ -1049,7 +1062,7 @@ frame_owner(const struct rs_parallel *p, const struct rs_packet *pkt)
     struct rs_packet cut = *pkt;
     if (cut.caplen > BATCH_DATA)
         cut.caplen = (uint32_t)BATCH_DATA;
-    return p->owner[shard_hash(&cut) % p->nbucket];
+    return p->owner[shard_bucket(p, shard_hash(&cut))];
 }
 
 /* rs_parallel_packet for a frame whose owner is known. */
@@ -1244,10 +1257,12 @@ zc_before_read(void *self)
 static int
 zc_start(struct rs_parallel *p, struct rs_capture *cap)
 {
-    if (p->n < 2 || p->finished || p->pull || !rs_capture_hold_mapped(cap, ZC_KEEP))
+    if (p->n < 2 || p->finished || p->pull || !rs_capture_still_mapped(cap))
         return 0;
     if (p->clk.k == 0)
         (void)reshard(p, ZC_WEIGHT); /* else (out of memory) the shares stay */
+    if (p->copy_frames || !rs_capture_hold_mapped(cap, ZC_KEEP))
+        return 0; /* push mode, copies */
     p->zc = 1;
     p->zcap = cap;
     p->zc_hi = 0;
@@ -1368,7 +1383,7 @@ pull_publish_k(struct rs_parallel *p, uint64_t k)
 static void
 worker_pull(struct worker *w)
 {
-    w->pclk = (struct pclock){0, 0, INT64_MIN};
+    w->pclk = (struct pclock){0, 0, INT64_MIN, 0};
     w->pack = w->par->fmt && w->par->pack_always;
     rs_feed_loop(w->cap, NULL, feed_owner, pull_frame, w, NULL, NULL, NULL);
     worker_flush(w, w->pclk.k + 1, w->pclk.gnow);
@@ -1456,6 +1471,8 @@ rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap, const struct rs_
         zc_end(p);
         return n;
     }
+    if (p->copy_frames && rs_capture_still_mapped(cap)) /* zc_start's shares, copies */
+        return rs_feed_loop(cap, first, feed_owner, feed_frame, &p->w[0], tick, ctx, NULL);
     if (pull_start(p, cap, first))
         return rs_feed_loop(cap, first, feed_owner, pull_frame, &p->w[0], tick, ctx, NULL);
     return rs_feed_loop(cap, first, feed_owner, feed_frame, &p->w[0], tick, ctx, NULL);
@@ -1551,6 +1568,12 @@ void
 rs_parallel_pack_always(struct rs_parallel *p)
 {
     p->pack_always = 1;
+}
+
+void
+rs_parallel_copy_frames(struct rs_parallel *p)
+{
+    p->copy_frames = 1;
 }
 
 void

@@ -14,4 +14,12 @@
  */
 void rs_parallel_pack_always(struct rs_parallel *p);
 
+/*
+ * rs_parallel_feed on a mapped classic pcap: the frames copied into the
+ * threads' batches instead of handed over where they are (zero copy), with
+ * the same shares of the buckets. For tests: the records must be the same
+ * either way. Call before the first frame.
+ */
+void rs_parallel_copy_frames(struct rs_parallel *p);
+
 #endif
