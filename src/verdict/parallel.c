@@ -313,6 +313,8 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     struct outrec **pend;    /* records taken from the workers, not yet delivered */
     uint64_t *pend_k;        /* their k, dense: deliver() scans these, not the records */
     size_t npend, cappend;
+    struct outrec **ready, **runs; /* deliver(): the deliverable ones, merged (capready) */
+    size_t capready;
 };
 
 /* ---- queues ---- */
@@ -916,6 +918,78 @@ collect(struct rs_parallel *p, int wait)
         collect_worker(p, &p->w[i], wait);
 }
 
+/* Pending record i can be delivered: no worker can still precede it. */
+static inline int
+deliverable(const struct rs_parallel *p, size_t i, int all, const struct frontier *safe)
+{
+    return all || p->pend_k[i] < safe->k ||
+           (p->pend_k[i] == safe->k &&
+            before_frontier(p->pend[i]->k, p->pend[i]->phase, p->pend[i]->start, safe));
+}
+
+/*
+ * The deliverable records into p->ready in rec_cmp order, the others kept
+ * in p->pend in theirs; returns how many are ready. Each worker's records
+ * come in rec_cmp order already (its engine ends sessions frame by frame,
+ * timers before the frame, those of one advance and the final flush in
+ * creation order), so they are merged, not sorted: grouped by worker
+ * (stably), then the n runs merged.
+ */
+static size_t
+take_ready(struct rs_parallel *p, int all, const struct frontier *safe)
+{
+    size_t cnt[RS_PARALLEL_MAX_THREADS] = {0}, at[RS_PARALLEL_MAX_THREADS],
+           end[RS_PARALLEL_MAX_THREADS];
+    size_t m = 0, keep = 0;
+    for (size_t i = 0; i < p->npend; i++) {
+        if (deliverable(p, i, all, safe)) {
+            p->ready[m++] = p->pend[i];
+            cnt[p->pend[i]->worker]++;
+        } else {
+            p->pend_k[keep] = p->pend_k[i];
+            p->pend[keep++] = p->pend[i];
+        }
+    }
+    p->npend = keep;
+    size_t sum = 0;
+    for (unsigned w = 0; w < p->n; w++) {
+        at[w] = sum;
+        sum += cnt[w];
+        end[w] = at[w];
+    }
+    for (size_t i = 0; i < m; i++)
+        p->runs[end[p->ready[i]->worker]++] = p->ready[i];
+    for (size_t o = 0; o < m; o++) {
+        unsigned best = UINT32_MAX;
+        for (unsigned w = 0; w < p->n; w++)
+            if (at[w] < end[w] &&
+                (best == UINT32_MAX || rec_cmp(&p->runs[at[w]], &p->runs[at[best]]) < 0))
+                best = w;
+        p->ready[o] = p->runs[at[best]++];
+    }
+    return m;
+}
+
+/* take_ready without its room (out of memory): the deliverable records
+ * moved to the front of p->pend and sorted there. */
+static size_t
+take_sorted(struct rs_parallel *p, int all, const struct frontier *safe)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < p->npend; i++) {
+        if (deliverable(p, i, all, safe)) {
+            struct outrec *t = p->pend[m];
+            uint64_t tk = p->pend_k[m];
+            p->pend[m] = p->pend[i];
+            p->pend_k[m++] = p->pend_k[i];
+            p->pend[i] = t;
+            p->pend_k[i] = tk;
+        }
+    }
+    qsort(p->pend, m, sizeof(struct outrec *), rec_cmp);
+    return m;
+}
+
 /* Delivers, in order, every pending record no worker can still precede. */
 static void
 deliver(struct rs_parallel *p, int all)
@@ -930,28 +1004,26 @@ deliver(struct rs_parallel *p, int all)
                           !frontier_less(&safe, &p->delivered_to)))
         return;
     p->delivered_to = safe;
-    /* Only the deliverable records are sorted (each record once): the
-     * others move behind them and wait for the workers' progress. */
-    size_t m = 0;
-    for (size_t i = 0; i < p->npend; i++) {
-        if (all || p->pend_k[i] < safe.k ||
-            (p->pend_k[i] == safe.k &&
-             before_frontier(p->pend[i]->k, p->pend[i]->phase, p->pend[i]->start, &safe))) {
-            struct outrec *t = p->pend[m];
-            uint64_t tk = p->pend_k[m];
-            p->pend[m] = p->pend[i];
-            p->pend_k[m++] = p->pend_k[i];
-            p->pend[i] = t;
-            p->pend_k[i] = tk;
+    if (p->capready < p->npend) {
+        size_t nc = p->npend * 2 + 64;
+        struct outrec **a = realloc(p->ready, nc * sizeof *a);
+        if (a)
+            p->ready = a;
+        struct outrec **b = a ? realloc(p->runs, nc * sizeof *b) : NULL;
+        if (b) {
+            p->runs = b;
+            p->capready = nc;
         }
     }
-    qsort(p->pend, m, sizeof(struct outrec *), rec_cmp);
+    int merged = p->capready >= p->npend;
+    size_t m = merged ? take_ready(p, all, &safe) : take_sorted(p, all, &safe);
+    struct outrec **ready = merged ? p->ready : p->pend;
     size_t n = 0;
     while (n < m) {
-        struct outrec *r = p->pend[n];
+        struct outrec *r = ready[n];
         /* A record a few ahead: its packed bytes, last written by a worker. */
         if (n + DELIVER_AHEAD < m) {
-            const struct outrec *a = p->pend[n + DELIVER_AHEAD];
+            const struct outrec *a = ready[n + DELIVER_AHEAD];
             for (uint32_t o = 0; o < a->len; o += 64)
                 __builtin_prefetch(a->blob + o);
         }
@@ -984,9 +1056,11 @@ deliver(struct rs_parallel *p, int all)
         }
         n++;
     }
-    memmove(p->pend, p->pend + n, (p->npend - n) * sizeof(struct outrec *));
-    memmove(p->pend_k, p->pend_k + n, (p->npend - n) * sizeof(uint64_t));
-    p->npend -= n;
+    if (!merged) { /* take_sorted's order: the delivered ones first */
+        memmove(p->pend, p->pend + n, (p->npend - n) * sizeof(struct outrec *));
+        memmove(p->pend_k, p->pend_k + n, (p->npend - n) * sizeof(uint64_t));
+        p->npend -= n;
+    }
 }
 
 /* Hands w's batch over: it holds every entry of w up to k_hi. */
@@ -1625,6 +1699,8 @@ rs_parallel_free(struct rs_parallel *p)
     free(p->scratch);
     free(p->pend);
     free(p->pend_k);
+    free(p->ready);
+    free(p->runs);
     free(p);
 }
 
