@@ -938,8 +938,8 @@ deliverable(const struct rs_parallel *p, size_t i, int all, const struct frontie
 static size_t
 take_ready(struct rs_parallel *p, int all, const struct frontier *safe)
 {
-    size_t cnt[RS_PARALLEL_MAX_THREADS] = {0}, at[RS_PARALLEL_MAX_THREADS],
-           end[RS_PARALLEL_MAX_THREADS];
+    size_t cnt[RS_PARALLEL_MAX_THREADS] = {0}, at[RS_PARALLEL_MAX_THREADS] = {0},
+           end[RS_PARALLEL_MAX_THREADS] = {0};
     size_t m = 0, keep = 0;
     for (size_t i = 0; i < p->npend; i++) {
         if (deliverable(p, i, all, safe)) {
@@ -960,11 +960,13 @@ take_ready(struct rs_parallel *p, int all, const struct frontier *safe)
     for (size_t i = 0; i < m; i++)
         p->runs[end[p->ready[i]->worker]++] = p->ready[i];
     for (size_t o = 0; o < m; o++) {
-        unsigned best = UINT32_MAX;
-        for (unsigned w = 0; w < p->n; w++)
-            if (at[w] < end[w] &&
-                (best == UINT32_MAX || rec_cmp(&p->runs[at[w]], &p->runs[at[best]]) < 0))
+        unsigned best = 0;
+        while (at[best] == end[best]) /* a run not yet used up: o < m */
+            best++;
+        for (unsigned w = best + 1; w < p->n; w++) {
+            if (at[w] < end[w] && rec_cmp(&p->runs[at[w]], &p->runs[at[best]]) < 0)
                 best = w;
+        }
         p->ready[o] = p->runs[at[best]++];
     }
     return m;
@@ -1006,10 +1008,10 @@ deliver(struct rs_parallel *p, int all)
     p->delivered_to = safe;
     if (p->capready < p->npend) {
         size_t nc = p->npend * 2 + 64;
-        struct outrec **a = realloc(p->ready, nc * sizeof *a);
+        struct outrec **a = realloc(p->ready, nc * sizeof(struct outrec *));
         if (a)
             p->ready = a;
-        struct outrec **b = a ? realloc(p->runs, nc * sizeof *b) : NULL;
+        struct outrec **b = a ? realloc(p->runs, nc * sizeof(struct outrec *)) : NULL;
         if (b) {
             p->runs = b;
             p->capready = nc;
