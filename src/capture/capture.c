@@ -283,6 +283,14 @@ rs_input_release(struct rs_input *in)
         in->offset = in->ng.offset;
         if (!in->is_stdin)
             fclose(in->ng.fp);
+        if (in->hold) { /* as above; the window was the mapping, if still read */
+            if (in->ng.mp.base) {
+                in->ng.win = NULL;
+                in->ng.cap = 0;
+            }
+            in->parked = in->ng.mp;
+            in->ng.mp = (struct rs_mapping){0};
+        }
         rs_ng_close(&in->ng);
     }
     if (in->unzip) {

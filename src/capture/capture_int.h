@@ -39,8 +39,8 @@ struct rs_mapping {
     uint64_t pf;        /* streamed into the cache up to here */
     void *old;          /* a mapping given up (the file shrank), kept until close */
     uint64_t old_size;
-    uint64_t
-        keep; /* kept mapped behind the reader: RS_MAP_KEEP, or more (rs_capture_hold_mapped) */
+    uint64_t keep;  /* kept mapped behind the reader (RS_MAP_KEEP; rs_capture_hold_mapped) */
+    uint64_t floor; /* nothing at or above it is dropped (0 or UINT64_MAX: no floor) */
 };
 
 /* Reads up to n bytes at file offset off, retrying short reads and
@@ -380,20 +380,29 @@ int rs_capture_filter_pass(struct rs_capture *c, const struct rs_packet *pkt);
 
 /*
  * Zero-copy hand-over of frames to other threads (parallel.c): for a
- * capture of one classic pcap file read through its mapping, keeps `keep`
- * bytes (at least RS_MAP_KEEP; 0: RS_MAP_KEEP again) mapped behind the
- * reader and returns 1: a frame's bytes then stay where they are until the
- * reader is that far past them (a frame ends at most 256 KiB before the
- * reader's position: a record cut to the snapshot length skips the rest),
- * and the mapping stays after the input's end until rs_capture_unhold.
- * 0 otherwise: frames live in buffers that the next read may reuse.
+ * capture of one file (classic pcap or pcapng) read through its mapping,
+ * keeps `keep` bytes (at least RS_MAP_KEEP) mapped behind the reader, keeps
+ * the mapping after the input's end until rs_capture_unhold, sets *base and
+ * *size to the mapping, and returns 1. A frame whose bytes lie in it stays
+ * readable until the reader's position (rs_capture_mapped_pos, before a
+ * read) is `keep` bytes past it; other frames (a pcapng NFLOG frame swapped
+ * in a copy, frames read into a block after the file shrank) live in
+ * buffers that the next read may reuse. 0 otherwise (nothing held).
  */
-int rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep);
+int rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep, const uint8_t **base,
+                           uint64_t *size);
+/* The reader's offset in the held mapping, or UINT64_MAX once it reads no
+ * more from it (it dropped nothing since, nor will). */
+uint64_t rs_capture_mapped_pos(const struct rs_capture *c);
+/* Nothing of the held mapping at or above offset `off` is dropped until
+ * the next call (UINT64_MAX: no floor): the oldest frame other threads
+ * still read, whatever a read does (a filter may make one read go far). */
+void rs_capture_hold_floor(struct rs_capture *c, uint64_t off);
 /* Ends rs_capture_hold_mapped: RS_MAP_KEEP again, and a mapping kept past
  * the input's end (or a damaged record) is unmapped. */
 void rs_capture_unhold(struct rs_capture *c);
-/* 1 while rs_capture_hold_mapped's input is still read through its mapping
- * (a file that shrank under it is read into a block from there on). */
+/* 1 while the capture is one file read through its mapping (a file that
+ * shrank under it is read into a block from there on). */
 int rs_capture_still_mapped(const struct rs_capture *c);
 
 /* Offline and live halves of rs_capture_next. */

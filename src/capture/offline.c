@@ -372,14 +372,48 @@ rs_capture_follow(struct rs_capture *c, struct rs_error *err)
     return f;
 }
 
-int
-rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep)
+/* The mapping of a capture of one mapped file, else NULL. */
+static struct rs_mapping *
+held_mapping(const struct rs_capture *c)
 {
-    if (!rs_capture_still_mapped(c))
+    if (!c || c->live || c->nin != 1)
+        return NULL;
+    struct rs_input *in = &c->in[0];
+    if (in->mapped && in->mm.mp.base)
+        return &in->mm.mp;
+    if (in->kind == RS_IN_PCAPNG && in->ng.fp && in->ng.mp.base)
+        return &in->ng.mp;
+    return NULL;
+}
+
+int
+rs_capture_hold_mapped(struct rs_capture *c, uint64_t keep, const uint8_t **base, uint64_t *size)
+{
+    struct rs_mapping *mp = held_mapping(c);
+    if (!mp)
         return 0;
-    c->in[0].mm.mp.keep = keep > RS_MAP_KEEP ? keep : RS_MAP_KEEP;
+    mp->keep = keep > RS_MAP_KEEP ? keep : RS_MAP_KEEP;
     c->in[0].hold = 1;
+    *base = mp->base;
+    *size = mp->size;
     return 1;
+}
+
+void
+rs_capture_hold_floor(struct rs_capture *c, uint64_t off)
+{
+    struct rs_mapping *mp = held_mapping(c);
+    if (mp)
+        mp->floor = off;
+}
+
+uint64_t
+rs_capture_mapped_pos(const struct rs_capture *c)
+{
+    if (!held_mapping(c))
+        return UINT64_MAX;
+    const struct rs_input *in = &c->in[0];
+    return in->mapped ? (uint64_t)in->mm.lo : (uint64_t)in->ng.lo; /* the window is the file */
 }
 
 void
@@ -387,8 +421,14 @@ rs_capture_unhold(struct rs_capture *c)
 {
     for (size_t i = 0; c && i < c->nin; i++) {
         struct rs_input *in = &c->in[i];
-        if (in->mapped && in->mm.mp.base)
+        if (in->mapped && in->mm.mp.base) {
             in->mm.mp.keep = RS_MAP_KEEP;
+            in->mm.mp.floor = UINT64_MAX;
+        }
+        if (in->kind == RS_IN_PCAPNG && in->ng.mp.base) {
+            in->ng.mp.keep = RS_MAP_KEEP;
+            in->ng.mp.floor = UINT64_MAX;
+        }
         in->hold = 0;
         rs_mapping_close(&in->parked);
     }
@@ -397,7 +437,7 @@ rs_capture_unhold(struct rs_capture *c)
 int
 rs_capture_still_mapped(const struct rs_capture *c)
 {
-    return c && !c->live && c->nin == 1 && c->in[0].mapped && c->in[0].mm.mp.base != NULL;
+    return held_mapping(c) != NULL;
 }
 
 int

@@ -308,10 +308,11 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     int finished;
     int zc;                  /* zero copy: frames handed over where the capture has them */
     struct rs_capture *zcap; /* ... this capture, one mapped file (rs_capture_hold_mapped) */
-    uintptr_t zc_hi;         /* the end of the furthest frame read from it */
-    char *scratch;           /* RS_PARALLEL_FORMAT_MAX: records the calling thread formats */
-    struct outrec **pend;    /* records taken from the workers, not yet delivered */
-    uint64_t *pend_k;        /* their k, dense: deliver() scans these, not the records */
+    uintptr_t zc_base;       /* its mapping: frames in [zc_base, zc_base + zc_size) */
+    uint64_t zc_size;
+    char *scratch;        /* RS_PARALLEL_FORMAT_MAX: records the calling thread formats */
+    struct outrec **pend; /* records taken from the workers, not yet delivered */
+    uint64_t *pend_k;     /* their k, dense: deliver() scans these, not the records */
     size_t npend, cappend;
     struct outrec **ready, **runs; /* deliver(): the deliverable ones, merged (capready) */
     size_t capready;
@@ -1097,7 +1098,10 @@ static void
 add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_packet *pkt)
 {
     struct batch *b = w->fill;
-    size_t need = type == E_PKT && !p->zc ? pkt->caplen : 0;
+    /* Zero copy for the frames in the held mapping; others (in a buffer the
+     * next read may reuse) are copied. */
+    int zc = type == E_PKT && p->zc && (uintptr_t)pkt->data - p->zc_base < p->zc_size;
+    size_t need = type == E_PKT && !zc ? pkt->caplen : 0;
     if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
         flush_worker(w, p->clk.k - 1); /* the entry of frame k goes in the next one */
         b = w->fill;
@@ -1114,7 +1118,7 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
         x->len = pkt->len;
         x->linktype = pkt->linktype;
         x->number = pkt->number;
-        if (p->zc) {
+        if (zc) {
             x->caplen = pkt->caplen;
             x->data = pkt->data;
             if (!b->first)
@@ -1189,13 +1193,7 @@ static unsigned
 feed_owner(void *self, const struct rs_packet *pkt)
 {
     const struct worker *w = self;
-    struct rs_parallel *p = w->par;
-    if (p->zc) {
-        uintptr_t end = (uintptr_t)pkt->data + pkt->caplen;
-        if (end > p->zc_hi)
-            p->zc_hi = end;
-    }
-    return frame_owner(p, pkt);
+    return frame_owner(w->par, pkt);
 }
 
 /* One frame of rs_parallel_feed in push mode: the lookahead for the calling
@@ -1243,23 +1241,25 @@ reshard(struct rs_parallel *p, double weight)
 /* ---- zero copy: a mapped file's frames handed over where they are ---- */
 
 /*
- * Push mode on one mapped classic pcap file (rs_capture_hold_mapped): the
- * calling thread reads and shards every frame as in push mode, but a
- * thread's batch entries point at the frames in the mapping instead of
- * holding copies (the copies were a fifth of the calling thread's time),
- * and the threads neither parse nor shard the frames of other threads, as
- * they do in pull mode (each thread's parse is the file's whole memory
- * traffic). The frames' bytes must stay mapped until their batch is done:
- * the capture keeps ZC_KEEP bytes mapped behind its reader, and before
- * every read the calling thread hands over or waits for any batch whose
- * first frame lies more than ZC_ROOM behind the furthest frame read
- * (zc_before_read). A file that shrinks under the mapping is read into a
- * block from there on, whose bytes the next read reuses: from then on every
- * batch is done before each read. rs_parallel_feed returns with every batch
- * done, so the capture may be closed then.
+ * Push mode on one mapped file, classic pcap or pcapng
+ * (rs_capture_hold_mapped): the calling thread reads and shards every
+ * frame as in push mode, but a thread's batch entries point at the frames
+ * in the mapping instead of holding copies (the copies were a fifth of the
+ * calling thread's time), and the threads neither parse nor shard the
+ * frames of other threads, as they do in pull mode (each thread's parse is
+ * the file's whole memory traffic). The frames' bytes must stay mapped
+ * until their batch is done: the capture keeps ZC_KEEP bytes mapped behind
+ * its reader, and before every read the calling thread hands over or
+ * waits for any batch whose first frame lies more than ZC_ROOM behind the
+ * reader (zc_before_read). Frames outside the mapping (a pcapng NFLOG
+ * frame swapped in a copy; after a file shrank under the mapping, frames
+ * read into a block) are copied into the batch as in push mode; the
+ * mapping drops nothing more once the reader has left it, and it is kept
+ * past the input's end. rs_parallel_feed returns with every batch done, so
+ * the capture may be closed then.
  */
 #define ZC_KEEP ((uint64_t)16 << 20)
-#define ZC_ROOM ((uintptr_t)(ZC_KEEP - ((uint64_t)1 << 20)))
+#define ZC_ROOM (ZC_KEEP - ((uint64_t)64 << 10))
 /* The calling thread's share against a thread's: it reads, shards and
  * writes entries for every frame, merges and writes every record. At 0.6
  * the other thread was the busier on the 1M capture (3,544 against 3,352
@@ -1304,19 +1304,30 @@ zc_wait(struct worker *w, uint64_t done)
     pthread_mutex_unlock(&w->free.mu);
 }
 
-/* rs_feed_loop's before_read: no batch still needs what the read may drop
- * (or, read into a block now, may reuse). */
+/* rs_feed_loop's before_read: no batch still needs what the read may drop. */
 static void
 zc_before_read(void *self)
 {
     struct rs_parallel *p = ((struct worker *)self)->par;
     if (!p->zc)
         return;
-    int mapped = rs_capture_still_mapped(p->zcap);
+    /* A read drops below (pos rounded down) - ZC_KEEP at most, and below
+     * the floor set here. */
+    uint64_t pos = rs_capture_mapped_pos(p->zcap);
+    if (pos == UINT64_MAX)
+        return; /* read into a block now: the mapping drops no more */
     for (;;) {
         int wi, in_fill;
         uintptr_t old = zc_oldest(p, &wi, &in_fill);
-        if (wi < 0 || (mapped && p->zc_hi - old <= ZC_ROOM))
+        if (wi < 0) {
+            rs_capture_hold_floor(p->zcap, UINT64_MAX);
+            return;
+        }
+        /* The mapping keeps everything from the oldest frame a batch still
+         * needs on (a read that goes far, through a filter, drops no
+         * more); the hand-overs and waits below bound how far that is. */
+        rs_capture_hold_floor(p->zcap, old - p->zc_base);
+        if (pos <= ZC_ROOM || old - p->zc_base >= pos - ZC_ROOM)
             return;
         struct worker *w = &p->w[wi];
         if (in_fill) {
@@ -1329,7 +1340,7 @@ zc_before_read(void *self)
     }
 }
 
-/* Zero copy, if cap is one mapped classic pcap file and there are threads. */
+/* Zero copy, if cap is one mapped file and there are threads. */
 static int
 zc_start(struct rs_parallel *p, struct rs_capture *cap)
 {
@@ -1337,11 +1348,12 @@ zc_start(struct rs_parallel *p, struct rs_capture *cap)
         return 0;
     if (p->clk.k == 0)
         (void)reshard(p, ZC_WEIGHT); /* else (out of memory) the shares stay */
-    if (p->copy_frames || !rs_capture_hold_mapped(cap, ZC_KEEP))
+    const uint8_t *base;
+    if (p->copy_frames || !rs_capture_hold_mapped(cap, ZC_KEEP, &base, &p->zc_size))
         return 0; /* push mode, copies */
     p->zc = 1;
     p->zcap = cap;
-    p->zc_hi = 0;
+    p->zc_base = (uintptr_t)base;
     return 1;
 }
 

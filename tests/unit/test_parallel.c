@@ -30,6 +30,7 @@
 
 #include "capture/capture_int.h"
 #include "corpus_walk.h"
+#include "tools/capbuf.h"
 #include "verdict/engine_int.h"
 #include "verdict/parallel_int.h"
 
@@ -346,6 +347,29 @@ write_pcap(const struct cap *c, const char *path)
         assert_int_equal(fwrite(p->data, 1, p->caplen, fp), p->caplen);
     }
     assert_int_equal(fclose(fp), 0);
+}
+
+/* The input as a pcapng file (one Ethernet interface, nanosecond times). */
+static void
+write_pcapng(const struct cap *c, const char *path)
+{
+    struct capbuf b = {0};
+    cb_ng_shb(&b);
+    cb_ng_idb(&b, 1, 65535);
+    for (size_t i = 0; i < c->n; i++)
+        cb_ng_epb(&b, 0, &c->f[i].p);
+    assert_int_equal(cb_write_file(&b, path, b.len), 0);
+    cb_free(&b);
+}
+
+/* As a classic pcap (ng 0) or pcapng (1). */
+static void
+write_as(const struct cap *c, const char *path, int ng)
+{
+    if (ng)
+        write_pcapng(c, path);
+    else
+        write_pcap(c, path);
 }
 
 static void
@@ -871,7 +895,7 @@ same_recs(const struct recs *a, const struct recs *b)
 
 /*
  * A mapped file's frames go to the threads as pointers into the mapping:
- * with 2 and 3 threads, the records are one engine's, although a thread's
+ * as classic pcap and as pcapng, with 2 and 3 threads, the records are one engine's, although a thread's
  * batch reaches far behind the reader (the calling thread hands it over or
  * waits for it before the capture drops those pages: a dropped page would
  * fault here) and the last batches are still in flight when the file ends
@@ -888,17 +912,19 @@ test_zero_copy_holds_frames(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    write_pcap(&c, path);
-    struct recs one;
-    assert_int_equal(feed_mapped(path, 0, 0, NULL, &one), c.n);
-    assert_int_equal(one.n, 64);
-    for (unsigned t = 2; t <= 3; t++) {
-        struct recs m;
-        assert_int_equal(feed_mapped(path, t, 0, NULL, &m), c.n);
-        same_recs(&one, &m);
-        free(m.r);
+    for (int ng = 0; ng < 2; ng++) {
+        write_as(&c, path, ng);
+        struct recs one;
+        assert_int_equal(feed_mapped(path, 0, 0, NULL, &one), c.n);
+        assert_int_equal(one.n, 64);
+        for (unsigned t = 2; t <= 3; t++) {
+            struct recs m;
+            assert_int_equal(feed_mapped(path, t, 0, NULL, &m), c.n);
+            same_recs(&one, &m);
+            free(m.r);
+        }
+        free(one.r);
     }
-    free(one.r);
     unlink(path);
     free_cap(&c);
 }
@@ -919,27 +945,29 @@ test_zero_copy_file_shrinks(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    write_pcap(&c, path);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    off_t cut = st.st_size / 10 * 6;
-    struct recs one, two;
-    struct shrink sh = {path, 40, 0, cut};
-    uint64_t n1 = feed_mapped(path, 0, 0, &sh, &one);
-    assert_true(n1 > 40 && n1 < c.n);
-    write_pcap(&c, path);
-    sh.seen = 0;
-    assert_int_equal(feed_mapped(path, 2, 0, &sh, &two), n1);
-    same_recs(&one, &two);
-    free(one.r);
-    free(two.r);
+    for (int ng = 0; ng < 2; ng++) {
+        write_as(&c, path, ng);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        off_t cut = st.st_size / 10 * 6;
+        struct recs one, two;
+        struct shrink sh = {path, 40, 0, cut};
+        uint64_t n1 = feed_mapped(path, 0, 0, &sh, &one);
+        assert_true(n1 > 40 && n1 < c.n);
+        write_as(&c, path, ng);
+        sh.seen = 0;
+        assert_int_equal(feed_mapped(path, 2, 0, &sh, &two), n1);
+        same_recs(&one, &two);
+        free(one.r);
+        free(two.r);
+    }
     unlink(path);
     free_cap(&c);
 }
 
-/* A classic pcap file (any byte order, micro- or nanosecond). */
+/* A classic pcap (any byte order, micro- or nanosecond) or pcapng file. */
 static int
-is_classic_pcap(const char *path)
+is_pcap_or_pcapng(const char *path)
 {
     uint8_t m[4];
     FILE *fp = fopen(path, "rb");
@@ -950,18 +978,19 @@ is_classic_pcap(const char *path)
     if (got != 4)
         return 0;
     uint32_t v = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-    return v == 0xa1b2c3d4u || v == 0xa1b23c4du || v == 0xd4c3b2a1u || v == 0x4d3cb2a1u;
+    return v == 0xa1b2c3d4u || v == 0xa1b23c4du || v == 0xd4c3b2a1u || v == 0x4d3cb2a1u ||
+           v == 0x0a0d0d0au; /* and pcapng */
 }
 
-/* A classic pcap of the corpus under 64 MiB, mapped, through two threads
- * with zero copy and with copies of the frames (the same shares): the
- * same records. */
+/* A pcap or pcapng file of the corpus under 64 MiB, mapped, through two
+ * threads with zero copy and with copies of the frames (the same shares):
+ * the same records. */
 static uint64_t
 zc_corpus_file(const char *path, const char *name, const struct stat *st, void *ctx)
 {
     (void)name;
     (void)ctx;
-    if (!S_ISREG(st->st_mode) || st->st_size >= (off_t)64 * 1024 * 1024 || !is_classic_pcap(path))
+    if (!S_ISREG(st->st_mode) || st->st_size >= (off_t)64 * 1024 * 1024 || !is_pcap_or_pcapng(path))
         return 0;
     struct rs_error err;
     const char *paths[1] = {path};
@@ -983,8 +1012,8 @@ zc_corpus_file(const char *path, const char *name, const struct stat *st, void *
 }
 
 /*
- * Every classic pcap of the shared corpus (under 64 MiB), mapped, through
- * two threads with zero copy and dropped pages unreadable: the records of
+ * Every pcap and pcapng file of the shared corpus (under 64 MiB), mapped,
+ * through two threads with zero copy and dropped pages unreadable: the records of
  * the same threads given copies of the frames (which are one engine's but
  * for what parallel.h lists; skipped without the corpus).
  */
@@ -993,7 +1022,7 @@ test_zero_copy_on_corpus(void **state)
 {
     (void)state;
     unsigned files = (unsigned)corpus_walk("../shared/corpus", zc_corpus_file, NULL);
-    print_message("%u classic pcap files through 2 threads, zero copy against copies\n", files);
+    print_message("%u pcap and pcapng files through 2 threads, zero copy against copies\n", files);
     if (files == 0)
         skip();
 }
