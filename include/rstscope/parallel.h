@@ -21,16 +21,18 @@
  * formatted in the workers, rs_parallel_set_format). pkt->data may be
  * reused as soon as rs_parallel_packet returns.
  *
- * rs_parallel_feed, given one classic pcap file read through its mapping
- * (capture.h, pcap_mmap: a large file, by default), hands the threads
- * pointers into the mapping instead of copies (zero copy): the calling
- * thread reads and shards every frame as above, with 0.65 of a thread's
- * share, and no other thread touches a frame not its own. The capture
- * keeps the frames' pages mapped until the batches that point at them are
- * done (16 MiB behind its reader, the calling thread handing over or
- * waiting for an older batch before it reads on; the mapping past the
- * file's end until then), and rs_parallel_feed returns with every batch
- * done: the capture may be closed before rs_parallel_finish.
+ * rs_parallel_feed, given one file (classic pcap or pcapng) read through
+ * its mapping (capture.h, pcap_mmap: a large file, by default), hands the
+ * threads pointers into the mapping instead of copies (zero copy): the
+ * calling thread reads and shards every frame as above, with 0.65 of a
+ * thread's share, and no other thread touches a frame not its own (frames
+ * not in the mapping, a pcapng NFLOG frame swapped in a copy or the rest
+ * of a file that shrank, are copied). The capture keeps the frames' pages
+ * mapped until the batches that point at them are done (nothing dropped
+ * from the oldest such frame on; the calling thread hands over or waits
+ * for a batch more than 16 MiB behind its reader before it reads on; the
+ * mapping kept past the file's end), and rs_parallel_feed returns with
+ * every batch done: the capture may be closed before rs_parallel_finish.
  *
  * Given another capture of files (rs_capture_follow can follow it),
  * rs_parallel_feed works otherwise (pull mode): every thread reads the input itself,
