@@ -48,4 +48,20 @@ corpus_walk(const char *dir, corpus_file_fn fn, void *ctx)
     return corpus_walk_depth(dir, 0, fn, ctx);
 }
 
+/* The first 4 bytes of a file as a little-endian number (a capture's
+ * magic), or 0 when it has fewer. */
+static inline uint32_t
+corpus_magic(const char *path)
+{
+    uint8_t m[4];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t got = fread(m, 1, 4, f);
+    fclose(f);
+    if (got != 4)
+        return 0;
+    return (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+}
+
 #endif

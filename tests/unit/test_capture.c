@@ -1931,15 +1931,7 @@ test_peek(void **state)
 static int
 is_classic_pcap(const char *path)
 {
-    uint8_t m[4];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t got = fread(m, 1, 4, f);
-    fclose(f);
-    if (got != 4)
-        return 0;
-    uint32_t v = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+    uint32_t v = corpus_magic(path);
     return v == 0xa1b2c3d4u || v == 0xa1b23c4du || v == 0xd4c3b2a1u || v == 0x4d3cb2a1u ||
            v == 0xa1b2cd34u || v == 0x34cdb2a1u;
 }

@@ -832,6 +832,17 @@ build_big(struct cap *c, size_t n)
     }
 }
 
+/* build_big's 700 frames, and a temporary file for them (path: a mkstemp
+ * template). */
+static void
+big_input(struct cap *c, char *path)
+{
+    build_big(c, 700);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
 struct shrink {
     const char *path;
     uint64_t at, seen; /* after frame `at`, the file is cut to `size` */
@@ -907,11 +918,8 @@ test_zero_copy_holds_frames(void **state)
 {
     (void)state;
     struct cap c = {0};
-    build_big(&c, 700);
     char path[] = "/tmp/rstscope-test-zc-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    big_input(&c, path);
     for (int ng = 0; ng < 2; ng++) {
         write_as(&c, path, ng);
         struct recs one;
@@ -931,20 +939,18 @@ test_zero_copy_holds_frames(void **state)
 
 /*
  * A file cut shorter while it is read turns from its mapping to block
- * reads, whose bytes the next read reuses: from there every batch is done
- * before each read. Cut after frame 40 (of 700) to 60% of its size: one
- * engine and 2 threads read the same frames and make the same records.
+ * reads, whose bytes the next read reuses: the frames from there on are
+ * copied to the threads. Cut after frame 40 (of 700) to 60% of its size,
+ * as classic pcap and pcapng: one engine and 2 threads read the same
+ * frames and make the same records.
  */
 static void
 test_zero_copy_file_shrinks(void **state)
 {
     (void)state;
     struct cap c = {0};
-    build_big(&c, 700);
     char path[] = "/tmp/rstscope-test-zcs-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    big_input(&c, path);
     for (int ng = 0; ng < 2; ng++) {
         write_as(&c, path, ng);
         struct stat st;
@@ -969,15 +975,7 @@ test_zero_copy_file_shrinks(void **state)
 static int
 is_pcap_or_pcapng(const char *path)
 {
-    uint8_t m[4];
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    size_t got = fread(m, 1, 4, fp);
-    fclose(fp);
-    if (got != 4)
-        return 0;
-    uint32_t v = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+    uint32_t v = corpus_magic(path);
     return v == 0xa1b2c3d4u || v == 0xa1b23c4du || v == 0xd4c3b2a1u || v == 0x4d3cb2a1u ||
            v == 0x0a0d0d0au; /* and pcapng */
 }
