@@ -40,7 +40,8 @@ struct rs_mapping {
     void *old;          /* a mapping given up (the file shrank), kept until close */
     uint64_t old_size;
     uint64_t keep;  /* kept mapped behind the reader (RS_MAP_KEEP; rs_capture_hold_mapped) */
-    uint64_t floor; /* nothing at or above it is dropped (0 or UINT64_MAX: no floor) */
+    uint64_t floor; /* nothing at or above it is dropped (UINT64_MAX: none): other threads' */
+    uint64_t held;  /* ... the same for the frames the caller holds (rs_capture_next_batch) */
 };
 
 /* Reads up to n bytes at file offset off, retrying short reads and

@@ -143,7 +143,7 @@ rs_mapping_open(struct rs_mapping *mp, int fd, uint64_t size, int mode)
     mp->base = base;
     mp->size = size;
     mp->keep = RS_MAP_KEEP;
-    mp->floor = UINT64_MAX;
+    mp->floor = mp->held = UINT64_MAX;
     return 1;
 }
 
@@ -174,8 +174,11 @@ rs_mapping_advance(struct rs_mapping *mp, int fd, uint64_t off)
     }
     uint64_t drop = off & ~(RS_MAP_WINDOW - 1);
     drop = drop > mp->keep ? drop - mp->keep : 0; /* what callers hold stays */
-    if (mp->floor && drop > (mp->floor & ~(RS_MAP_WINDOW - 1)))
-        drop = mp->floor & ~(RS_MAP_WINDOW - 1); /* ... and what other threads do */
+    /* ... and what the caller's batches (a filter can make one read go
+     * far past them) and other threads still read. */
+    uint64_t lim = mp->floor < mp->held ? mp->floor : mp->held;
+    if (drop > (lim & ~(RS_MAP_WINDOW - 1)))
+        drop = lim & ~(RS_MAP_WINDOW - 1);
     if (drop > mp->discarded + RS_MAP_WINDOW) {
         madvise(mp->base + mp->discarded, (size_t)(drop - mp->discarded), MADV_DONTNEED);
         if (rs_mapping_guard)

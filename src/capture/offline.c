@@ -546,6 +546,11 @@ rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, 
     if (!c->live && c->nheap == 1 && c->have_last) {
         struct rs_input *in = &c->in[c->heap[0]];
         if (in->mapped || in->kind == RS_IN_PCAPNG) {
+            /* A mapping drops nothing the caller still holds: what it took
+             * since its last call that may read (it gives up the rest). */
+            struct rs_mapping *mp = in->mapped ? &in->mm.mp : &in->ng.mp;
+            if (mp->base && may_read)
+                mp->held = in->mapped ? in->mm.lo : in->ng.lo;
             size_t n = 0;
             while (n < max) {
                 size_t got = in->mapped ? rs_mm_next_batch(&in->mm, pkts + n, max - n)
@@ -582,6 +587,10 @@ rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
 {
     if (c->stop)
         return RS_CAPTURE_END;
+    if (c->nheap == 1 && c->have_last) { /* the caller gives up what it took */
+        struct rs_input *in = &c->in[c->heap[0]];
+        in->mm.mp.held = in->ng.mp.held = UINT64_MAX;
+    }
     /* One classic pcap on the fast path, no filter: the next record
      * straight from the block into *pkt, which is where input_read would
      * have left it (in->cur matters only to the merge of several inputs). */
