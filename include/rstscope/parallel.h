@@ -75,8 +75,10 @@
  * sum of the workers' peaks; and a session whose frames travel with
  * different outermost address pairs is split in two: seen both inside a
  * tunnel and outside it (a capture at a tunnel endpoint: 6in4 frames and
- * the plain IPv6 frames of the same conversation), or inside a tunnel
- * whose request and reply take different outer paths (a Teredo relay).
+ * the plain IPv6 frames of the same conversation), or inside tunnels
+ * with different outer addresses (a Teredo relay's request and reply
+ * paths; one IPv6 conversation through two 6in4 tunnels, as in the
+ * corpus' ndpi syslog.pcap).
  * Over the shared corpus (178 captures, with 2 threads) the records are
  * byte for byte one thread's in every format but for 2 Teredo captures.
  */
