@@ -59,6 +59,10 @@
  *    produce, prefetching the packed bytes a few records ahead; every
  *    SYNC_EVERY frames it pushes all batches out so that no worker's
  *    progress lags.
+ *  - A thread that finds PACK_QUEUED batches queued behind the one it
+ *    takes is the slower side: it packs that batch's records and the
+ *    reader formats them as it delivers (as in pull mode), so the work
+ *    that can move follows whichever of the two CPUs is slower now.
  *  - Output buffers are one huge page each, never grown, and recycled;
  *    the end-of-capture flush (tens of thousands of records) is handed
  *    over in steps while the engines make it (worker_flush, struct
@@ -107,16 +111,23 @@
 #define PACE_EVERY 1024u  /* pull mode: how often the threads compare where they are */
 #define PACK_BEHIND 3072u /* ... and how far behind a thread leaves its formatting */
 #define PULL_LAG ((uint64_t)8 * SYNC_EVERY) /* how far a pull-mode thread may run ahead */
+/* Push mode: a thread with this many batches queued behind the one it
+ * takes is the slower side, and leaves the formatting of that batch's
+ * records to the calling thread (PACK_BEHIND's counterpart). */
+#define PACK_QUEUED 2u
 
 enum { E_PKT, E_TICK };
+enum { PACK_AUTO = RS_PARALLEL_PACK_AUTO, PACK_ALWAYS = RS_PARALLEL_PACK_ALWAYS,
+       PACK_ALTERNATE = RS_PARALLEL_PACK_ALTERNATE };
 
+/* One line each. The frame as the engine takes it: its data in the batch's
+ * bytes, or where the capture has it (zero copy). */
 struct entry {
+    struct rs_packet pkt;
+    uint64_t k;
+    rs_time_ns gnow;
     uint8_t type;
-    uint32_t caplen, len, linktype;
-    uint64_t number, k;
-    rs_time_ns ts, gnow;
-    const uint8_t *data; /* in the batch's bytes, or where the capture has it (zero copy) */
-};
+} __attribute__((aligned(64)));
 
 /* The global packet clock every worker follows: frames so far (k), the
  * latest time, and the timer-wheel tick of that time. */
@@ -240,7 +251,7 @@ struct worker { /* NOLINT(clang-analyzer-optin.performance.Padding): lines apart
     uint32_t phase;
     uint64_t flush_start; /* phase 2: start_index of the last record */
     struct pclock pclk;   /* pull mode: this thread's own copy of the global clock */
-    int pack;             /* pull mode: behind the calling thread, leave formatting to it */
+    int pack;             /* behind the calling thread: leave formatting to it */
     uint64_t seq;
     int oom;
     /* worker-side, once per batch: batches done with (zero copy: their
@@ -290,7 +301,7 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     rs_parallel_bytes_fn bytes_fn;
     void *fmt_user;
     int pull;        /* pull mode (rs_parallel_feed with a capture that can be read twice) */
-    int pack_always; /* rs_parallel_pack_always */
+    int pack_mode;   /* rs_parallel_pack_mode: PACK_AUTO, PACK_ALWAYS, PACK_ALTERNATE */
     int copy_frames; /* rs_parallel_copy_frames */
     /* Each on a line of its own: the threads read end_k at every frame, and
      * sharing a line with what the calling thread writes at every frame (its
@@ -345,8 +356,10 @@ ring_push(struct ring *r, struct batch *b)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The next batch, waiting for one; *left (may be NULL) is how many more
+ * were queued behind it. */
 static struct batch *
-ring_pop(struct ring *r)
+ring_pop(struct ring *r, size_t *left)
 {
     pthread_mutex_lock(&r->mu);
     while (r->n == 0)
@@ -354,6 +367,8 @@ ring_pop(struct ring *r)
     struct batch *b = r->item[r->head];
     r->head = (r->head + 1) % QCAP;
     r->n--;
+    if (left)
+        *left = r->n;
     pthread_mutex_unlock(&r->mu);
     return b;
 }
@@ -615,19 +630,6 @@ publish(struct worker *w, struct frontier progress, int last)
     w->cur = last ? NULL : outbuf_get(w);
 }
 
-/* Entry i of a batch as a packet. */
-static void
-entry_packet(const struct batch *b, size_t i, struct rs_packet *p)
-{
-    const struct entry *x = &b->e[i];
-    p->ts = x->ts;
-    p->caplen = x->caplen;
-    p->len = x->len;
-    p->linktype = x->linktype;
-    p->number = x->number;
-    p->data = x->data;
-}
-
 static void worker_pull(struct worker *w);
 static void collect(struct rs_parallel *p, int wait);
 static void deliver(struct rs_parallel *p, int all);
@@ -671,24 +673,28 @@ worker_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
-        struct batch *b = ring_pop(&w->in);
+        size_t queued;
+        struct batch *b = ring_pop(&w->in, &queued);
         if (b->pull) {
             worker_pull(w);
             return NULL;
         }
+        /* Batches piling up behind this one: the calling thread is ahead,
+         * so it formats this batch's records (see PACK_QUEUED). */
+        int alt = atomic_load_explicit(&w->done_batches, memory_order_relaxed) & 1;
+        w->pack = w->par->fmt && (w->par->pack_mode == PACK_ALTERNATE ? alt
+                                  : w->par->pack_mode == PACK_ALWAYS  ? 1
+                                                                      : queued >= PACK_QUEUED);
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
             /* Session lookups of the entries ahead start now (a hint). */
-            struct rs_packet ahead;
             size_t a = i + RS_ENGINE_LOOKAHEAD;
-            int far = a < b->n && b->e[a].type == E_PKT;
-            if (far)
-                entry_packet(b, a, &ahead);
-            rs_engine_lookahead_frame(w->eng, far ? &ahead : NULL);
+            rs_engine_lookahead_frame(w->eng,
+                                      a < b->n && b->e[a].type == E_PKT ? &b->e[a].pkt : NULL);
             /* The frame after that: its headers, written by the other core. */
             a += RS_ENGINE_LOOKAHEAD;
             if (a < b->n && b->e[a].type == E_PKT) {
-                const uint8_t *d = b->e[a].data;
+                const uint8_t *d = b->e[a].pkt.data;
                 __builtin_prefetch(d);
                 __builtin_prefetch(d + 64);
             }
@@ -698,10 +704,8 @@ worker_main(void *arg)
             if (x->type != E_PKT)
                 continue;
             w->phase = 1;
-            struct rs_packet p;
-            entry_packet(b, i, &p);
             rs_engine_set_index(w->eng, x->k);
-            rs_engine_packet(w->eng, &p);
+            rs_engine_packet(w->eng, &x->pkt);
         }
         uint64_t k_hi = b->k_hi;
         int fin = b->finish;
@@ -1077,7 +1081,7 @@ flush_worker(struct worker *w, uint64_t k_hi)
 #endif
     w->first[w->pushed++ % NBATCH] = b->first;
     ring_push(&w->in, b);
-    b = ring_pop(&w->free);
+    b = ring_pop(&w->free, NULL);
     b->n = 0;
     b->used = 0;
     b->finish = 0;
@@ -1094,7 +1098,20 @@ flush_all(struct rs_parallel *p)
     deliver(p, 0);
 }
 
-static void
+/* w's batch is full: handed over, and what the workers made meanwhile
+ * delivered; the next one. */
+__attribute__((noinline)) static struct batch *
+next_fill(struct rs_parallel *p, struct worker *w)
+{
+    flush_worker(w, p->clk.k - 1); /* the entry of frame k goes in the next one */
+    collect(p, 0);
+    deliver(p, 0);
+    return w->fill;
+}
+
+/* Inlined into the frame's path with push_packet and frame_owner: their
+ * calls' register saves were 35 instructions a frame. */
+__attribute__((always_inline)) static inline void
 add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_packet *pkt)
 {
     struct batch *b = w->fill;
@@ -1102,30 +1119,20 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
      * next read may reuse) are copied. */
     int zc = type == E_PKT && p->zc && (uintptr_t)pkt->data - p->zc_base < p->zc_size;
     size_t need = type == E_PKT && !zc ? pkt->caplen : 0;
-    if (b->n == BATCH_PKTS || need > BATCH_DATA - b->used) {
-        flush_worker(w, p->clk.k - 1); /* the entry of frame k goes in the next one */
-        b = w->fill;
-        collect(p, 0);
-        deliver(p, 0);
-    }
+    if (__builtin_expect(b->n == BATCH_PKTS || need > BATCH_DATA - b->used, 0))
+        b = next_fill(p, w);
     struct entry *x = &b->e[b->n++];
     x->type = (uint8_t)type;
     x->k = p->clk.k;
     x->gnow = p->clk.gnow;
     if (type == E_PKT) {
-        x->ts = pkt->ts;
-        x->caplen = (uint32_t)need;
-        x->len = pkt->len;
-        x->linktype = pkt->linktype;
-        x->number = pkt->number;
+        x->pkt = *pkt;
         if (zc) {
-            x->caplen = pkt->caplen;
-            x->data = pkt->data;
             if (!b->first)
                 b->first = pkt->data;
             return;
         }
-        x->data = b->data + b->used;
+        x->pkt.data = b->data + b->used;
         if (need)
             copy_nt(b->data + b->used, pkt->data, need);
         b->used += (need + 15) & ~(size_t)15;
@@ -1135,24 +1142,29 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
 }
 
 /* The worker whose buckets a frame's shard falls in. */
-static inline unsigned
+__attribute__((always_inline)) static inline unsigned
 frame_owner(const struct rs_parallel *p, const struct rs_packet *pkt)
 {
     /* A frame bigger than a batch (never from libpcap: caplen <= 262144). */
-    struct rs_packet cut = *pkt;
-    if (cut.caplen > BATCH_DATA)
+    if (__builtin_expect(pkt->caplen > BATCH_DATA, 0)) {
+        struct rs_packet cut = *pkt;
         cut.caplen = (uint32_t)BATCH_DATA;
-    return p->owner[shard_bucket(p, shard_hash(&cut))];
+        return p->owner[shard_bucket(p, shard_hash(&cut))];
+    }
+    return p->owner[shard_bucket(p, shard_hash(pkt))];
 }
 
 /* rs_parallel_packet for a frame whose owner is known. */
-static void
+__attribute__((always_inline)) static inline void
 push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
 {
     int ticked = clock_frame(&p->clk, pkt->ts);
-    struct rs_packet cut = *pkt;
-    if (cut.caplen > BATCH_DATA)
+    struct rs_packet cut;
+    if (__builtin_expect(pkt->caplen > BATCH_DATA, 0)) {
+        cut = *pkt;
         cut.caplen = (uint32_t)BATCH_DATA;
+        pkt = &cut;
+    }
     struct worker *own = &p->w[owner];
     struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
@@ -1165,7 +1177,7 @@ push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
         if (own == w0) {
             w0->phase = 1;
             rs_engine_set_index(w0->eng, p->clk.k);
-            rs_engine_packet(w0->eng, &cut);
+            rs_engine_packet(w0->eng, pkt);
         }
     }
     p->local = frontier_after(p->clk.k);
@@ -1175,7 +1187,7 @@ push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
                 add_entry(p, &p->w[i], E_TICK, NULL);
     }
     if (own != w0)
-        add_entry(p, own, E_PKT, &cut);
+        add_entry(p, own, E_PKT, pkt);
     if (p->clk.k % SYNC_EVERY == 0)
         flush_all(p);
 }
@@ -1265,10 +1277,16 @@ reshard(struct rs_parallel *p, double weight)
 #define ZC_KEEP ((uint64_t)16 << 20)
 #define ZC_ROOM (ZC_KEEP - ((uint64_t)64 << 10))
 /* The calling thread's share against a thread's: it reads, shards and
- * writes entries for every frame, merges and writes every record. At 0.6
- * the other thread was the busier on the 1M capture (3,544 against 3,352
- * profile samples; 3,409 against 3,290). */
-#define ZC_WEIGHT 0.65
+ * writes entries for every frame, merges and writes every record. No fixed
+ * share balances the two on a VM whose two CPUs run at different speeds:
+ * at 0.65 (session 13's, when formatting never moved), timing how long
+ * each side waited for the other in nine runs of the 1M capture found the
+ * calling thread waiting up to 91 ms in some and the other thread up to
+ * 60 ms in others (0.35-0.46 s runs). So the other thread gets the larger
+ * share, and hands the formatting of its records to the calling thread
+ * while it is behind (PACK_QUEUED): both waits summed, 56 ms a run on
+ * average (nine runs) before, 20 ms (six runs) at 0.5 with the hand-over. */
+#define ZC_WEIGHT 0.5
 
 /* The oldest frame a batch not yet done points at: its worker in *wi (-1:
  * none) and whether it is that worker's batch being filled. */
@@ -1429,7 +1447,9 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
      * when this thread is the slower one), its records go packed and the
      * calling thread formats them: the one part of the work that can move. */
     uint64_t mk = atomic_load_explicit(&p->main_k, memory_order_relaxed);
-    w->pack = p->fmt && (p->pack_always || (mk != UINT64_MAX && mk > clk->k + PACK_BEHIND));
+    w->pack = p->fmt && (p->pack_mode == PACK_ALTERNATE ? (int)(clk->k / PACE_EVERY) & 1
+                         : p->pack_mode == PACK_ALWAYS  ? 1
+                                                        : mk != UINT64_MAX && mk > clk->k + PACK_BEHIND);
     if (clk->k % SYNC_EVERY == 0) {
         publish(w, frontier_after(clk->k), 0);
         pull_wait(p, clk->k);
@@ -1469,7 +1489,7 @@ static void
 worker_pull(struct worker *w)
 {
     w->pclk = (struct pclock){0, 0, INT64_MIN, 0};
-    w->pack = w->par->fmt && w->par->pack_always;
+    w->pack = w->par->fmt && w->par->pack_mode == PACK_ALWAYS;
     rs_feed_loop(w->cap, NULL, feed_owner, pull_frame, w, NULL, NULL, NULL);
     worker_flush(w, w->pclk.k + 1, w->pclk.gnow);
 }
@@ -1650,9 +1670,9 @@ rs_parallel_set_format(struct rs_parallel *p, rs_parallel_format_fn fmt, rs_para
 }
 
 void
-rs_parallel_pack_always(struct rs_parallel *p)
+rs_parallel_pack_mode(struct rs_parallel *p, int mode)
 {
-    p->pack_always = 1;
+    p->pack_mode = mode;
 }
 
 void

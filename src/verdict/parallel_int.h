@@ -7,12 +7,18 @@
 #include <rstscope/parallel.h>
 
 /*
- * Pull mode with rs_parallel_set_format: every thread but the calling one
- * leaves all its records packed for the calling thread to format, as a
- * thread does on its own only while it is far behind. For tests: the
- * bytes must be the same either way. Call before the first frame.
+ * With rs_parallel_set_format, who formats the records of the threads
+ * other than the calling one. AUTO, the default: each thread formats its
+ * own, except while it is behind (pull mode: far behind the calling
+ * thread; push mode: batches queued for it), when it leaves them packed
+ * for the calling thread to format. ALWAYS: the calling thread formats
+ * every thread's records. ALTERNATE: by turns (every other batch, or
+ * every PACE_EVERY frames in pull mode), so that one thread's records come
+ * both ways, interleaved. For tests: the bytes must be the same whichever
+ * thread formats. Call before the first frame.
  */
-void rs_parallel_pack_always(struct rs_parallel *p);
+enum { RS_PARALLEL_PACK_AUTO, RS_PARALLEL_PACK_ALWAYS, RS_PARALLEL_PACK_ALTERNATE };
+void rs_parallel_pack_mode(struct rs_parallel *p, int mode);
 
 /*
  * rs_parallel_feed on a mapped classic pcap: the frames copied into the
