@@ -117,8 +117,11 @@
 #define PACK_QUEUED 2u
 
 enum { E_PKT, E_TICK };
-enum { PACK_AUTO = RS_PARALLEL_PACK_AUTO, PACK_ALWAYS = RS_PARALLEL_PACK_ALWAYS,
-       PACK_ALTERNATE = RS_PARALLEL_PACK_ALTERNATE };
+enum {
+    PACK_AUTO = RS_PARALLEL_PACK_AUTO,
+    PACK_ALWAYS = RS_PARALLEL_PACK_ALWAYS,
+    PACK_ALTERNATE = RS_PARALLEL_PACK_ALTERNATE
+};
 
 /* One line each. The frame as the engine takes it: its data in the batch's
  * bytes, or where the capture has it (zero copy). */
@@ -1447,9 +1450,10 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
      * when this thread is the slower one), its records go packed and the
      * calling thread formats them: the one part of the work that can move. */
     uint64_t mk = atomic_load_explicit(&p->main_k, memory_order_relaxed);
-    w->pack = p->fmt && (p->pack_mode == PACK_ALTERNATE ? (int)(clk->k / PACE_EVERY) & 1
-                         : p->pack_mode == PACK_ALWAYS  ? 1
-                                                        : mk != UINT64_MAX && mk > clk->k + PACK_BEHIND);
+    w->pack =
+        p->fmt && (p->pack_mode == PACK_ALTERNATE ? (int)(clk->k / PACE_EVERY) & 1
+                   : p->pack_mode == PACK_ALWAYS  ? 1
+                                                  : mk != UINT64_MAX && mk > clk->k + PACK_BEHIND);
     if (clk->k % SYNC_EVERY == 0) {
         publish(w, frontier_after(clk->k), 0);
         pull_wait(p, clk->k);
