@@ -127,9 +127,11 @@ uint64_t rs_parallel_feed(struct rs_parallel *p, struct rs_capture *cap,
  * Records formatted in the threads that produce them, not in the calling
  * thread: `fmt` writes record r as bytes into out (room for `cap` bytes,
  * RS_PARALLEL_FORMAT_MAX) and returns their length, or 0 to leave the
- * record out; it runs in the thread of the engine that ended the session,
- * several at once, and `worker` (0..nthreads-1) says which, so that each
- * can use state of its own (rs_writer_open_mem). `out` then receives the
+ * record out; it runs in the thread of the engine that ended the session
+ * (or, for the records of a thread that has fallen behind the calling one,
+ * in the calling thread, as worker 0), several at once, and `worker`
+ * (0..nthreads-1) says which thread runs it, so that each can use state of
+ * its own (rs_writer_open_mem). `out` then receives the
  * bytes in the calling thread, in the order the records would have been
  * delivered, instead of rs_parallel_new's `fn`. Call before the first
  * frame: 0, or RS_ERR_USAGE.
