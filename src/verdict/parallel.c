@@ -117,11 +117,6 @@
 #define PACK_QUEUED 2u
 
 enum { E_PKT, E_TICK };
-enum {
-    PACK_AUTO = RS_PARALLEL_PACK_AUTO,
-    PACK_ALWAYS = RS_PARALLEL_PACK_ALWAYS,
-    PACK_ALTERNATE = RS_PARALLEL_PACK_ALTERNATE
-};
 
 /* One line each. The frame as the engine takes it: its data in the batch's
  * bytes, or where the capture has it (zero copy). */
@@ -304,7 +299,7 @@ struct rs_parallel { /* NOLINT(clang-analyzer-optin.performance.Padding): lines 
     rs_parallel_bytes_fn bytes_fn;
     void *fmt_user;
     int pull;        /* pull mode (rs_parallel_feed with a capture that can be read twice) */
-    int pack_mode;   /* rs_parallel_pack_mode: PACK_AUTO, PACK_ALWAYS, PACK_ALTERNATE */
+    int pack_mode;   /* rs_parallel_pack_mode: RS_PARALLEL_PACK_AUTO etc. */
     int copy_frames; /* rs_parallel_copy_frames */
     /* Each on a line of its own: the threads read end_k at every frame, and
      * sharing a line with what the calling thread writes at every frame (its
@@ -637,6 +632,36 @@ static void worker_pull(struct worker *w);
 static void collect(struct rs_parallel *p, int wait);
 static void deliver(struct rs_parallel *p, int all);
 
+/* Whether a thread leaves its records packed for the calling thread to
+ * format (rs_parallel_pack_mode): `behind` is the thread's own verdict
+ * (AUTO), `turn` whose turn it is (ALTERNATE). */
+static inline int
+pack_records(const struct rs_parallel *p, int turn, int behind)
+{
+    if (!p->fmt)
+        return 0;
+    switch (p->pack_mode) {
+    case RS_PARALLEL_PACK_ALWAYS:
+        return 1;
+    case RS_PARALLEL_PACK_ALTERNATE:
+        return turn;
+    default:
+        return behind;
+    }
+}
+
+/* pkt, or its first BATCH_DATA bytes as *tmp when it is longer (never from
+ * libpcap: caplen <= 262144): the frame every engine and the shard see. */
+static inline const struct rs_packet *
+cut_frame(const struct rs_packet *pkt, struct rs_packet *tmp)
+{
+    if (__builtin_expect(pkt->caplen <= BATCH_DATA, 1))
+        return pkt;
+    *tmp = *pkt;
+    tmp->caplen = (uint32_t)BATCH_DATA;
+    return tmp;
+}
+
 /*
  * The end of w's engine at frame k_fin (after the last one): its timers up
  * to `now`, then every open session, FLUSH_STEP at a time, the records
@@ -684,10 +709,8 @@ worker_main(void *arg)
         }
         /* Batches piling up behind this one: the calling thread is ahead,
          * so it formats this batch's records (see PACK_QUEUED). */
-        int alt = atomic_load_explicit(&w->done_batches, memory_order_relaxed) & 1;
-        w->pack = w->par->fmt && (w->par->pack_mode == PACK_ALTERNATE ? alt
-                                  : w->par->pack_mode == PACK_ALWAYS  ? 1
-                                                                      : queued >= PACK_QUEUED);
+        int turn = (int)(atomic_load_explicit(&w->done_batches, memory_order_relaxed) & 1);
+        w->pack = pack_records(w->par, turn, queued >= PACK_QUEUED);
         for (size_t i = 0; i < b->n; i++) {
             const struct entry *x = &b->e[i];
             /* Session lookups of the entries ahead start now (a hint). */
@@ -1148,13 +1171,8 @@ add_entry(struct rs_parallel *p, struct worker *w, int type, const struct rs_pac
 __attribute__((always_inline)) static inline unsigned
 frame_owner(const struct rs_parallel *p, const struct rs_packet *pkt)
 {
-    /* A frame bigger than a batch (never from libpcap: caplen <= 262144). */
-    if (__builtin_expect(pkt->caplen > BATCH_DATA, 0)) {
-        struct rs_packet cut = *pkt;
-        cut.caplen = (uint32_t)BATCH_DATA;
-        return p->owner[shard_bucket(p, shard_hash(&cut))];
-    }
-    return p->owner[shard_bucket(p, shard_hash(pkt))];
+    struct rs_packet cut;
+    return p->owner[shard_bucket(p, shard_hash(cut_frame(pkt, &cut)))];
 }
 
 /* rs_parallel_packet for a frame whose owner is known. */
@@ -1163,11 +1181,7 @@ push_packet(struct rs_parallel *p, const struct rs_packet *pkt, unsigned owner)
 {
     int ticked = clock_frame(&p->clk, pkt->ts);
     struct rs_packet cut;
-    if (__builtin_expect(pkt->caplen > BATCH_DATA, 0)) {
-        cut = *pkt;
-        cut.caplen = (uint32_t)BATCH_DATA;
-        pkt = &cut;
-    }
+    pkt = cut_frame(pkt, &cut);
     struct worker *own = &p->w[owner];
     struct worker *w0 = &p->w[0];
     /* Advance before the frame: the owner advances to gnow with the frame itself. */
@@ -1428,12 +1442,10 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
         w->phase = 0;
         rs_engine_advance(w->eng, clk->gnow);
         if (own == w->index) {
-            struct rs_packet cut = *pkt; /* as rs_parallel_packet cuts it */
-            if (cut.caplen > BATCH_DATA)
-                cut.caplen = (uint32_t)BATCH_DATA;
+            struct rs_packet cut; /* as rs_parallel_packet cuts it */
             w->phase = 1;
             rs_engine_set_index(w->eng, clk->k);
-            rs_engine_packet(w->eng, &cut);
+            rs_engine_packet(w->eng, cut_frame(pkt, &cut));
         }
     }
     if (clk->k % PACE_EVERY != 0)
@@ -1450,10 +1462,8 @@ pull_frame(void *self, const struct rs_packet *pkt, unsigned own, const struct r
      * when this thread is the slower one), its records go packed and the
      * calling thread formats them: the one part of the work that can move. */
     uint64_t mk = atomic_load_explicit(&p->main_k, memory_order_relaxed);
-    w->pack =
-        p->fmt && (p->pack_mode == PACK_ALTERNATE ? (int)(clk->k / PACE_EVERY) & 1
-                   : p->pack_mode == PACK_ALWAYS  ? 1
-                                                  : mk != UINT64_MAX && mk > clk->k + PACK_BEHIND);
+    w->pack = pack_records(p, (int)(clk->k / PACE_EVERY) & 1,
+                           mk != UINT64_MAX && mk > clk->k + PACK_BEHIND);
     if (clk->k % SYNC_EVERY == 0) {
         publish(w, frontier_after(clk->k), 0);
         pull_wait(p, clk->k);
@@ -1493,7 +1503,7 @@ static void
 worker_pull(struct worker *w)
 {
     w->pclk = (struct pclock){0, 0, INT64_MIN, 0};
-    w->pack = w->par->fmt && w->par->pack_mode == PACK_ALWAYS;
+    w->pack = pack_records(w->par, 0, 0);
     rs_feed_loop(w->cap, NULL, feed_owner, pull_frame, w, NULL, NULL, NULL);
     worker_flush(w, w->pclk.k + 1, w->pclk.gnow);
 }

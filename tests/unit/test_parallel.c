@@ -1067,7 +1067,7 @@ test_zero_copy_on_corpus(void **state)
  * thread does as it falls behind and catches up), with 2-4 threads.
  */
 static void
-test_formatted_pulled(void **state)
+test_formatted_pull_and_zero_copy(void **state)
 {
     (void)state;
     short_timers = 1;
@@ -1151,7 +1151,7 @@ main(void)
         cmocka_unit_test(test_prefetch_hint_bounds),
         cmocka_unit_test(test_formatted_in_workers),
         cmocka_unit_test(test_flush_streamed),
-        cmocka_unit_test(test_formatted_pulled),
+        cmocka_unit_test(test_formatted_pull_and_zero_copy),
         cmocka_unit_test(test_zero_copy_holds_frames),
         cmocka_unit_test(test_zero_copy_file_shrinks),
         cmocka_unit_test(test_zero_copy_filtered),
