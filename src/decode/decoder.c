@@ -53,6 +53,7 @@ rs_decode_config_default(struct rs_decode_config *cfg)
     cfg->frag_max_datagrams = 256;
     cfg->frag_max_bytes = (size_t)8 << 20;
     cfg->frag_timeout = 30 * RS_NS_PER_SEC;
+    cfg->tcp_options_syn_only = 0;
 }
 
 struct rs_decoder *

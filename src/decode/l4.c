@@ -152,7 +152,8 @@ tcp(struct rs_dec_ctx *x, struct rs_layer *l, const uint8_t *seg, size_t cap, co
     tc->tsval = 0;
     tc->tsecr = 0;
     size_t hcap = hl < cap ? hl : cap;
-    if (hl > 20)
+    /* Options (RFC 9293 §3.1); the engine asks for the SYNs' only. */
+    if (hl > 20 && (!x->d->cfg.tcp_options_syn_only || (off_flags & RS_TCP_SYN)))
         tcp_options(tc, rs_cur_sub(&t, hcap - 20), hl - 20);
     l->l4_ok = 1;
     l->payload = seg + hcap;

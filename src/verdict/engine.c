@@ -205,6 +205,8 @@ rs_engine_new(const struct rs_engine_config *cfg, rs_record_fn fn, void *user, s
         e->cfg.appid_min_pkts = 4;
     if (!e->cfg.appid_min_bytes)
         e->cfg.appid_min_bytes = 2000;
+    /* Of the TCP options the sessions need the SYNs' window scale only. */
+    e->cfg.decode.tcp_options_syn_only = 1;
     e->dec = rs_decoder_new(&e->cfg.decode);
     e->ft = rs_flow_table_new(e->cfg.max_sessions, e->cfg.hash_seed);
     e->hosts = calloc(1, sizeof *e->hosts);

@@ -610,6 +610,56 @@ test_eth_ipv4_tcp_options(void **state)
     rs_decoder_free(d);
 }
 
+/*
+ * tcp_options_syn_only (the engine's decoder): a SYN's options are decoded,
+ * another segment's are not, by the fast path (Ethernet, IPv4) and the
+ * general one (IPv6) alike; everything else about the segment is the same.
+ */
+static void
+test_tcp_options_syn_only(void **state)
+{
+    (void)state;
+    static const uint8_t opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    struct rs_decode_config c = cfg_default();
+    c.tcp_options_syn_only = 1;
+    struct rs_decoder *only = rs_decoder_new(&c);
+    struct rs_decoder *all = new_dec(0);
+    assert_non_null(only);
+    for (int v6 = 0; v6 < 2; v6++) {
+        for (int syn = 0; syn < 2; syn++) {
+            struct pkt p = {.n = 0};
+            eth(&p, v6 ? 0x86dd : 0x0800);
+            size_t ip = v6 ? ip6(&p, 6, 1, 2) : ip4(&p, 6, 1, 2);
+            uint16_t fl = syn ? RS_TCP_SYN : RS_TCP_ACK | RS_TCP_PSH;
+            size_t t = tcp(&p, 40000, 80, 1000, syn ? 0 : 7, fl, opts, sizeof opts);
+            fill(&p, 10, 0);
+            fin_tcp(&p, t, ip);
+            if (v6)
+                fin_ip6(&p, ip);
+            else
+                fin_ip4(&p, ip);
+            struct rs_decoded a, o;
+            assert_int_equal(dec(all, RS_LINK_ETHERNET, &p, &a), RS_DEC_OK);
+            assert_int_equal(dec(only, RS_LINK_ETHERNET, &p, &o), RS_DEC_OK);
+            const struct rs_tcp_info *ta = &a.layer[0].u.tcp, *to = &o.layer[0].u.tcp;
+            assert_true(ta->has_mss && ta->has_wscale && ta->has_ts);
+            assert_int_equal(ta->wscale, 7);
+            assert_int_equal(to->has_mss, syn);
+            assert_int_equal(to->has_wscale, syn);
+            assert_int_equal(to->sack_permitted, syn);
+            assert_int_equal(to->has_ts, syn);
+            assert_int_equal(to->wscale, syn ? 7 : 0);
+            assert_int_equal(to->tsval, syn ? 1 : 0);
+            assert_int_equal(to->flags, fl);
+            assert_int_equal(to->hdr_len, 40);
+            assert_int_equal(o.layer[0].payload_len, 10);
+            assert_ptr_equal(o.layer[0].payload, a.layer[0].payload);
+        }
+    }
+    rs_decoder_free(only);
+    rs_decoder_free(all);
+}
+
 static void
 test_tcp_sack_and_bad_options(void **state)
 {
@@ -2557,6 +2607,7 @@ main(void)
         cmocka_unit_test(test_inet_checksum),
         cmocka_unit_test(test_eth_ipv4_tcp_options),
         cmocka_unit_test(test_tcp_sack_and_bad_options),
+        cmocka_unit_test(test_tcp_options_syn_only),
         cmocka_unit_test(test_eth_padding_ignored),
         cmocka_unit_test(test_snaplen_cut),
         cmocka_unit_test(test_ipv4_options),
