@@ -619,7 +619,8 @@ static void
 test_tcp_options_syn_only(void **state)
 {
     (void)state;
-    static const uint8_t opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    static const uint8_t opts[] = {2, 4,  0x05, 0xb4, 1, 3, 3, 7, 4, 2,
+                                   8, 10, 0,    0,    0, 1, 0, 0, 0, 2};
     struct rs_decode_config c = cfg_default();
     c.tcp_options_syn_only = 1;
     struct rs_decoder *only = rs_decoder_new(&c);
