@@ -84,13 +84,12 @@ endpoint_text(const struct rs_flow *f, int side, char *buf, size_t len)
 static void
 explain(const struct rs_flow *f, struct rs_record *r)
 {
-    char who[80], peer[80];
+    char who[80];
     switch (r->end_reason) {
     case RS_END_RST_CLIENT:
     case RS_END_RST_SERVER: {
         int side = f->rst_dir;
         endpoint_text(f, side, who, sizeof who);
-        endpoint_text(f, !side, peer, sizeof peer);
         const char *acc = f->rst_accept == RS_RST_EXACT         ? "its sequence number was exact"
                           : f->rst_accept == RS_RST_IN_WINDOW   ? "in window"
                           : f->rst_accept == RS_RST_SYN_SENT_OK ? "it acknowledged the SYN"
@@ -196,9 +195,11 @@ rs_verdict_build(const struct rs_verdict_ctx *ctx, const struct rs_flow *f, int 
         rs_verdict_uid(ctx->seed, f->parent_id, uid);
         rs_str_copy(r->tunnel_parents, sizeof r->tunnel_parents, uid);
     }
-    explain(f, r);
-    if (f->proto == 6 && f->diag.nrst) {
-        r->explanation[0] = r->hint[0] = '\0';
+    /* A TCP session that saw a RST gets the diagnosis's explanation; the
+     * generic one would be written only to be overwritten (on the 200k
+     * bench capture that was 2.5% of all instructions). */
+    if (f->proto == 6 && f->diag.nrst)
         rs_diag_classify(f, ctx->hosts, r);
-    }
+    else
+        explain(f, r);
 }
