@@ -56,6 +56,7 @@ struct rs_slot_links {
 };
 
 struct rs_flow_table {
+    struct rs_flow_table_head h; /* first: flow.h's inline code reads it */
     struct rs_flow **chunks;
     struct rs_flow_link **links;  /* parallel to chunks: the next flow in the chain */
     struct rs_slot_links **lists; /* parallel to chunks */
@@ -68,7 +69,6 @@ struct rs_flow_table {
     uint64_t seed, seed2;  /* seed2: a second word drawn from seed (rs_flow_hash) */
     uint32_t chead, ctail; /* creation order */
     uint32_t wheel[RS_WHEEL_SLOTS];
-    int64_t cur_tick;   /* last tick processed, INT64_MIN before the first */
     rs_time_ns next_ts; /* where the tick after cur_tick starts; INT64_MIN when unknown */
 };
 
@@ -143,7 +143,7 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
     t->seed2 = (seed ^ (seed >> 31)) * UINT64_C(0xff51afd7ed558ccd) + 1;
     t->free_head = t->free_tail = RS_NIL;
     t->chead = t->ctail = RS_NIL;
-    t->cur_tick = INT64_MIN;
+    t->h.cur_tick = INT64_MIN;
     t->next_ts = INT64_MIN;
     t->bucket_mask = 1023;
     t->buckets = buckets_alloc((size_t)t->bucket_mask + 1);
@@ -525,16 +525,14 @@ void
 rs_flow_schedule(struct rs_flow_table *t, uint32_t idx)
 {
     struct rs_flow *f = rs_flow_at(t, idx);
-    /* The common case without a division: linked at a future tick that
-     * starts at or before the due time (so at or before its tick). */
-    if (f->wtick >= 0 && (t->cur_tick == INT64_MIN || f->wtick > t->cur_tick) &&
-        f->wtick * RS_WHEEL_RES_NS <= f->due)
+    if (rs_flow_schedule_kept(t, f))
         return;
     int64_t tick = tick_of(f->due);
-    if (t->cur_tick != INT64_MIN && tick <= t->cur_tick)
-        tick = t->cur_tick + 1;
+    if (t->h.cur_tick != INT64_MIN && tick <= t->h.cur_tick)
+        tick = t->h.cur_tick + 1;
     /* Linked at or before its due tick and still in the future: leave it. */
-    if (f->wtick >= 0 && f->wtick <= tick && (t->cur_tick == INT64_MIN || f->wtick > t->cur_tick))
+    if (f->wtick >= 0 && f->wtick <= tick &&
+        (t->h.cur_tick == INT64_MIN || f->wtick > t->h.cur_tick))
         return;
     wheel_unlink(t, idx, f);
     wheel_link(t, idx, f, tick);
@@ -572,22 +570,23 @@ rs_flow_advance(struct rs_flow_table *t, rs_time_ns now, rs_flow_due_fn fn, void
     if (now < t->next_ts)
         return; /* within the tick already processed: once per packet */
     int64_t now_tick = tick_of(now);
-    if (t->cur_tick == INT64_MIN)
-        t->cur_tick = now_tick - 1;
-    if (now_tick - t->cur_tick >= (int64_t)RS_WHEEL_SLOTS) {
+    if (t->h.cur_tick == INT64_MIN)
+        t->h.cur_tick = now_tick - 1;
+    if (now_tick - t->h.cur_tick >= (int64_t)RS_WHEEL_SLOTS) {
         /* A long jump: visit every slot once. */
-        t->cur_tick = now_tick;
+        t->h.cur_tick = now_tick;
         for (uint32_t s = 0; s < RS_WHEEL_SLOTS; s++)
             process_slot(t, s, now, fn, ctx);
     } else {
-        while (t->cur_tick < now_tick) {
-            t->cur_tick++;
-            process_slot(t, (uint32_t)((uint64_t)t->cur_tick & (RS_WHEEL_SLOTS - 1)), now, fn, ctx);
+        while (t->h.cur_tick < now_tick) {
+            t->h.cur_tick++;
+            process_slot(t, (uint32_t)((uint64_t)t->h.cur_tick & (RS_WHEEL_SLOTS - 1)), now, fn,
+                         ctx);
         }
     }
     /* Where the next tick starts; INT64_MIN (always look) while that would
      * be at or before time 0, where tick_of clamps. */
-    t->next_ts = t->cur_tick >= 0 ? (t->cur_tick + 1) * RS_WHEEL_RES_NS : INT64_MIN;
+    t->next_ts = t->h.cur_tick >= 0 ? (t->h.cur_tick + 1) * RS_WHEEL_RES_NS : INT64_MIN;
 }
 
 uint32_t

@@ -661,7 +661,8 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         rs_appid_feed(e->appid, &f->appid, l, side, f->flipped, f->port);
 
     compute_due(e, f);
-    rs_flow_schedule(e->ft, idx);
+    if (!rs_flow_schedule_kept(e->ft, f))
+        rs_flow_schedule(e->ft, idx);
     return f->id;
 }
 
