@@ -102,7 +102,7 @@ rs_tcp_unacked(const struct rs_flow *f, int side)
 }
 
 /* Relative sequence number of `seq` (Zeek's get_relative_seq). */
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 relative_seq(const struct rs_tcp_end *e, uint32_t seq, uint32_t last, uint32_t wraps,
              int *underflow)
 {
