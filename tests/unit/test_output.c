@@ -528,6 +528,17 @@ test_number_text(void **state)
         INT64_C(1767225600999999500),
         INT64_C(9500000000),
         -INT64_C(9999999500),
+        /* Three whole seconds taking turns: the two remembered, and the
+         * older of them replaced by a third. */
+        INT64_C(1767225700000001000),
+        INT64_C(1767225800000002000),
+        INT64_C(1767225700000003000),
+        INT64_C(1767225900000004000),
+        INT64_C(1767225800000005000),
+        INT64_C(1767225900000006000),
+        INT64_C(1767225700000007000),
+        INT64_C(1767225800000008000),
+        INT64_C(1767225800000009000),
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         rs_time_ns t = seq[i];
