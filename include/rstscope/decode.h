@@ -163,8 +163,9 @@ struct rs_decode_config {
     /* TCP options of SYN segments only (default 0: of every segment). What
      * a session's state needs of them is the SYNs' window scale (RFC 7323
      * §2.2); the other segments then report no options, and a stream of
-     * timestamped segments is decoded some 60 instructions a segment
-     * faster. The engine's decoder sets it. */
+     * timestamped segments is decoded about 80 instructions a segment
+     * faster (1,178 of them in the corpus's irc-dcc-send.pcapng: 93,000
+     * fewer). The engine's decoder sets it. */
     int tcp_options_syn_only;
 };
 
