@@ -47,6 +47,13 @@ struct rs_writer;
 struct rs_writer *rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_writer_opts *opts,
                                  struct rs_error *err);
 int rs_writer_write(struct rs_writer *w, const struct rs_record *rec);
+/*
+ * Records reach `out` in blocks of about 32 KiB (each at once with
+ * opts.stream; the header at open). A caller that writes to `out` itself
+ * between records calls this first: it hands every complete record to the
+ * FILE and flushes it. 0, or RS_ERR_OUTPUT if any write failed.
+ */
+int rs_writer_flush(struct rs_writer *w);
 /* Flushes (table: prints the aligned rows), writes trailers (zeek: #close),
  * frees the writer. Returns 0 or RS_ERR_OUTPUT if any write failed. */
 int rs_writer_close(struct rs_writer *w, rs_time_ns close_ts, struct rs_error *err);

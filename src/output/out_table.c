@@ -335,6 +335,7 @@ flush_block(struct rs_writer *w, struct table_state *st)
     put_header(w, width);
     for (size_t i = 0; i < st->n; i++)
         put_row(w, &st->rows[i], width);
+    rs_writer_flush_lines(w); /* a reader sees each block as it is aligned */
     st->n = 0;
     st->blocks++;
 }

@@ -177,14 +177,22 @@ struct rs_writer {
     const struct rs_writer_ops *ops;
     FILE *out; /* NULL: a memory writer (rs_writer_open_mem), ob keeps the record */
     struct rs_writer_opts opts;
-    struct rs_obuf ob; /* the line being built */
+    struct rs_obuf ob; /* complete lines not yet written, then the line being built */
+    size_t done;       /* bytes of ob that are complete lines */
     int failed;        /* a write to `out` failed */
     int err_no;        /* errno of the first failed write (0 if unknown) */
     void *state;       /* per-format */
 };
 
-/* Writes ob to out and empties it; records a failure in the handle. */
+/* Ends the line being built in ob: it is written to out with the lines
+ * before it once they fill a block (or at flush and close); a failure is
+ * recorded in the handle. After an allocation failure (ob.oom) the partial
+ * line is dropped and the complete ones written. */
 void rs_writer_flush_line(struct rs_writer *w);
+/* Hands the complete lines held in ob to out now (write(2) from ob when the
+ * FILE has a descriptor, after flushing what stdio holds; fwrite when not),
+ * noting a failure, and empties ob. */
+void rs_writer_flush_lines(struct rs_writer *w);
 
 extern const struct rs_writer_ops rs_out_table_ops;
 extern const struct rs_writer_ops rs_out_jsonl_ops;

@@ -1643,6 +1643,83 @@ test_stream_flush(void **state)
     fclose(full);
 }
 
+/* Records go to the file in blocks, straight from the writer's buffer
+ * (write(2)) when the FILE has a descriptor, through stdio when not
+ * (open_memstream); rs_writer_flush hands over everything so a caller can
+ * write its own bytes between records; the header is out at open. */
+static void
+test_batched_writes(void **state)
+{
+    (void)state;
+    enum { N = 300 }; /* about 100 KiB of csv: several blocks */
+    static struct rs_record recs[N];
+    for (size_t i = 0; i < N; i++) {
+        if (i % 2)
+            rec_v6(&recs[i]);
+        else
+            rec_v4(&recs[i]);
+        recs[i].client_pkts = i;
+    }
+    const size_t half = N / 2;
+    /* The same records through stdio only (no descriptor), flushed nowhere
+     * in between, with the caller's line inserted at the same place. */
+    struct rs_writer_opts opts = {0};
+    opts.open_ts = T0;
+    char *first = run_writer(RS_FMT_CSV, &opts, recs, half);
+    char *second = run_writer(RS_FMT_CSV, &opts, recs + half, N - half);
+    char *hdr_end = strchr(first, '\n');
+    assert_non_null(hdr_end);
+    size_t hdr = (size_t)(hdr_end + 1 - first);
+    assert_int_equal(strncmp(first, second, hdr), 0); /* the same header */
+
+    char path[] = "/tmp/rstscope-test-output-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    struct rs_error err = {0};
+    struct rs_writer *w = rs_writer_open(RS_FMT_CSV, f, &opts, &err);
+    assert_non_null(w);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal((size_t)sb.st_size, hdr); /* the header is out at open */
+    assert_int_equal(rs_writer_write(w, &recs[0]), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal((size_t)sb.st_size, hdr); /* one record waits for its block */
+    for (size_t i = 1; i < half; i++)
+        assert_int_equal(rs_writer_write(w, &recs[i]), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true((size_t)sb.st_size > hdr); /* full blocks went out */
+    assert_true((size_t)sb.st_size < strlen(first));
+    assert_int_equal(rs_writer_flush(w), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal((size_t)sb.st_size, strlen(first)); /* all of it, nothing else */
+    fputs("-- the caller's own line --\n", f);
+    for (size_t i = half; i < N; i++)
+        assert_int_equal(rs_writer_write(w, &recs[i]), 0);
+    assert_int_equal(rs_writer_close(w, T0, &err), 0);
+    fclose(f);
+
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    static char got[1 << 18];
+    size_t n = fread(got, 1, sizeof got - 1, in);
+    fclose(in);
+    unlink(path);
+    got[n] = '\0';
+    char *want = NULL;
+    size_t wlen = 0;
+    FILE *m = open_memstream(&want, &wlen);
+    assert_non_null(m);
+    fprintf(m, "%s-- the caller's own line --\n%s", first, second + hdr);
+    fclose(m);
+    assert_string_equal(got, want);
+    assert_int_equal(rs_writer_flush(NULL), RS_ERR_USAGE);
+    free(want);
+    free(first);
+    free(second);
+}
+
 static void
 test_only(void **state)
 {
@@ -1861,6 +1938,7 @@ main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_table_stream),
         cmocka_unit_test(test_stream_flush),
+        cmocka_unit_test(test_batched_writes),
         cmocka_unit_test(test_only),
         cmocka_unit_test(test_json_escape_words),
         cmocka_unit_test(test_mem_writer),
