@@ -176,6 +176,16 @@ size_t rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_
                              int may_read);
 
 /*
+ * A hint from a read loop that takes frames ahead of processing them
+ * (rs_capture_next_batch): call it once for every frame processed. A
+ * mapped classic pcap file then has its record headers and the first
+ * bytes of each frame loaded into the cache ahead of the parse, and not
+ * the rest of each frame (its payload), which is what streaming the file
+ * would load. Nothing else changes; any other input ignores it.
+ */
+void rs_capture_chase(struct rs_capture *c);
+
+/*
  * Lookahead for prefetching (rs_engine_prefetch), not for analysis: the
  * frame `ahead` (1 or 2) positions after the last one returned, when it can
  * be seen without reading (a single classic pcap file on the fast path,

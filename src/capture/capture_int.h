@@ -88,6 +88,53 @@ rs_mapping_stream(struct rs_mapping *mp, uint64_t off, uint64_t end)
     mp->pf = pf;
 }
 
+/*
+ * The record-header chase of a mapped file (mmap.c explains it), shared by
+ * the classic pcap and pcapng readers: `at` is the window offset of the
+ * next record whose header the chase reads, `lead` how many records it is
+ * ahead of the frames the caller has processed.
+ */
+#define RS_CHASE_LEAD 160u
+
+struct rs_chase {
+    size_t at;
+    unsigned lead;
+};
+
+/* One frame processed by the caller, the parse at window offset lo: the
+ * records to chase now (2 until the lead is RS_CHASE_LEAD, then 1), from
+ * c->at. A chase the parse overtook starts again from lo. */
+static inline unsigned
+rs_chase_begin(struct rs_chase *c, size_t lo)
+{
+    if (c->at < lo) {
+        c->at = lo;
+        c->lead = 0;
+    } else if (c->lead) {
+        c->lead--;
+    }
+    return c->lead < RS_CHASE_LEAD ? 2 : 1;
+}
+
+/* The chase reached the record at window offset `at` (a record further):
+ * its header and first bytes start loading. */
+static inline void
+rs_chase_reach(struct rs_chase *c, const uint8_t *win, size_t at)
+{
+    c->at = at;
+    c->lead++;
+    __builtin_prefetch(win + at);
+    __builtin_prefetch(win + at + 64);
+}
+
+/* The end of what a chase may read in a mapped window of `hi` bytes: only
+ * the populated part, whose pages are in the file as it was checked. */
+static inline size_t
+rs_chase_end(const struct rs_mapping *mp, size_t hi)
+{
+    return mp->populated < hi ? (size_t)mp->populated : hi;
+}
+
 /* ---- pcapng reader (pcapng.c) ---- */
 
 struct rs_ng_iface {
@@ -118,7 +165,8 @@ struct rs_ng {
     int has_nflog;  /* an NFLOG interface: its frames may need their TLVs swapped */
     /* mapped (mp.base): the window is the whole file, win[0] at offset 0 */
     struct rs_mapping mp;
-    uint8_t *scratch; /* mapped: an NFLOG frame swapped out of the read-only mapping */
+    struct rs_chase ch; /* mapped: rs_ng_chase */
+    uint8_t *scratch;   /* mapped: an NFLOG frame swapped out of the read-only mapping */
     size_t scratch_cap;
     char err[256];
 };
@@ -141,6 +189,8 @@ int rs_ng_next(struct rs_ng *r, struct rs_packet *pkt);
  * reads: their data stays valid together until the next rs_ng_next); stops
  * at metadata or anything damaged, which rs_ng_next then takes. */
 size_t rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max);
+/* One frame processed by the caller: the block chase moves on (rs_capture_chase). */
+void rs_ng_chase(struct rs_ng *r);
 
 void rs_ng_close(struct rs_ng *r);
 
@@ -173,7 +223,8 @@ struct rs_mm {
      * is la_depth frames ahead (1 = the next one rs_mm_next returns) */
     uint64_t la_abs;
     unsigned la_depth;
-    size_t la_len; /* length of the record at la_abs when known, else 0 */
+    size_t la_len;      /* length of the record at la_abs when known, else 0 */
+    struct rs_chase ch; /* mapped: rs_mm_chase */
     char err[160];
 };
 
@@ -207,6 +258,9 @@ int rs_mm_next(struct rs_mm *m, struct rs_packet *pkt);
 /* rs_mm_next_whole up to `max` times: the records whole in the block
  * window, parsed in one loop; never reads. Returns how many (number not set). */
 size_t rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max);
+/* One frame processed by the caller: the header chase moves on a record
+ * (rs_capture_chase). */
+void rs_mm_chase(struct rs_mm *m);
 
 /* rs_mm_next's common case alone: 1 with *pkt filled when the next record
  * is well-formed and whole in the block window, else 0 with nothing done

@@ -582,6 +582,18 @@ rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_t max, 
     return rs_capture_next(c, pkts) == RS_CAPTURE_PACKET;
 }
 
+void
+rs_capture_chase(struct rs_capture *c)
+{
+    if (c->nheap == 1 && c->have_last) {
+        struct rs_input *in = &c->in[c->heap[0]];
+        if (in->mapped)
+            rs_mm_chase(&in->mm);
+        else if (in->kind == RS_IN_PCAPNG)
+            rs_ng_chase(&in->ng);
+    }
+}
+
 int
 rs_capture_next_offline(struct rs_capture *c, struct rs_packet *pkt)
 {

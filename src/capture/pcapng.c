@@ -522,6 +522,29 @@ rs_ng_next(struct rs_ng *r, struct rs_packet *pkt)
     }
 }
 
+/* The block chase of a mapped file (mmap.c's rs_mm_chase explains it):
+ * block lengths instead of record lengths, and each block's last word
+ * too, which the parse checks against its first. A section header, which
+ * may change the byte order, stops it until the parse has passed it. */
+void
+rs_ng_chase(struct rs_ng *r)
+{
+    if (!r->mp.base)
+        return;
+    size_t end = rs_chase_end(&r->mp, r->hi);
+    for (unsigned k = rs_chase_begin(&r->ch, r->lo); k; k--) {
+        size_t at = r->ch.at;
+        if (at > end || end - at < 8)
+            break;
+        const uint8_t *blk = r->win + at;
+        uint32_t l = dec32(r->big_endian, blk + 4);
+        if (dec32(r->big_endian, blk) == BT_SHB || l < 12 || l > MAX_BLOCK || l > end - at)
+            break;
+        __builtin_prefetch(blk + l - 4);
+        rs_chase_reach(&r->ch, r->win, at + l);
+    }
+}
+
 size_t
 rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max)
 {
@@ -551,7 +574,7 @@ rs_ng_next_batch(struct rs_ng *r, struct rs_packet *pkts, size_t max)
         n++;
         __builtin_prefetch(r->win + r->lo);
         __builtin_prefetch(r->win + r->lo + 64);
-        if (mapped)
+        if (mapped && r->lo >= r->ch.at) /* the chase is not ahead: stream */
             rs_mapping_stream(&r->mp, r->lo, r->hi);
     }
     return n;

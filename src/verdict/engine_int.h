@@ -105,6 +105,7 @@ rs_feed_loop(struct rs_capture *cap, const struct rs_packet *first,
             starved = got == 0;
         }
         size_t a = at + LA;
+        rs_capture_chase(cap);
         frame(self, &f[at], own[at], a < have ? &f[a] : NULL, a < have ? own[a] : 0);
         if (tick)
             tick(ctx);

@@ -797,6 +797,131 @@ test_next_batch_pcapng(void **state)
     check_next_batch(1);
 }
 
+/*
+ * The header chase of a mapped file (rs_capture_chase): driven as the feed
+ * loop drives it (frames taken in batches, one chase call per frame
+ * processed), it walks the record boundaries ahead of the parse by
+ * RS_CHASE_LEAD records, the stream stays off while it is ahead, it stops
+ * at a record the parse does not take whole (a classic record longer than
+ * the snapshot length; a pcapng section header) and takes up again once
+ * the parse has passed it, and the frames are those of a plain read.
+ */
+static void
+check_chase(int ng)
+{
+    enum { N = 4000, D = 2500 };
+    static size_t offs[N + 1];
+    struct buf b = {0};
+    if (ng) {
+        ng_shb(&b, 0);
+        ng_idb(&b, 0, 1, 65535, -1, 0);
+    } else {
+        pcap_header(&b, 0, 0xa1b2c3d4, 1600, 1);
+    }
+    size_t stop = 0; /* where the chase must stop: the header it cannot pass */
+    uint8_t f[1700];
+    memcpy(f, frame_a, sizeof frame_a);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t len = 60 + (i * 7919) % 1455;
+        if (i == D) {
+            stop = b.n;
+            if (ng) {
+                ng_shb(&b, 0); /* a second section, its own interface */
+                ng_idb(&b, 0, 1, 65535, -1, 0);
+            } else {
+                len = 1700; /* above the snapshot length: the parse's slow path */
+            }
+        }
+        for (uint32_t j = sizeof frame_a; j < len; j++)
+            f[j] = (uint8_t)(i + j);
+        offs[i] = b.n;
+        if (ng)
+            ng_epb(&b, 0, 0, (uint64_t)(1000 + i) * 1000000, f, len, len);
+        else
+            pcap_record(&b, 0, 1000 + i, 0, len, len, f, len);
+    }
+    offs[N] = b.n;
+    const char *path = save(ng ? "chase.pcapng" : "chase.pcap", &b);
+    free(b.p);
+
+    struct rs_error err;
+    struct rs_capture_opts plain = {.pcap_mmap = -1}, mapped = {.pcap_mmap = 1};
+    struct rs_capture *ref = open1(path, &plain, &err);
+    assert_non_null(ref);
+    struct frame_log one;
+    log_init(&one, ref, N);
+    log_frames(&one);
+    rs_capture_close(ref);
+    assert_int_equal(one.n, N);
+
+    struct rs_capture *c = open1(path, &mapped, &err);
+    assert_non_null(c);
+    struct rs_input *in = &c->in[c->heap[0]];
+    const struct rs_chase *ch = ng ? &in->ng.ch : &in->mm.ch;
+    const struct rs_mapping *mp = ng ? &in->ng.mp : &in->mm.mp;
+    assert_non_null(mp->base);
+    struct rs_packet pk[8 + 64];
+    size_t have = 0, at = 0, done = 0, k = 0;
+    uint64_t pf_at = 0;
+    int ahead_before = 0, ahead_after = 0;
+    for (;;) {
+        if (at == have) {
+            have = rs_capture_next_batch(c, pk, 72, 1);
+            at = 0;
+            if (have == 0)
+                break;
+        } else if (have - at <= 8) {
+            memmove(pk, pk + at, (have - at) * sizeof *pk);
+            have -= at;
+            at = 0;
+            have += rs_capture_next_batch(c, pk + have, 72 - have, 0);
+        }
+        rs_capture_chase(c);
+        assert_int_equal(frame_sum(&pk[at]), one.sum[done]);
+        at++;
+        done++;
+        /* The chase is at a record boundary, never past the one it cannot
+         * pass until the parse has passed it, and as far ahead as it says. */
+        while (k < N && offs[k] < ch->at)
+            k++;
+        assert_true(ch->at == offs[k] || ch->at == stop);
+        if (ch->at == stop)
+            k = D;
+        if (done <= D)
+            assert_true(ch->at <= stop);
+        assert_true(k >= done + ch->lead || ch->at == stop);
+        /* Well before and well after the stop: the full lead, and no
+         * streaming (what was streamed stays where it was). */
+        int steady = (done >= 400 && done < D - RS_CHASE_LEAD - 80) ||
+                     (done >= D + 400 && done < N - RS_CHASE_LEAD - 80);
+        if (steady) {
+            assert_true(ch->lead >= RS_CHASE_LEAD - 1);
+            if (pf_at == 0)
+                pf_at = mp->pf;
+            assert_int_equal(mp->pf, pf_at);
+            if (done < D)
+                ahead_before = 1;
+            else
+                ahead_after = 1;
+        } else {
+            pf_at = 0;
+        }
+    }
+    assert_int_equal(done, N);
+    assert_true(ahead_before && ahead_after);
+    assert_true(ch->at <= offs[N]);
+    rs_capture_close(c);
+    log_free(&one);
+}
+
+static void
+test_chase(void **state)
+{
+    (void)state;
+    check_chase(0);
+    check_chase(1);
+}
+
 static void
 test_truncated_mid_record(void **state)
 {
@@ -2783,6 +2908,7 @@ main(void)
         cmocka_unit_test(test_reopen_and_follow),
         cmocka_unit_test(test_next_batch),
         cmocka_unit_test(test_next_batch_pcapng),
+        cmocka_unit_test(test_chase),
         cmocka_unit_test(test_open_stream_fmemopen),
         cmocka_unit_test(test_stop_and_names),
         cmocka_unit_test(test_live_loopback),
