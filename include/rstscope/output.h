@@ -48,7 +48,7 @@ struct rs_writer *rs_writer_open(enum rs_format fmt, FILE *out, const struct rs_
                                  struct rs_error *err);
 int rs_writer_write(struct rs_writer *w, const struct rs_record *rec);
 /*
- * Records reach `out` in blocks of about 32 KiB (each at once with
+ * Records reach `out` in blocks of about 256 KiB (each at once with
  * opts.stream; the header at open). A caller that writes to `out` itself
  * between records calls this first: it hands every complete record to the
  * FILE and flushes it. 0, or RS_ERR_OUTPUT if any write failed.

@@ -6,9 +6,12 @@
  * window ahead of the reader (MADV_POPULATE_READ) and dropped behind it
  * (MADV_DONTNEED: the mapping is never written, so a dropped page is
  * simply read again if touched, and frames handed out earlier stay
- * readable), and streamed into the cache RS_MAP_STREAM bytes ahead of the
- * parse (capture_int.h). No copy: the parse reads the page cache itself,
- * and only the lines it touches.
+ * readable). Ahead of the parse, the readers chase the record headers
+ * (struct rs_chase, capture_int.h; mmap.c says why), loading each frame's
+ * first lines only; where no chase is ahead (a caller that does not call
+ * rs_capture_chase), the mapping is streamed into the cache RS_MAP_STREAM
+ * bytes ahead. No copy: the parse reads the page cache itself, and only
+ * the lines it touches.
  *
  * Whether to map (mode 0, the default): mapping a page is cheap on most
  * machines and dear on some virtual ones (shadow paging: every first touch

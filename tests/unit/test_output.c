@@ -1651,7 +1651,7 @@ static void
 test_batched_writes(void **state)
 {
     (void)state;
-    enum { N = 300 }; /* about 100 KiB of csv: several blocks */
+    enum { N = 2400 }; /* about 800 KiB of csv: several blocks */
     static struct rs_record recs[N];
     for (size_t i = 0; i < N; i++) {
         if (i % 2)
@@ -1702,7 +1702,7 @@ test_batched_writes(void **state)
 
     FILE *in = fopen(path, "r");
     assert_non_null(in);
-    static char got[1 << 18];
+    static char got[1 << 21];
     size_t n = fread(got, 1, sizeof got - 1, in);
     fclose(in);
     unlink(path);
@@ -1776,7 +1776,7 @@ test_write_failure(void **state)
         struct rs_writer *w = rs_writer_open(fmts[i], f, NULL, &err);
         assert_non_null(w);
         int saw_fail = 0;
-        for (int k = 0; k < 200; k++) {
+        for (int k = 0; k < 1000; k++) { /* ~600 KB: more than a block of the writer's */
             int rc = rs_writer_write(w, &r);
             assert_true(rc == 0 || rc == RS_ERR_OUTPUT);
             if (rc == RS_ERR_OUTPUT)
