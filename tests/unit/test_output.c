@@ -154,6 +154,17 @@ cap_free(struct cap *c)
     c->buf = NULL;
 }
 
+/* A new file from the mkstemp template `path`, open for writing. */
+static FILE *
+temp_out(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    return f;
+}
+
 /* Runs a whole writer over recs; returns the captured text (caller frees). */
 static char *
 run_writer(enum rs_format fmt, const struct rs_writer_opts *opts, const struct rs_record *recs,
@@ -1598,10 +1609,7 @@ test_stream_flush(void **state)
     static const enum rs_format fmts[] = {RS_FMT_JSONL, RS_FMT_CSV, RS_FMT_ZEEK};
     for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
         char path[] = "/tmp/rstscope-test-output-XXXXXX";
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        FILE *f = fdopen(fd, "w");
-        assert_non_null(f);
+        FILE *f = temp_out(path);
         struct rs_error err = {0};
         struct rs_writer_opts opts = {0};
         opts.stream = 1;
@@ -1673,10 +1681,7 @@ test_batched_writes(void **state)
     assert_int_equal(strncmp(first, second, hdr), 0); /* the same header */
 
     char path[] = "/tmp/rstscope-test-output-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
+    FILE *f = temp_out(path);
     struct rs_error err = {0};
     struct rs_writer *w = rs_writer_open(RS_FMT_CSV, f, &opts, &err);
     assert_non_null(w);
