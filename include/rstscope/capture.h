@@ -178,8 +178,8 @@ size_t rs_capture_next_batch(struct rs_capture *c, struct rs_packet *pkts, size_
 /*
  * A hint from a read loop that takes frames ahead of processing them
  * (rs_capture_next_batch): call it once for every frame processed. A
- * mapped classic pcap file then has its record headers and the first
- * bytes of each frame loaded into the cache ahead of the parse, and not
+ * mapped file (classic pcap or pcapng) then has its record headers and the
+ * first bytes of each frame loaded into the cache ahead of the parse, and not
  * the rest of each frame (its payload), which is what streaming the file
  * would load. Nothing else changes; any other input ignores it.
  */

@@ -571,6 +571,14 @@ rs_mm_next_whole(struct rs_mm *m, struct rs_packet *pkt)
     return 0;
 }
 
+/* The longest caplen of a record that the batch parse (and so the chase)
+ * takes as it is; a longer one goes to rs_mm_next, which cuts or refuses it. */
+static inline uint32_t
+whole_caplen_max(const struct rs_mm *m)
+{
+    return m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
+}
+
 /*
  * The header chase (struct rs_chase, capture_int.h). Streaming every line
  * of the file into the cache (rs_mapping_stream) reads all of it from
@@ -597,7 +605,7 @@ rs_mm_chase(struct rs_mm *m)
     if (!m->mp.base)
         return;
     size_t end = rs_chase_end(&m->mp, m->hi);
-    const uint32_t snap = m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
+    const uint32_t snap = whole_caplen_max(m);
     for (unsigned k = rs_chase_begin(&m->ch, m->lo); k; k--) {
         size_t at = m->ch.at;
         if (at > end || end - at < 16)
@@ -617,7 +625,7 @@ rs_mm_next_batch(struct rs_mm *m, struct rs_packet *pkts, size_t max)
     size_t lo = m->lo, hi = m->hi, n = 0;
     const int mapped = m->mp.base != NULL;
     const int sw = m->swapped;
-    const uint32_t snap = m->snaplen < MM_MAX_SNAPLEN ? m->snaplen : MM_MAX_SNAPLEN;
+    const uint32_t snap = whole_caplen_max(m);
     while (n < max && hi - lo >= 16) {
         const uint8_t *h = w + lo;
         uint32_t caplen = rd32(h + 8, sw);
