@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TICK_NS INT64_C(250000000)
 #define MAX_MODEL 3000   /* the largest cap used */
-#define MAX_SLOTS 8192   /* slot indexes the table may hand out for that cap */
+#define MAX_SLOTS 16384  /* slot indexes the table may hand out for that cap (a chunk a class) */
 #define MAX_KEYS 32768   /* small keys (< 256) and bulk keys after them */
 #define MAX_ALLOCS 65536 /* creation-order log */
 
@@ -163,7 +163,7 @@ alloc_key(struct model *m, uint32_t key)
     uint16_t pa, pb;
     key_tuple(key, &a, &pa, &b, &pb);
     uint32_t h = rs_flow_hash(m->t, &a, pa, &b, pb, key_proto(key));
-    idx = rs_flow_alloc(m->t, h);
+    idx = rs_flow_alloc(m->t, h, key_proto(key) == 6);
     if (m->n >= m->cap) {
         FUZZ_CHECK(idx == RS_NIL); /* over the cap */
         return;
@@ -174,6 +174,16 @@ alloc_key(struct model *m, uint32_t key)
     FUZZ_CHECK(!by_idx(m, idx)); /* a live slot handed out twice */
     struct rs_flow *f = rs_flow_at(m->t, idx);
     FUZZ_CHECK(f->in_use && f->wtick == -1 && f->hash == h);
+    /* zeroed, a reused slot too, as far as its class holds (flow.h) */
+    FUZZ_CHECK(f->history[0] == 0 && f->history[sizeof f->history - 1] == 0);
+    if (key_proto(key) == 6)
+        FUZZ_CHECK(f->tcp[0].state == 0 && f->diag.ext == NULL && f->diag.challenge_pkt == 0);
+    /* and dirtied, as a session leaves it */
+    memset(f->history, 'S', sizeof f->history);
+    if (key_proto(key) == 6) {
+        memset(f->tcp, 0xa5, sizeof f->tcp);
+        f->diag.challenge_pkt = 1;
+    }
     f->addr[0] = a;
     f->addr[1] = b;
     f->port[0] = pa;

@@ -53,6 +53,12 @@ enum rs_tcp_state {
  * fields used only on rare events (gaps, retransmissions, RSTs) and when
  * the record is built come after, where no packet loads them.
  * rs_flow_prefetch_flow (table.c) loads these lines, and the history's first.
+ *
+ * The TCP ends and the diagnosis come last in struct rs_flow, and only a
+ * TCP session's slot holds them: any other session's slot ends before
+ * them (RS_FLOW_OTHER_SIZE, table.c). Code that reaches f->tcp or f->diag
+ * must have checked f->proto == 6 (SAN=1 builds poison the rest of the
+ * other slots, so a test catches the access that did not).
  */
 #define RS_LINE 64
 
@@ -61,15 +67,13 @@ struct rs_tcp_end {
     uint8_t state, prev_state;
     uint8_t did_close;
     uint8_t window_scale;
-    uint8_t seen_syn; /* a SYN from this side was seen */
-    uint8_t ttl_first, ttl_min, ttl_max;
+    uint8_t seen_syn;                      /* a SYN from this side was seen */
     uint32_t start_seq, last_seq, ack_seq; /* absolute; Zeek's StartSeq/LastSeq/AckSeq */
     uint32_t seq_wraps, ack_wraps;
     uint32_t window, window_seq, window_ack_seq;
     uint32_t win_raw; /* last raw window advertised */
     uint32_t isn;     /* first SYN's sequence number */
     uint32_t fin_cnt, rst_cnt;
-    uint16_t last_ip_id;
     uint8_t n_blocks;
     uint8_t skip_reasm;
     /* reassembly bookkeeping (relative sequence numbers, Zeek-style) */
@@ -226,9 +230,6 @@ struct rs_flow {
     rs_time_ns t_attempt, t_delete, t_reset, t_partial;
     rs_time_ns t_expire[3]; /* bases of ExpireTimer chains (fire every session_timer) */
 
-    struct rs_tcp_end tcp[2];
-    struct rs_diag diag;
-
     /* -- set once, or used on rare events and when the record is built -- */
     uint32_t hash; /* (chains and list links are in the table's own arrays) */
     uint16_t vlan, inner_vlan;
@@ -246,7 +247,15 @@ struct rs_flow {
     /* tunnel parent: id of the enclosing session, 0 if none */
     uint64_t parent_id;
     char history[64];
+
+    /* -- TCP only: a slot of any other protocol ends here (RS_FLOW_OTHER_SIZE) -- */
+    struct rs_tcp_end tcp[2];
+    struct rs_diag diag;
 } __attribute__((aligned(RS_LINE)));
+
+/* What a slot of a session other than TCP holds: struct rs_flow up to its
+ * TCP ends. */
+#define RS_FLOW_OTHER_SIZE offsetof(struct rs_flow, tcp)
 
 struct rs_flow_table;
 
@@ -265,9 +274,10 @@ uint32_t rs_flow_find(struct rs_flow_table *t, uint32_t hash, const struct rs_ad
                       uint16_t sport, const struct rs_addr *dst, uint16_t dport, uint8_t proto,
                       int *dir);
 
-/* Allocates and links a zeroed flow; RS_NIL when the table is at its cap
+/* Allocates and links a zeroed flow, with room for the TCP state (tcp[],
+ * diag) only when `tcp` is non-zero; RS_NIL when the table is at its cap
  * (the caller evicts and retries) or memory is exhausted. */
-uint32_t rs_flow_alloc(struct rs_flow_table *t, uint32_t hash);
+uint32_t rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp);
 /* Unlinks and frees a flow slot. */
 void rs_flow_release(struct rs_flow_table *t, uint32_t idx);
 

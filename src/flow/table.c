@@ -5,7 +5,15 @@
  * Design notes:
  *  - Slots come in chunks of 8192 that never move, so a `struct rs_flow *`
  *    stays valid until its slot is released; growth allocates one chunk at a
- *    time (amortised: no allocation per packet in steady state). Chunks are
+ *    time (amortised: no allocation per packet in steady state).
+ *  - Two classes of slots, each in chunks of its own: a TCP session's holds
+ *    the whole struct rs_flow (1,280 bytes), any other's only the part
+ *    before the TCP ends (RS_FLOW_OTHER_SIZE, in slots of OTHER_STRIDE).
+ *    UDP sessions wait out a 60 s timer (PAN-OS) after their last packet,
+ *    so they are about a third of the sessions in flight on the bench
+ *    captures, and each is memory the kernel zeroes at its first touch:
+ *    in full-size slots that zeroing was 13-21% of a whole run on this
+ *    project's VM. Chunks are
  *    2 MiB-aligned and marked MADV_HUGEPAGE: one page fault and one TLB
  *    entry per 2 MiB instead of per 4 KiB, which matters most on virtual
  *    machines, where a first touch of a 4 KiB page costs microseconds.
@@ -31,6 +39,15 @@
 #include "flow/flow.h"
 #include "util/hugemem.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define RS_ASAN 1
+#else
+#define RS_ASAN 0
+#define ASAN_POISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
+#endif
+
 #define CHUNK_SHIFT 13u
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)
 #define RS_WHEEL_SLOTS 16384u
@@ -55,14 +72,43 @@ struct rs_slot_links {
     uint32_t cnext, cprev; /* creation order */
 };
 
+enum { CL_TCP, CL_OTHER, CL_N };
+
+/* A chunk of CHUNK_SIZE slots of one class, `stride` bytes apart. */
+struct rs_chunk {
+    char *base;
+    uint32_t stride;
+    uint32_t cl;
+};
+
+/* The slots of a class not in use: released ones, and never-used ones at
+ * the end of its last chunk. */
+struct rs_slot_class {
+    uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
+    uint32_t fresh, fresh_end;     /* never used: [fresh, fresh_end) */
+    uint32_t first;                /* index of the class's first slot, RS_NIL before any */
+};
+
+/* Slots of the other class are 512 bytes (RS_FLOW_OTHER_SIZE is 448): a
+ * chunk is then two huge pages. ASan builds give them a whole flow's room
+ * and poison what lies past RS_FLOW_OTHER_SIZE, so that any f->tcp or
+ * f->diag of a UDP session is a report, not a read of the next slot. */
+#define OTHER_STRIDE (RS_ASAN ? sizeof(struct rs_flow) : (size_t)512)
+_Static_assert(RS_FLOW_OTHER_SIZE <= 512, "a non-TCP slot holds the flow up to its TCP ends");
+
+static size_t
+class_size(int cl)
+{
+    return cl == CL_TCP ? sizeof(struct rs_flow) : RS_FLOW_OTHER_SIZE;
+}
+
 struct rs_flow_table {
     struct rs_flow_table_head h; /* first: flow.h's inline code reads it */
-    struct rs_flow **chunks;
+    struct rs_chunk *chunks;
     struct rs_flow_link **links;  /* parallel to chunks: the next flow in the chain */
     struct rs_slot_links **lists; /* parallel to chunks */
     size_t n_chunks, chunks_cap;
-    uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
-    uint32_t fresh;               /* slots from here to the end of the last chunk were never used */
+    struct rs_slot_class cl[CL_N];
     size_t count, cap;            /* live flows, configured maximum */
     struct rs_flow_link *buckets; /* first flow of each chain */
     uint32_t bucket_mask;
@@ -75,7 +121,14 @@ struct rs_flow_table {
 struct rs_flow *
 rs_flow_at(struct rs_flow_table *t, uint32_t idx)
 {
-    return &t->chunks[idx >> CHUNK_SHIFT][idx & (CHUNK_SIZE - 1)];
+    const struct rs_chunk *c = &t->chunks[idx >> CHUNK_SHIFT];
+    return (struct rs_flow *)(void *)(c->base + (size_t)(idx & (CHUNK_SIZE - 1)) * c->stride);
+}
+
+static inline int
+class_of(const struct rs_flow_table *t, uint32_t idx)
+{
+    return (int)t->chunks[idx >> CHUNK_SHIFT].cl;
 }
 
 static inline struct rs_slot_links *
@@ -92,7 +145,8 @@ link_at(const struct rs_flow_table *t, uint32_t idx)
 
 /*
  * A chunk is its own mapping in huge pages (util/hugemem.h), sized to whole
- * 2 MiB pages: 8,192 slots of 1,280 bytes are exactly 5 of them. With 4,096
+ * 2 MiB pages: 8,192 slots of 1,280 bytes are exactly 5 of them, of 512
+ * bytes 2. With 4,096
  * slots the last 1 MiB of every chunk had small pages, 3,000 page faults
  * (and 30-60 ms on this project's VM) per million packets. A tail that is
  * not a whole huge page would get small pages, faulted as touched; rounding
@@ -101,9 +155,12 @@ link_at(const struct rs_flow_table *t, uint32_t idx)
  */
 _Static_assert(((size_t)CHUNK_SIZE * sizeof(struct rs_flow)) % RS_HUGE_PAGE == 0,
                "a flow chunk is whole huge pages: pick CHUNK_SHIFT for the new flow size");
+_Static_assert(((size_t)CHUNK_SIZE * OTHER_STRIDE) % RS_HUGE_PAGE == 0,
+               "a chunk of non-TCP slots is whole huge pages");
 
-/* A table that reaches this many sessions gets its first huge page as one
- * (rs_huge_promote_head): 320 KiB of small pages were touched until then. */
+/* A class that reaches this many sessions gets the first huge page of its
+ * first chunk as one (rs_huge_promote_head): 320 KiB of small pages were
+ * touched until then. */
 #define HEAD_PROMOTE 256u
 _Static_assert(HEAD_PROMOTE * sizeof(struct rs_flow) < RS_HUGE_PAGE, "promoted inside the head");
 
@@ -137,11 +194,15 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
     if (!t)
         return NULL;
     t->cap = max_flows ? max_flows : 250000; /* RS_DEFAULT_MAX_SESSIONS */
-    if (t->cap > RS_NIL - CHUNK_SIZE)
-        t->cap = RS_NIL - CHUNK_SIZE;
+    /* Each class may hold as many chunks as the cap needs, plus one. */
+    if (t->cap > RS_NIL / 2 - CHUNK_SIZE)
+        t->cap = RS_NIL / 2 - CHUNK_SIZE;
     t->seed = seed;
     t->seed2 = (seed ^ (seed >> 31)) * UINT64_C(0xff51afd7ed558ccd) + 1;
-    t->free_head = t->free_tail = RS_NIL;
+    for (int c = 0; c < CL_N; c++) {
+        t->cl[c].free_head = t->cl[c].free_tail = RS_NIL;
+        t->cl[c].first = RS_NIL;
+    }
     t->chead = t->ctail = RS_NIL;
     t->h.cur_tick = INT64_MIN;
     t->next_ts = INT64_MIN;
@@ -163,7 +224,9 @@ rs_flow_table_free(struct rs_flow_table *t)
     if (!t)
         return;
     for (size_t i = 0; i < t->n_chunks; i++) {
-        rs_huge_free(t->chunks[i], CHUNK_SIZE * sizeof(struct rs_flow));
+        size_t bytes = (size_t)CHUNK_SIZE * t->chunks[i].stride;
+        ASAN_UNPOISON_MEMORY_REGION(t->chunks[i].base, bytes);
+        rs_huge_free(t->chunks[i].base, bytes);
         free(t->links[i]);
         free(t->lists[i]);
     }
@@ -275,7 +338,8 @@ rs_flow_prefetch_all(struct rs_flow_table *t, uint32_t idx)
 {
     rs_prefetch_keep();
     const char *f = (const char *)rs_flow_at(t, idx);
-    for (size_t off = 0; off < sizeof(struct rs_flow); off += 64)
+    size_t size = class_size(class_of(t, idx));
+    for (size_t off = 0; off < size; off += 64)
         __builtin_prefetch(f + off);
     /* and its links, which its release rewrites */
     __builtin_prefetch(lk(t, idx), 1);
@@ -297,7 +361,7 @@ rs_flow_prefetch_release(struct rs_flow_table *t, uint32_t idx)
 }
 
 /* The per-packet lines of flow.h's layout, as rs_flow_prefetch_flow loads them. */
-_Static_assert(offsetof(struct rs_flow, tcp) == 4 * (size_t)RS_LINE, "flow header is four lines");
+_Static_assert(offsetof(struct rs_flow, hash) == 4 * (size_t)RS_LINE, "flow header is four lines");
 _Static_assert(offsetof(struct rs_tcp_end, hist_last_syn) <= 2 * (size_t)RS_LINE,
                "a TCP end's per-packet fields fit two lines");
 _Static_assert(offsetof(struct rs_diag, s) == RS_LINE, "diagnosis header is one line");
@@ -315,26 +379,31 @@ rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
         if (k.idx != RS_NIL)
             __builtin_prefetch(link_at(t, k.idx)); /* the chain goes on */
         /* Most likely a new session: rs_flow_alloc will read the link of
-         * the oldest released slot (a cache miss a packet in ten paid). */
-        if (t->free_head != RS_NIL)
-            __builtin_prefetch(link_at(t, t->free_head));
+         * the oldest released slot of its class (a cache miss a packet in
+         * ten paid); the class is not known here. */
+        for (int c = 0; c < CL_N; c++)
+            if (t->cl[c].free_head != RS_NIL)
+                __builtin_prefetch(link_at(t, t->cl[c].free_head));
         return;
     }
     const char *f = (const char *)rs_flow_at(t, k.idx);
-    /* The lines every packet touches (flow.h): the header's four, each TCP
-     * end's two, the diagnosis header's and each diagnosis side's; then
-     * the first line of the history and the flow's wheel links. */
-    for (size_t off = 0; off < offsetof(struct rs_flow, tcp); off += RS_LINE)
+    /* The lines every packet touches (flow.h): the header's four, and in a
+     * TCP session's slot each TCP end's two, the diagnosis header's and
+     * each diagnosis side's; then the first line of the history and the
+     * flow's wheel links. */
+    for (size_t off = 0; off < offsetof(struct rs_flow, hash); off += RS_LINE)
         __builtin_prefetch(f + off, 1);
-    for (int side = 0; side < 2; side++) {
-        const char *e =
-            f + offsetof(struct rs_flow, tcp) + (size_t)side * sizeof(struct rs_tcp_end);
-        __builtin_prefetch(e, 1);
-        __builtin_prefetch(e + RS_LINE, 1);
+    if (class_of(t, k.idx) == CL_TCP) {
+        for (int side = 0; side < 2; side++) {
+            const char *e =
+                f + offsetof(struct rs_flow, tcp) + (size_t)side * sizeof(struct rs_tcp_end);
+            __builtin_prefetch(e, 1);
+            __builtin_prefetch(e + RS_LINE, 1);
+        }
+        __builtin_prefetch(f + offsetof(struct rs_flow, diag), 1);
+        __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[0]), 1);
+        __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[1]), 1);
     }
-    __builtin_prefetch(f + offsetof(struct rs_flow, diag), 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[0]), 1);
-    __builtin_prefetch(f + offsetof(struct rs_flow, diag.s[1]), 1);
     /* Not every packet, but most of a short session's add a history
      * letter, and a rescheduled timer relinks the flow in the wheel: both
      * were demand misses (3-4% of the time at 50,000 sessions in flight). */
@@ -343,11 +412,11 @@ rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
 }
 
 static int
-grow_slab(struct rs_flow_table *t)
+grow_slab(struct rs_flow_table *t, int cl)
 {
     if (t->n_chunks == t->chunks_cap) {
         size_t nc = t->chunks_cap ? t->chunks_cap * 2 : 16;
-        struct rs_flow **c = realloc(t->chunks, nc * sizeof(struct rs_flow *));
+        struct rs_chunk *c = realloc(t->chunks, nc * sizeof(struct rs_chunk));
         if (!c)
             return -1;
         t->chunks = c;
@@ -361,23 +430,36 @@ grow_slab(struct rs_flow_table *t)
         t->lists = ls;
         t->chunks_cap = nc;
     }
-    /* The first chunk's first huge page stays small pages until HEAD_PROMOTE
-     * sessions: a capture of a few sessions costs the pages they use. */
-    struct rs_flow *chunk = t->n_chunks ? rs_huge_alloc(CHUNK_SIZE * sizeof *chunk)
-                                        : rs_huge_alloc_lazy(CHUNK_SIZE * sizeof *chunk);
+    /* A class's first chunk keeps its first huge page to small pages until
+     * HEAD_PROMOTE sessions: a capture of a few sessions costs the pages
+     * they use. */
+    struct rs_slot_class *c = &t->cl[cl];
+    size_t stride = cl == CL_TCP ? sizeof(struct rs_flow) : OTHER_STRIDE;
+    size_t bytes = (size_t)CHUNK_SIZE * stride;
+    char *chunk = c->first != RS_NIL ? rs_huge_alloc(bytes) : rs_huge_alloc_lazy(bytes);
     struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
     struct rs_slot_links *lists = malloc(CHUNK_SIZE * sizeof *lists);
     if (!chunk || !links || !lists) {
-        rs_huge_free(chunk, CHUNK_SIZE * sizeof *chunk);
+        rs_huge_free(chunk, bytes);
         free(links);
         free(lists);
         return -1;
     }
-    /* The new slots are handed out in index order through t->fresh, not
+    if (RS_ASAN && cl != CL_TCP) {
+        for (size_t i = 0; i < CHUNK_SIZE; i++)
+            ASAN_POISON_MEMORY_REGION(chunk + i * stride + RS_FLOW_OTHER_SIZE,
+                                      stride - RS_FLOW_OTHER_SIZE);
+    }
+    /* The new slots are handed out in index order through c->fresh, not
      * threaded onto the free list here: writing 8192 slots would touch the
      * whole chunk (10 MiB) up front, which every engine paid at its first
      * session, however small its input. */
-    t->chunks[t->n_chunks] = chunk;
+    uint32_t first = (uint32_t)(t->n_chunks << CHUNK_SHIFT);
+    if (c->first == RS_NIL)
+        c->first = first;
+    c->fresh = first;
+    c->fresh_end = first + CHUNK_SIZE;
+    t->chunks[t->n_chunks] = (struct rs_chunk){chunk, (uint32_t)stride, (uint32_t)cl};
     t->lists[t->n_chunks] = lists;
     t->links[t->n_chunks++] = links;
     return 0;
@@ -404,12 +486,13 @@ rehash(struct rs_flow_table *t)
 }
 
 uint32_t
-rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
+rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp)
 {
     if (t->count >= t->cap)
         return RS_NIL;
-    if (t->free_head == RS_NIL && t->fresh == (uint32_t)(t->n_chunks << CHUNK_SHIFT) &&
-        grow_slab(t) != 0)
+    int cl = tcp ? CL_TCP : CL_OTHER;
+    struct rs_slot_class *c = &t->cl[cl];
+    if (c->free_head == RS_NIL && c->fresh == c->fresh_end && grow_slab(t, cl) != 0)
         return RS_NIL;
     if (t->count > (t->bucket_mask >> 1) && t->bucket_mask < (UINT32_MAX >> 2))
         rehash(t);
@@ -417,20 +500,20 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash)
     uint32_t idx;
     struct rs_flow_link *k;
     struct rs_flow *f;
-    if (t->free_head != RS_NIL) {
-        idx = t->free_head;
+    if (c->free_head != RS_NIL) {
+        idx = c->free_head;
         k = link_at(t, idx);
-        t->free_head = k->idx;
-        if (t->free_head == RS_NIL)
-            t->free_tail = RS_NIL;
+        c->free_head = k->idx;
+        if (c->free_head == RS_NIL)
+            c->free_tail = RS_NIL;
         f = rs_flow_at(t, idx);
-        memset(f, 0, sizeof *f);
+        memset(f, 0, class_size(cl));
     } else {
         /* A never-used slot of an anonymous mapping is zero already: the
          * kernel cleared its page at the first touch. */
-        idx = t->fresh++;
-        if (idx == HEAD_PROMOTE)
-            rs_huge_promote_head(t->chunks[0]);
+        idx = c->fresh++;
+        if (idx == c->first + HEAD_PROMOTE)
+            rs_huge_promote_head(t->chunks[idx >> CHUNK_SHIFT].base);
         k = link_at(t, idx);
         f = rs_flow_at(t, idx);
     }
@@ -507,11 +590,12 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
         t->ctail = sl->cprev;
     f->in_use = 0;
     k->idx = RS_NIL;
-    if (t->free_tail != RS_NIL)
-        link_at(t, t->free_tail)->idx = idx;
+    struct rs_slot_class *c = &t->cl[class_of(t, idx)];
+    if (c->free_tail != RS_NIL)
+        link_at(t, c->free_tail)->idx = idx;
     else
-        t->free_head = idx;
-    t->free_tail = idx;
+        c->free_head = idx;
+    c->free_tail = idx;
     t->count--;
 }
 

@@ -277,7 +277,8 @@ emit(struct rs_engine *e, uint32_t idx, int timed_out)
     if (e->fn)
         e->fn(&rec, e->user);
     rs_appid_release(e->appid, &f->appid);
-    rs_diag_release(e->dpool, f);
+    if (f->proto == 6) /* only a TCP session's slot has f->diag (flow.h) */
+        rs_diag_release(e->dpool, f);
     rs_flow_release(e->ft, idx);
 }
 
@@ -529,7 +530,7 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     if (idx == RS_NIL) {
         if (rs_flow_count(e->ft) >= e->cfg.max_sessions)
             evict_one(e);
-        idx = rs_flow_alloc(e->ft, h);
+        idx = rs_flow_alloc(e->ft, h, proto == 6);
         if (idx == RS_NIL) {
             e->st.evicted++;
             return 0;
@@ -595,7 +596,6 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     }
 
     f->last_pkt_ts = e->now;
-    uint8_t ttl = l->ttl;
     if (proto == 6) {
         if (!l->l4_ok)
             return f->id;
@@ -644,17 +644,6 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         f->last_ts = e->now;
         count_packet(f, side, l, payload);
     }
-    struct rs_tcp_end *te = &f->tcp[side];
-    if (!te->ttl_first) {
-        te->ttl_first = te->ttl_min = te->ttl_max = ttl ? ttl : 1;
-    } else {
-        if (ttl < te->ttl_min)
-            te->ttl_min = ttl;
-        if (ttl > te->ttl_max)
-            te->ttl_max = ttl;
-    }
-    te->last_ip_id = l->ip_id;
-
     /* App-ID: one compare once the session is identified or given up. */
     if (f->appid.state == RS_APPID_LOOKING && l->payload_caplen && (proto == 6 || proto == 17) &&
         !bad_csum)

@@ -25,7 +25,7 @@ static uint32_t
 add(struct rs_flow_table *t, struct rs_addr a, uint16_t pa, struct rs_addr b, uint16_t pb)
 {
     uint32_t h = rs_flow_hash(t, &a, pa, &b, pb, 6);
-    uint32_t i = rs_flow_alloc(t, h);
+    uint32_t i = rs_flow_alloc(t, h, 1);
     assert_int_not_equal(i, RS_NIL);
     struct rs_flow *f = rs_flow_at(t, i);
     f->addr[0] = a;
@@ -191,9 +191,78 @@ test_cap(void **state)
     add(t, s, 1, d, 2);
     add(t, s, 2, d, 2);
     add(t, s, 3, d, 2);
-    assert_int_equal(rs_flow_alloc(t, 5), RS_NIL);
+    assert_int_equal(rs_flow_alloc(t, 5, 1), RS_NIL);
     rs_flow_release(t, rs_flow_oldest(t));
-    assert_int_not_equal(rs_flow_alloc(t, 5), RS_NIL);
+    assert_int_not_equal(rs_flow_alloc(t, 5, 1), RS_NIL);
+    rs_flow_table_free(t);
+}
+
+/* Bytes of a flow the table itself sets (the hash, the wheel tick). */
+static int
+table_field(size_t o)
+{
+    return (o >= offsetof(struct rs_flow, wtick) && o < offsetof(struct rs_flow, wtick) + 8) ||
+           (o >= offsetof(struct rs_flow, hash) && o < offsetof(struct rs_flow, hash) + 4);
+}
+
+/*
+ * Two classes of slots (table.c): a TCP session's holds the whole flow, any
+ * other's ends before f->tcp. The regions the sessions own never overlap,
+ * a reused slot comes back zeroed as far as its class holds, the cap counts
+ * both, and the other class really is smaller (what it is for).
+ */
+static void
+test_slot_classes(void **state)
+{
+    (void)state;
+    enum { N = 9000 }; /* more than a chunk of each class */
+    struct rs_flow_table *t = rs_flow_table_new(2 * N, 3);
+    static uint32_t idx[2 * N];
+    for (uint32_t i = 0; i < 2 * N; i++) {
+        int tcp = (i % 3) != 0;
+        idx[i] = rs_flow_alloc(t, i * 2654435761u, tcp);
+        assert_int_not_equal(idx[i], RS_NIL);
+        struct rs_flow *f = rs_flow_at(t, idx[i]);
+        assert_true(f->in_use);
+        f->proto = tcp ? 6 : 17;
+        size_t n = tcp ? sizeof *f : RS_FLOW_OTHER_SIZE;
+        uint32_t hash = f->hash;
+        memset(&f->id, (int)(i & 0x7f) | 0x80, n - offsetof(struct rs_flow, id));
+        f->hash = hash;
+        f->wtick = -1;
+    }
+    assert_int_equal(rs_flow_alloc(t, 1, 0), RS_NIL); /* the cap counts both classes */
+    assert_int_equal(rs_flow_alloc(t, 1, 1), RS_NIL);
+    for (uint32_t i = 0; i < 2 * N; i++) {
+        const struct rs_flow *f = rs_flow_at(t, idx[i]);
+        size_t n = f->proto == 6 ? sizeof *f : RS_FLOW_OTHER_SIZE;
+        const uint8_t *b = (const uint8_t *)f;
+        for (size_t o = offsetof(struct rs_flow, id); o < n; o++)
+            if (!table_field(o) && b[o] != ((i & 0x7f) | 0x80))
+                fail_msg("session %u byte %zu was written by another session", i, o);
+    }
+#if !defined(__SANITIZE_ADDRESS__)
+    /* consecutive non-TCP slots are 512 bytes apart, TCP ones a whole flow */
+    assert_int_equal((const char *)rs_flow_at(t, idx[3]) - (const char *)rs_flow_at(t, idx[0]),
+                     512);
+    assert_int_equal((const char *)rs_flow_at(t, idx[2]) - (const char *)rs_flow_at(t, idx[1]),
+                     (long)sizeof(struct rs_flow));
+#endif
+    /* released and taken again: zeroed as far as the class holds */
+    rs_flow_release(t, idx[0]);
+    rs_flow_release(t, idx[1]);
+    uint32_t u = rs_flow_alloc(t, 7, 0), c = rs_flow_alloc(t, 8, 1);
+    assert_int_equal(u, idx[0]); /* each class reuses its own slots */
+    assert_int_equal(c, idx[1]);
+    const uint8_t *bu = (const uint8_t *)rs_flow_at(t, u), *bc = (const uint8_t *)rs_flow_at(t, c);
+    for (size_t o = offsetof(struct rs_flow, id); o < RS_FLOW_OTHER_SIZE; o++)
+        if (!table_field(o))
+            assert_int_equal(bu[o], 0);
+    for (size_t o = offsetof(struct rs_flow, id); o < sizeof(struct rs_flow); o++)
+        if (!table_field(o))
+            assert_int_equal(bc[o], 0);
+    assert_int_equal(rs_flow_at(t, c)->tcp[1].state, 0);
+    assert_null(rs_flow_at(t, c)->diag.ext);
     rs_flow_table_free(t);
 }
 
@@ -331,6 +400,7 @@ main(void)
         cmocka_unit_test(test_hash_spreads),
         cmocka_unit_test(test_growth_and_release),
         cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_slot_classes),
         cmocka_unit_test(test_wheel),
         cmocka_unit_test(test_wheel_edges),
     };
