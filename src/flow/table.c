@@ -13,7 +13,10 @@
  *    so they are about a third of the sessions in flight on the bench
  *    captures, and each is memory the kernel zeroes at its first touch:
  *    in full-size slots that zeroing was 13-21% of a whole run on this
- *    project's VM. Chunks are
+ *    project's VM. A slot never changes class, so a capture whose mix
+ *    shifts (mostly UDP, later mostly TCP) keeps the chunks of both
+ *    classes' peaks: at most the cap's worth of each, where one class
+ *    would have kept the cap's worth of full slots. Chunks are
  *    2 MiB-aligned and marked MADV_HUGEPAGE: one page fault and one TLB
  *    entry per 2 MiB instead of per 4 KiB, which matters most on virtual
  *    machines, where a first touch of a 4 KiB page costs microseconds.
