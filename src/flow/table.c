@@ -99,10 +99,17 @@ struct rs_slot_class {
 #define OTHER_STRIDE (RS_ASAN ? sizeof(struct rs_flow) : (size_t)512)
 _Static_assert(RS_FLOW_OTHER_SIZE <= 512, "a non-TCP slot holds the flow up to its TCP ends");
 
+/* What a slot of the class holds, and how far apart its slots are. */
 static size_t
 class_size(int cl)
 {
     return cl == CL_TCP ? sizeof(struct rs_flow) : RS_FLOW_OTHER_SIZE;
+}
+
+static size_t
+class_stride(int cl)
+{
+    return cl == CL_TCP ? sizeof(struct rs_flow) : OTHER_STRIDE;
 }
 
 struct rs_flow_table {
@@ -437,7 +444,7 @@ grow_slab(struct rs_flow_table *t, int cl)
      * HEAD_PROMOTE sessions: a capture of a few sessions costs the pages
      * they use. */
     struct rs_slot_class *c = &t->cl[cl];
-    size_t stride = cl == CL_TCP ? sizeof(struct rs_flow) : OTHER_STRIDE;
+    size_t stride = class_stride(cl);
     size_t bytes = (size_t)CHUNK_SIZE * stride;
     char *chunk = c->first != RS_NIL ? rs_huge_alloc(bytes) : rs_huge_alloc_lazy(bytes);
     struct rs_flow_link *links = malloc(CHUNK_SIZE * sizeof *links);
