@@ -87,9 +87,9 @@ struct rs_chunk {
 /* The slots of a class not in use: released ones, and never-used ones at
  * the end of its last chunk. */
 struct rs_slot_class {
-    uint32_t free_head, free_tail; /* released slots, oldest first, through the links' idx */
-    uint32_t fresh, fresh_end;     /* never used: [fresh, fresh_end) */
-    uint32_t first;                /* index of the class's first slot, RS_NIL before any */
+    uint32_t free_head;        /* released slots, last released first, through the links' idx */
+    uint32_t fresh, fresh_end; /* never used: [fresh, fresh_end) */
+    uint32_t first;            /* index of the class's first slot, RS_NIL before any */
 };
 
 /* Slots of the other class are 512 bytes (RS_FLOW_OTHER_SIZE is 448): a
@@ -210,7 +210,7 @@ rs_flow_table_new(size_t max_flows, uint64_t seed)
     t->seed = seed;
     t->seed2 = (seed ^ (seed >> 31)) * UINT64_C(0xff51afd7ed558ccd) + 1;
     for (int c = 0; c < CL_N; c++) {
-        t->cl[c].free_head = t->cl[c].free_tail = RS_NIL;
+        t->cl[c].free_head = RS_NIL;
         t->cl[c].first = RS_NIL;
     }
     t->chead = t->ctail = RS_NIL;
@@ -389,8 +389,9 @@ rs_flow_prefetch_flow(struct rs_flow_table *t, uint32_t hash)
         if (k.idx != RS_NIL)
             __builtin_prefetch(link_at(t, k.idx)); /* the chain goes on */
         /* Most likely a new session: rs_flow_alloc will read the link of
-         * the oldest released slot of its class (a cache miss a packet in
-         * ten paid); the class is not known here. */
+         * the last released slot of its class (in the cache, unless the
+         * sessions that ended since were of the other class); the class is
+         * not known here. */
         for (int c = 0; c < CL_N; c++)
             if (t->cl[c].free_head != RS_NIL)
                 __builtin_prefetch(link_at(t, t->cl[c].free_head));
@@ -506,7 +507,17 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp)
         return RS_NIL;
     if (t->count > (t->bucket_mask >> 1) && t->bucket_mask < (UINT32_MAX >> 2))
         rehash(t);
-    /* Released slots first (oldest first), then never-used ones in order. */
+    /*
+     * Released slots first, the last released first: its lines were all
+     * read when its record was built, moments ago, so the clearing below
+     * writes to the cache. Taking the oldest first (as we did) cleared a
+     * slot long gone to memory, 20 lines fetched only to be overwritten,
+     * and the session's first packet then waited for them: at 50,000
+     * sessions in flight a third of the engine's time stalled on one such
+     * load (perf annotate), and the 3.5M-packet capture with 50,000 in
+     * flight took 18% more CPU than now (9% more on the bench's 3.5M,
+     * 4% on its 1M; docs/performance.md).
+     */
     uint32_t idx;
     struct rs_flow_link *k;
     struct rs_flow *f;
@@ -514,8 +525,6 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp)
         idx = c->free_head;
         k = link_at(t, idx);
         c->free_head = k->idx;
-        if (c->free_head == RS_NIL)
-            c->free_tail = RS_NIL;
         f = rs_flow_at(t, idx);
         memset(f, 0, class_size(cl));
     } else {
@@ -599,13 +608,9 @@ rs_flow_release(struct rs_flow_table *t, uint32_t idx)
     else
         t->ctail = sl->cprev;
     f->in_use = 0;
-    k->idx = RS_NIL;
     struct rs_slot_class *c = &t->cl[class_of(t, idx)];
-    if (c->free_tail != RS_NIL)
-        link_at(t, c->free_tail)->idx = idx;
-    else
-        c->free_head = idx;
-    c->free_tail = idx;
+    k->idx = c->free_head;
+    c->free_head = idx;
     t->count--;
 }
 

@@ -208,8 +208,9 @@ table_field(size_t o)
 /*
  * Two classes of slots (table.c): a TCP session's holds the whole flow, any
  * other's ends before f->tcp. The regions the sessions own never overlap,
- * a reused slot comes back zeroed as far as its class holds, the cap counts
- * both, and the other class really is smaller (what it is for).
+ * a reused slot comes back zeroed as far as its class holds, the last
+ * released first, the cap counts both, and the other class really is
+ * smaller (what it is for).
  */
 static void
 test_slot_classes(void **state)
@@ -263,6 +264,13 @@ test_slot_classes(void **state)
             assert_int_equal(bc[o], 0);
     assert_int_equal(rs_flow_at(t, c)->tcp[1].state, 0);
     assert_null(rs_flow_at(t, c)->diag.ext);
+    /* the slot released last is taken first (its lines are in the cache) */
+    rs_flow_release(t, idx[3]);
+    rs_flow_release(t, idx[6]);
+    rs_flow_release(t, idx[4]);
+    assert_int_equal(rs_flow_alloc(t, 9, 0), idx[6]);
+    assert_int_equal(rs_flow_alloc(t, 10, 0), idx[3]);
+    assert_int_equal(rs_flow_alloc(t, 11, 1), idx[4]);
     rs_flow_table_free(t);
 }
 
