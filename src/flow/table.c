@@ -514,9 +514,9 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp)
      * slot long gone to memory, 20 lines fetched only to be overwritten,
      * and the session's first packet then waited for them: at 50,000
      * sessions in flight a third of the engine's time stalled on one such
-     * load (perf annotate), and the 3.5M-packet capture with 50,000 in
-     * flight took 18% more CPU than now (9% more on the bench's 3.5M,
-     * 4% on its 1M; docs/performance.md).
+     * load (perf annotate). This order takes 18% less CPU on 3.5M
+     * packets with 50,000 in flight, 9% on the bench's 3.5M, 4% on its
+     * 1M (docs/performance.md).
      */
     uint32_t idx;
     struct rs_flow_link *k;
