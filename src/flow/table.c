@@ -513,8 +513,8 @@ rs_flow_alloc(struct rs_flow_table *t, uint32_t hash, int tcp)
      * writes to the cache. Taking the oldest first (as we did) cleared a
      * slot long gone to memory, 20 lines fetched only to be overwritten,
      * and the session's first packet then waited for them: at 50,000
-     * sessions in flight a third of the engine's time stalled on one such
-     * load (perf annotate). This order takes 18% less CPU on 3.5M
+     * sessions in flight a third of rs_engine_packet's samples sat on one
+     * such load (perf annotate). This order takes 18% less CPU on 3.5M
      * packets with 50,000 in flight, 9% on the bench's 3.5M, 4% on its
      * 1M (docs/performance.md).
      */
