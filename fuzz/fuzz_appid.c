@@ -1,6 +1,7 @@
 /*
  * fuzz_appid.c - libFuzzer target for App-ID: the registry's per-session
- * look (reassembly, followers, limits) and every dissector on its own.
+ * look (reassembly, followers, limits), every dissector on its own and the
+ * FTP control reader (rs_ftp_expect_parse).
  *
  * Input layout: byte 0 picks the transport (bit 0: UDP) and port hints
  * (bits 1-5 index a small table of well-known ports, so port-gated
@@ -49,6 +50,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rs_appid_dissect((enum rs_app)app, copy, n, l4, 0, port, &info, NULL);
         rs_appid_dissect((enum rs_app)app, copy, n, l4, 1, port, &info, NULL);
     }
+    /* The FTP control reader (data-channel announcements), both sides. */
+    struct rs_ftp_expect x[4];
+    rs_ftp_expect_parse(copy, n, 0, x, 4);
+    rs_ftp_expect_parse(copy, n, 1, x, 4);
     free(copy);
 
     /* One session made of records. */

@@ -71,6 +71,7 @@ enum rs_app {
     RS_APP_AYIYA,
     RS_APP_MODBUS,
     RS_APP_IRC,
+    RS_APP_FTP_DATA, /* an FTP data channel: no dissector, announced on the control connection */
     RS_APP__COUNT
 };
 
@@ -200,5 +201,31 @@ void rs_appid_stats(const struct rs_appid *a, struct rs_appid_stats *out);
 enum rs_appid_verdict rs_appid_dissect(enum rs_app app, const uint8_t *data, size_t len, uint8_t l4,
                                        int side, const uint16_t port[2], struct rs_appid_info *info,
                                        enum rs_app *matched);
+
+/*
+ * FTP data channels (Zeek's "ftp-data"). Every payload segment of a session
+ * identified as FTP goes on being read, after the look, for the data
+ * channels it announces: the client's PORT (RFC 959 §4.1.2) or EPRT (RFC
+ * 2428 §2), whose data connection the server opens, and the server's 227
+ * (RFC 959 §4.2, PASV) or 229 (RFC 2428 §3, EPSV) reply, whose data
+ * connection the client opens. The engine then names "ftp-data" the next
+ * TCP session from that side to the other's announced port within five
+ * minutes (Zeek's expectation time).
+ */
+struct rs_ftp_expect {
+    uint8_t by_server; /* 1: PORT/EPRT, the server connects; 0: 227/229, the client */
+    uint8_t has_addr;  /* 0 for a 229 reply, which names the port only */
+    struct rs_addr addr;
+    uint16_t port;
+};
+
+/*
+ * Reads one segment of an FTP control connection sent by `side` (0 client,
+ * 1 server) for data-channel announcements, each a whole line (CR LF or LF)
+ * of the segment; fills up to `max` of `out`. Returns how many it found.
+ * Malformed announcements (a number out of range, port 0) are not counted.
+ */
+size_t rs_ftp_expect_parse(const uint8_t *seg, size_t len, int side, struct rs_ftp_expect *out,
+                           size_t max);
 
 #endif

@@ -135,6 +135,7 @@ struct rs_engine_stats {
     uint64_t evicted;               /* ended early by the max_sessions cap */
     uint64_t reordered;             /* packets older than their predecessor */
     uint64_t unsolicited_rst;       /* sessions that began with a bare RST */
+    uint64_t ftp_expected;          /* FTP data channels announced (rs_ftp_expect_parse) */
     uint64_t decode[RS_DEC__COUNT]; /* decoder outcome counters */
     rs_time_ns first_ts, last_ts;
 };

@@ -105,6 +105,7 @@ static const char *const app_names[RS_APP__COUNT][2] = {
     [RS_APP_AYIYA] = {"ayiya", "ayiya"},
     [RS_APP_MODBUS] = {"modbus", "modbus"},
     [RS_APP_IRC] = {"irc", "irc"},
+    [RS_APP_FTP_DATA] = {"ftp-data", "ftp-data"},
 };
 
 const char *

@@ -31,6 +31,12 @@
 #include "verdict/engine_int.h"
 #include "verdict/verdict.h"
 
+/* FTP data channels expected at once (per engine: a thread's shard), and
+ * how long an announcement stands (Zeek's FTP scripts schedule the data
+ * analyzer for 5 minutes). */
+#define FTP_EXP_MAX 64
+#define FTP_EXP_NS ((rs_time_ns)300 * 1000000000)
+
 struct rs_engine {
     struct rs_engine_config cfg;
     struct rs_decoder *dec;
@@ -71,6 +77,15 @@ struct rs_engine {
     } la[2 * RS_ENGINE_LOOKAHEAD];
     const struct la_tuple *la_cur; /* the frame being fed, NULL without lookahead */
     struct rs_decoded d;           /* scratch, reused for every frame */
+    /* FTP data channels announced and not yet expired (ftp_control), in a
+     * ring; nexp 0 when none can still match. */
+    struct ftp_exp {
+        struct rs_addr orig, resp;
+        uint16_t port;
+        rs_time_ns until;
+    } exp[FTP_EXP_MAX];
+    unsigned nexp, exp_next;
+    rs_time_ns exp_last; /* the latest `until` */
 };
 
 _Static_assert(RS_MAX_LAYERS < RS_ID_PER_FRAME, "a frame's sessions have ids of their own");
@@ -468,6 +483,69 @@ icmp_counterpart(uint8_t type, uint8_t code, int v6)
     return code;
 }
 
+/* ---- FTP data channels ---- */
+
+/*
+ * A segment of an FTP control session (rs_ftp_expect_parse says what is
+ * read). The data connection is expected between the control session's
+ * own two hosts, whatever address the announcement names: FTP clients
+ * (curl, FileZilla, browsers) connect a 227 reply's port at the control
+ * connection's server, ignoring a private address a server behind NAT
+ * announces, and both connections then hash to the same shard of
+ * rs_parallel. A PORT or EPRT naming another host than the client (FXP,
+ * server to server) is not followed: the server connects there.
+ */
+static __attribute__((noinline)) void
+ftp_control(struct rs_engine *e, const struct rs_flow *f, int side, const struct rs_layer *l)
+{
+    struct rs_ftp_expect x[4];
+    size_t n = rs_ftp_expect_parse(l->payload, l->payload_caplen, side, x, 4);
+    for (size_t i = 0; i < n; i++) {
+        int from = x[i].by_server ? RS_RESP : RS_ORIG;
+        if (x[i].by_server && memcmp(&x[i].addr, &f->addr[RS_ORIG], sizeof x[i].addr) != 0)
+            continue;
+        const struct rs_addr *orig = &f->addr[from], *resp = &f->addr[!from];
+        struct ftp_exp *slot = NULL;
+        for (unsigned k = 0; k < FTP_EXP_MAX && !slot; k++) {
+            if (e->exp[k].until > e->now && e->exp[k].port == x[i].port &&
+                memcmp(&e->exp[k].orig, orig, sizeof *orig) == 0 &&
+                memcmp(&e->exp[k].resp, resp, sizeof *resp) == 0)
+                slot = &e->exp[k]; /* announced again (a retransmission) */
+        }
+        if (!slot) {
+            slot = &e->exp[e->exp_next];
+            e->exp_next = (e->exp_next + 1) % FTP_EXP_MAX;
+        }
+        slot->orig = *orig;
+        slot->resp = *resp;
+        slot->port = x[i].port;
+        slot->until = e->now + FTP_EXP_NS;
+        e->exp_last = slot->until;
+        e->nexp = 1;
+        e->st.ftp_expected++;
+    }
+}
+
+/* A new TCP session f: an FTP data channel if one was announced for it. */
+static __attribute__((noinline)) void
+ftp_data_check(struct rs_engine *e, struct rs_flow *f)
+{
+    if (e->now >= e->exp_last) {
+        e->nexp = 0; /* every announcement expired */
+        return;
+    }
+    for (unsigned k = 0; k < FTP_EXP_MAX; k++) {
+        const struct ftp_exp *x = &e->exp[k];
+        if (x->until > e->now && x->port == f->port[1] &&
+            memcmp(&x->resp, &f->addr[1], sizeof x->resp) == 0 &&
+            memcmp(&x->orig, &f->addr[0], sizeof x->orig) == 0) {
+            f->appid.app = RS_APP_FTP_DATA;
+            f->appid.state = RS_APPID_DONE;
+            return;
+        }
+    }
+}
+
 /* ---- per-layer processing ---- */
 
 static void
@@ -589,6 +667,8 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         } else {
             f->inactivity = e->cfg.timeouts.other;
         }
+        if (proto == 6 && e->nexp)
+            ftp_data_check(e, f);
         e->st.sessions++;
         size_t live = rs_flow_count(e->ft);
         if (live > e->st.peak_sessions)
@@ -648,6 +728,8 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
     if (f->appid.state == RS_APPID_LOOKING && l->payload_caplen && (proto == 6 || proto == 17) &&
         !bad_csum)
         rs_appid_feed(e->appid, &f->appid, l, side, f->flipped, f->port);
+    if (f->appid.app == RS_APP_FTP && proto == 6 && l->payload_caplen && !bad_csum)
+        ftp_control(e, f, side, l);
 
     compute_due(e, f);
     if (!rs_flow_schedule_kept(e->ft, f))

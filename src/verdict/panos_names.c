@@ -23,6 +23,7 @@ static const struct {
     {"http", "web-browsing"}, {"rdp", "ms-rdp"},          {"smb", "ms-ds-smb"},
     {"krb", "kerberos"},      {"krb_tcp", "kerberos"},    {"ldap_tcp", "ldap"},
     {"ldap_udp", "ldap"},     {"postgresql", "postgres"}, {"syslog_tcp", "syslog"},
+    {"ftp-data", "ftp"}, /* App-ID logs a predicted data session as its control's app */
 };
 
 /* App-ID variants folded onto one name (after the "-base" suffix is cut). */

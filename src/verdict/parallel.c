@@ -1658,6 +1658,7 @@ rs_parallel_stats(const struct rs_parallel *p, struct rs_engine_stats *out)
         out->evicted += s.evicted;
         out->reordered += s.reordered;
         out->unsolicited_rst += s.unsolicited_rst;
+        out->ftp_expected += s.ftp_expected;
         for (int d = 0; d < RS_DEC__COUNT; d++)
             out->decode[d] += s.decode[d];
         if (s.packets && s.first_ts < out->first_ts)

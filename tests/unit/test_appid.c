@@ -726,6 +726,83 @@ test_quic_names(void **state)
     rs_appid_free(a);
 }
 
+/* ---- FTP data-channel announcements ---- */
+
+static void
+test_ftp_expect_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int side;
+        size_t n;         /* announcements found */
+        int by_server;    /* of the first */
+        const char *addr; /* of the first, NULL: none named */
+        uint16_t port;
+    } cases[] = {
+        /* RFC 959 §4.1.2 / §4.2 */
+        {"PORT 192,168,1,2,7,138\r\n", 0, 1, 1, "192.168.1.2", 7 * 256 + 138},
+        {"port 192,168,1,2,7,138\n", 0, 1, 1, "192.168.1.2", 1930},
+        {"PORT 192, 168, 1, 2, 7, 138\r\n", 0, 1, 1, "192.168.1.2", 1930},
+        {"227 Entering Passive Mode (10,0,0,5,200,10).\r\n", 1, 1, 0, "10.0.0.5", 51210},
+        {"227 =10,0,0,5,200,10\r\n", 1, 1, 0, "10.0.0.5", 51210}, /* no parenthesis */
+        /* RFC 2428 §2 / §3 */
+        {"EPRT |1|132.235.1.2|6275|\r\n", 0, 1, 1, "132.235.1.2", 6275},
+        {"EPRT |2|1080::8:800:200C:417A|5282|\r\n", 0, 1, 1, "1080::8:800:200c:417a", 5282},
+        {"EPRT !1!132.235.1.2!6275!\r\n", 0, 1, 1, "132.235.1.2", 6275},
+        {"229 Entering Extended Passive Mode (|||6446|)\r\n", 1, 1, 0, NULL, 6446},
+        /* several lines, one announcement among them */
+        {"200 Type set to I\r\n227 Passive (1,2,3,4,0,21)\r\n150 ok\r\n", 1, 1, 0, "1.2.3.4", 21},
+        /* not announcements, or not well formed */
+        {"PORT 192,168,1,2,7,138\r\n", 1, 0, 0, NULL, 0}, /* the server does not send PORT */
+        {"227 Entering Passive Mode (10,0,0,5,200,10)\r\n", 0, 0, 0, NULL, 0},
+        {"PORT 192,168,1,256,7,138\r\n", 0, 0, 0, NULL, 0},
+        {"PORT 192,168,1,2,0,0\r\n", 0, 0, 0, NULL, 0}, /* port 0 */
+        {"PORT 192,168,1,2,7\r\n", 0, 0, 0, NULL, 0},
+        {"PORT 192,168,1,2,7,1380\r\n", 0, 0, 0, NULL, 0},
+        {"PORT 192,168,1,2,7,138", 0, 0, 0, NULL, 0},    /* the line is cut */
+        {"EPRT |1|1080::1|5282|\r\n", 0, 0, 0, NULL, 0}, /* family 1, IPv6 address */
+        {"EPRT |3|1.2.3.4|5282|\r\n", 0, 0, 0, NULL, 0},
+        {"EPRT |1|1.2.3.4|70000|\r\n", 0, 0, 0, NULL, 0},
+        {"EPRT |1|1.2.3.4|5282\r\n", 0, 0, 0, NULL, 0},
+        {"229 Entering Extended Passive Mode\r\n", 1, 0, 0, NULL, 0},
+        {"229 (|||0|)\r\n", 1, 0, 0, NULL, 0},
+        {"2270 (1,2,3,4,5,6)\r\n", 1, 0, 0, NULL, 0},
+        {"", 0, 0, 0, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rs_ftp_expect x[4];
+        size_t n = rs_ftp_expect_parse((const uint8_t *)cases[i].text, strlen(cases[i].text),
+                                       cases[i].side, x, 4);
+        if (n != cases[i].n)
+            fail_msg("%s: %zu found, %zu wanted", cases[i].text, n, cases[i].n);
+        if (n == 0)
+            continue;
+        assert_int_equal(x[0].by_server, cases[i].by_server);
+        assert_int_equal(x[0].port, cases[i].port);
+        assert_int_equal(x[0].has_addr, cases[i].addr != NULL);
+        if (cases[i].addr) {
+            char text[64];
+            rs_addr_format(&x[0].addr, text, sizeof text);
+            assert_string_equal(text, cases[i].addr);
+        }
+    }
+    /* `max` bounds what is written; every length of a valid pair is safe. */
+    const char *two = "PORT 1,2,3,4,0,20\r\nEPRT |1|1.2.3.4|21|\r\n";
+    struct rs_ftp_expect x[2];
+    assert_int_equal(rs_ftp_expect_parse((const uint8_t *)two, strlen(two), 0, x, 2), 2);
+    assert_int_equal(x[1].port, 21);
+    assert_int_equal(rs_ftp_expect_parse((const uint8_t *)two, strlen(two), 0, x, 1), 1);
+    for (size_t len = 0; len <= strlen(two); len++) {
+        uint8_t *p = malloc(len ? len : 1);
+        assert_non_null(p);
+        memcpy(p, two, len);
+        size_t n = rs_ftp_expect_parse(p, len, 0, x, 2);
+        assert_int_equal(n, len >= strlen(two) ? 2 : len >= 19 ? 1 : 0);
+        free(p);
+    }
+}
+
 int
 main(void)
 {
@@ -742,6 +819,7 @@ main(void)
         cmocka_unit_test(test_snaplen_cut_overlap),
         cmocka_unit_test(test_udp_teredo_needs_both_directions),
         cmocka_unit_test(test_quic_names),
+        cmocka_unit_test(test_ftp_expect_parse),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -408,6 +408,102 @@ test_uid_text(void **state)
     }
 }
 
+/* ---- FTP data channels (service "ftp-data") ---- */
+
+/* A text line from `dir` of flow f, fed through t's engine. */
+static void
+say(struct t *t, struct rs_craft_flow *f, int dir, const char *text)
+{
+    struct rs_craft_seg s = {0};
+    s.flags = ACK | PSH;
+    s.payload = (const uint8_t *)text;
+    s.len = strlen(text);
+    s.dt_us = 1000;
+    struct rs_packet p;
+    assert_true(rs_craft_flow_build(f, dir, &s, t->buf, sizeof t->buf, &p) > 0);
+    rs_engine_packet(t->e, &p);
+}
+
+/* A whole short session on flow f (its clock set to the control's), from
+ * `from` (the side that connects). */
+static void
+data_session(struct t *t, struct rs_craft_flow *f, const char *a, uint16_t ap, const char *b,
+             uint16_t bp, int64_t after_s)
+{
+    assert_int_equal(rs_craft_flow_init(f, a, ap, b, bp, t->f.now + after_s * RS_NS_PER_SEC), 0);
+    const uint16_t fl[] = {SYN, SYN | ACK, ACK, ACK | PSH, ACK | FIN, ACK | FIN, ACK};
+    const int dir[] = {C, S, C, S, S, C, S};
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+        struct rs_craft_seg s = {0};
+        s.flags = fl[i];
+        s.payload = fl[i] & PSH ? data : NULL;
+        s.len = fl[i] & PSH ? 300 : 0;
+        s.dt_us = 1000;
+        struct rs_packet p;
+        assert_true(rs_craft_flow_build(f, dir[i], &s, t->buf, sizeof t->buf, &p) > 0);
+        rs_engine_packet(t->e, &p);
+    }
+    t->f.now = f->now;
+}
+
+static const struct rs_record *
+rec_by_ports(const struct t *t, uint16_t cport, uint16_t sport)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->rec[i].client_port == cport && t->rec[i].server_port == sport)
+            return &t->rec[i];
+    fail_msg("no record %u -> %u", cport, sport);
+    return NULL;
+}
+
+static void
+test_ftp_data(void **state)
+{
+    (void)state;
+    struct t t;
+    t_start(&t, RS_PROFILE_ZEEK, 0, "10.1.0.1", 40000, "10.1.0.2", 21);
+    handshake(&t);
+    say(&t, &t.f, S, "220 FTP server ready\r\n");
+    say(&t, &t.f, C, "USER anonymous\r\n");
+    say(&t, &t.f, S, "331 Password required\r\n");
+    say(&t, &t.f, C, "PASV\r\n");
+    /* RFC 959 §4.2: 195 * 256 + 80 = 50000. */
+    say(&t, &t.f, S, "227 Entering Passive Mode (10,1,0,2,195,80).\r\n");
+    struct rs_craft_flow d;
+    data_session(&t, &d, "10.1.0.1", 40001, "10.1.0.2", 50000, 0);
+    /* PORT (RFC 959 §4.1.2): the server connects, from port 20. */
+    say(&t, &t.f, C, "PORT 10,1,0,1,156,66\r\n");
+    data_session(&t, &d, "10.1.0.2", 20, "10.1.0.1", 40002, 0);
+    /* Two on one segment, EPSV's reply and EPRT (RFC 2428 §3, §2). */
+    say(&t, &t.f, S, "200 ok\r\n229 Entering Extended Passive Mode (|||50001|)\r\n");
+    data_session(&t, &d, "10.1.0.1", 40003, "10.1.0.2", 50001, 0);
+    say(&t, &t.f, C, "EPRT |1|10.1.0.1|40004|\r\n");
+    data_session(&t, &d, "10.1.0.2", 20, "10.1.0.1", 40004, 0);
+    /* Not announced: a port never named, the announced port from the other
+     * side, and a PORT for a third host (FXP), which is not followed. */
+    data_session(&t, &d, "10.1.0.1", 40005, "10.1.0.2", 50002, 0);
+    data_session(&t, &d, "10.1.0.2", 40006, "10.1.0.1", 50000, 0);
+    say(&t, &t.f, C, "PORT 10,1,0,9,156,71\r\n");
+    data_session(&t, &d, "10.1.0.2", 20, "10.1.0.9", 40007, 0);
+    /* An announcement stands five minutes. */
+    say(&t, &t.f, S, "227 Entering Passive Mode (10,1,0,2,195,83)\r\n");
+    data_session(&t, &d, "10.1.0.1", 40008, "10.1.0.2", 50003, 301);
+    struct rs_engine_stats st;
+    rs_engine_stats(t.e, &st);
+    assert_int_equal(st.ftp_expected, 5); /* not the PORT for a third host */
+    finish(&t);
+
+    assert_string_equal(rec_by_ports(&t, 40000, 21)->app, "ftp");
+    assert_string_equal(rec_by_ports(&t, 40001, 50000)->app, "ftp-data");
+    assert_string_equal(rec_by_ports(&t, 20, 40002)->app, "ftp-data");
+    assert_string_equal(rec_by_ports(&t, 40003, 50001)->app, "ftp-data");
+    assert_string_equal(rec_by_ports(&t, 20, 40004)->app, "ftp-data");
+    assert_string_not_equal(rec_by_ports(&t, 40005, 50002)->app, "ftp-data");
+    assert_string_not_equal(rec_by_ports(&t, 40006, 50000)->app, "ftp-data");
+    assert_string_not_equal(rec_by_ports(&t, 20, 40007)->app, "ftp-data");
+    assert_string_not_equal(rec_by_ports(&t, 40008, 50003)->app, "ftp-data");
+}
+
 int
 main(void)
 {
@@ -430,6 +526,7 @@ main(void)
         cmocka_unit_test(test_flip_synack_first),
         cmocka_unit_test(test_udp_states),
         cmocka_unit_test(test_udp_dns_timer),
+        cmocka_unit_test(test_ftp_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
