@@ -77,15 +77,14 @@ struct rs_engine {
     } la[2 * RS_ENGINE_LOOKAHEAD];
     const struct la_tuple *la_cur; /* the frame being fed, NULL without lookahead */
     struct rs_decoded d;           /* scratch, reused for every frame */
-    /* FTP data channels announced and not yet expired (ftp_control), in a
-     * ring; nexp 0 when none can still match. */
+    /* FTP data channels announced (ftp_control), in a ring. */
     struct ftp_exp {
         struct rs_addr orig, resp;
         uint16_t port;
         rs_time_ns until;
     } exp[FTP_EXP_MAX];
-    unsigned nexp, exp_next;
-    rs_time_ns exp_last; /* the latest `until` */
+    unsigned exp_next;
+    rs_time_ns exp_last; /* the latest `until`: none can match from then on */
 };
 
 _Static_assert(RS_MAX_LAYERS < RS_ID_PER_FRAME, "a frame's sessions have ids of their own");
@@ -485,6 +484,21 @@ icmp_counterpart(uint8_t type, uint8_t code, int v6)
 
 /* ---- FTP data channels ---- */
 
+/* The announcement still standing of a session orig -> resp:port, or NULL.
+ * Out of line: the packet path calls it only while one stands. */
+static __attribute__((noinline)) struct ftp_exp *
+ftp_exp_find(struct rs_engine *e, const struct rs_addr *orig, const struct rs_addr *resp,
+             uint16_t port)
+{
+    for (unsigned k = 0; k < FTP_EXP_MAX; k++) {
+        struct ftp_exp *x = &e->exp[k];
+        if (x->until > e->now && x->port == port && memcmp(&x->resp, resp, sizeof *resp) == 0 &&
+            memcmp(&x->orig, orig, sizeof *orig) == 0)
+            return x;
+    }
+    return NULL;
+}
+
 /*
  * A segment of an FTP control session (rs_ftp_expect_parse says what is
  * read). The data connection is expected between the control session's
@@ -505,13 +519,8 @@ ftp_control(struct rs_engine *e, const struct rs_flow *f, int side, const struct
         if (x[i].by_server && memcmp(&x[i].addr, &f->addr[RS_ORIG], sizeof x[i].addr) != 0)
             continue;
         const struct rs_addr *orig = &f->addr[from], *resp = &f->addr[!from];
-        struct ftp_exp *slot = NULL;
-        for (unsigned k = 0; k < FTP_EXP_MAX && !slot; k++) {
-            if (e->exp[k].until > e->now && e->exp[k].port == x[i].port &&
-                memcmp(&e->exp[k].orig, orig, sizeof *orig) == 0 &&
-                memcmp(&e->exp[k].resp, resp, sizeof *resp) == 0)
-                slot = &e->exp[k]; /* announced again (a retransmission) */
-        }
+        /* Announced again (a retransmission): the same entry, renewed. */
+        struct ftp_exp *slot = ftp_exp_find(e, orig, resp, x[i].port);
         if (!slot) {
             slot = &e->exp[e->exp_next];
             e->exp_next = (e->exp_next + 1) % FTP_EXP_MAX;
@@ -520,29 +529,9 @@ ftp_control(struct rs_engine *e, const struct rs_flow *f, int side, const struct
         slot->resp = *resp;
         slot->port = x[i].port;
         slot->until = e->now + FTP_EXP_NS;
-        e->exp_last = slot->until;
-        e->nexp = 1;
+        if (slot->until > e->exp_last)
+            e->exp_last = slot->until;
         e->st.ftp_expected++;
-    }
-}
-
-/* A new TCP session f: an FTP data channel if one was announced for it. */
-static __attribute__((noinline)) void
-ftp_data_check(struct rs_engine *e, struct rs_flow *f)
-{
-    if (e->now >= e->exp_last) {
-        e->nexp = 0; /* every announcement expired */
-        return;
-    }
-    for (unsigned k = 0; k < FTP_EXP_MAX; k++) {
-        const struct ftp_exp *x = &e->exp[k];
-        if (x->until > e->now && x->port == f->port[1] &&
-            memcmp(&x->resp, &f->addr[1], sizeof x->resp) == 0 &&
-            memcmp(&x->orig, &f->addr[0], sizeof x->orig) == 0) {
-            f->appid.app = RS_APP_FTP_DATA;
-            f->appid.state = RS_APPID_DONE;
-            return;
-        }
     }
 }
 
@@ -667,8 +656,12 @@ process_layer(struct rs_engine *e, const struct rs_packet *pkt, const struct rs_
         } else {
             f->inactivity = e->cfg.timeouts.other;
         }
-        if (proto == 6 && e->nexp)
-            ftp_data_check(e, f);
+        /* An FTP data channel if one was announced for it. */
+        if (proto == 6 && e->exp_last > e->now &&
+            ftp_exp_find(e, &f->addr[RS_ORIG], &f->addr[RS_RESP], f->port[RS_RESP])) {
+            f->appid.app = RS_APP_FTP_DATA;
+            f->appid.state = RS_APPID_DONE;
+        }
         e->st.sessions++;
         size_t live = rs_flow_count(e->ft);
         if (live > e->st.peak_sessions)
